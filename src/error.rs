@@ -1,0 +1,262 @@
+//! Errors are values: every failure is an [`Error`], rendered once at the edge (`lib::run`).
+//!
+//! A [`Diagnostic`] is one problem with the user's values: what is wrong, the key path, where
+//! the offending value was written ([`Origin`]), what was expected and, for typos, the nearest
+//! valid key. Validation collects all of them before reporting, so one run shows every mistake.
+
+use std::fmt::{self, Write as _};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// Which layer of the value stack a source belongs to, lowest precedence first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Layer {
+    /// The defaults compiled into the binary.
+    Defaults,
+    /// `profiles/NAME.yaml`.
+    Profile,
+    /// A `-f/--values` file.
+    File,
+    /// A `--set` or `--set-string` expression.
+    Set,
+}
+
+impl fmt::Display for Layer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Layer::Defaults => "default",
+            Layer::Profile => "profile",
+            Layer::File => "file",
+            Layer::Set => "set",
+        })
+    }
+}
+
+/// A piece of user input: a YAML file or a `--set` expression, kept whole for error snippets.
+#[derive(Debug)]
+pub struct Source {
+    /// The layer this source is part of.
+    pub layer: Layer,
+    /// What to call it in messages: a path, `built-in defaults` or `--set a.b=c`.
+    pub name: String,
+    /// The full text, so errors can quote the offending line.
+    pub text: String,
+}
+
+/// Where a value was written: a source and a 1-based line and column.
+#[derive(Clone, Debug)]
+pub struct Origin {
+    /// The source the value came from.
+    pub source: Arc<Source>,
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column.
+    pub column: usize,
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.source.layer {
+            Layer::Set => write!(f, "{} (column {})", self.source.name, self.column),
+            _ => write!(f, "{}:{}:{}", self.source.name, self.line, self.column),
+        }
+    }
+}
+
+/// How serious a diagnostic is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Severity {
+    /// Rendering cannot go on.
+    Error,
+    /// Worth a look; rendering goes on.
+    Warning,
+}
+
+/// One problem found in the user's values.
+#[derive(Clone, Debug)]
+pub struct Diagnostic {
+    /// Error or warning.
+    pub severity: Severity,
+    /// What is wrong, in one sentence.
+    pub message: String,
+    /// The dotted key path, e.g. `deployment.replicas`.
+    pub key_path: Option<String>,
+    /// Where the offending value was written.
+    pub origin: Option<Origin>,
+    /// What would have been accepted.
+    pub expected: Option<String>,
+    /// A suggestion, e.g. the nearest valid key.
+    pub help: Option<String>,
+}
+
+impl Diagnostic {
+    /// An error diagnostic with only a message.
+    pub fn error(message: impl Into<String>) -> Self {
+        Diagnostic {
+            severity: Severity::Error,
+            message: message.into(),
+            key_path: None,
+            origin: None,
+            expected: None,
+            help: None,
+        }
+    }
+
+    /// A warning diagnostic with only a message.
+    pub fn warning(message: impl Into<String>) -> Self {
+        Diagnostic { severity: Severity::Warning, ..Diagnostic::error(message) }
+    }
+
+    /// Sets the key path.
+    #[must_use]
+    pub fn at(mut self, key_path: impl Into<String>) -> Self {
+        self.key_path = Some(key_path.into());
+        self
+    }
+
+    /// Sets where the value was written.
+    #[must_use]
+    pub fn origin(mut self, origin: Option<Origin>) -> Self {
+        self.origin = origin;
+        self
+    }
+
+    /// Sets what would have been accepted.
+    #[must_use]
+    pub fn expected(mut self, expected: impl Into<String>) -> Self {
+        self.expected = Some(expected.into());
+        self
+    }
+
+    /// Sets a suggestion.
+    #[must_use]
+    pub fn help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+
+    /// Renders the diagnostic as a rustc-style block, quoting the source line when known.
+    pub fn render(&self, style: &Style) -> String {
+        let mut out = String::new();
+        let (label, colour) = match self.severity {
+            Severity::Error => ("error", style.error),
+            Severity::Warning => ("warning", style.warning),
+        };
+        let _ = write!(out, "{colour}{label}{reset}: ", reset = style.reset);
+        if let Some(path) = &self.key_path {
+            let _ = write!(out, "{}{path}{}: ", style.bold, style.reset);
+        }
+        let _ = writeln!(out, "{}", self.message);
+        if let Some(origin) = &self.origin {
+            let _ = writeln!(out, "  {}-->{} {origin}", style.dim, style.reset);
+            if let Some(line_text) = origin.source.text.lines().nth(origin.line.saturating_sub(1)) {
+                let number = origin.line.to_string();
+                let pad = " ".repeat(number.len());
+                let caret_pad = " ".repeat(origin.column.saturating_sub(1));
+                let _ = writeln!(out, "  {pad} {}|{}", style.dim, style.reset);
+                let _ = writeln!(out, "  {number} {}|{} {line_text}", style.dim, style.reset);
+                let _ = writeln!(out, "  {pad} {}|{} {caret_pad}{colour}^{}", style.dim, style.reset, style.reset);
+            }
+        }
+        if let Some(expected) = &self.expected {
+            let _ = writeln!(out, "  = expected: {expected}");
+        }
+        if let Some(help) = &self.help {
+            let _ = writeln!(out, "  = help: {help}");
+        }
+        out
+    }
+}
+
+/// ANSI escapes used when rendering; all empty when colour is off.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Style {
+    /// Colour of the word `error`.
+    pub error: &'static str,
+    /// Colour of the word `warning`.
+    pub warning: &'static str,
+    /// Bold, for key paths.
+    pub bold: &'static str,
+    /// Dim, for gutters.
+    pub dim: &'static str,
+    /// Resets all attributes.
+    pub reset: &'static str,
+}
+
+impl Style {
+    /// Colours for a terminal.
+    pub const COLOUR: Style =
+        Style { error: "\x1b[1;31m", warning: "\x1b[1;33m", bold: "\x1b[1m", dim: "\x1b[34m", reset: "\x1b[0m" };
+    /// No escapes at all.
+    pub const PLAIN: Style = Style { error: "", warning: "", bold: "", dim: "", reset: "" };
+}
+
+/// Everything that can make a relaygen command fail.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The values (files, profile, `--set`) are invalid; every problem found is listed.
+    #[error("invalid values ({} problem(s))", .0.len())]
+    Values(Vec<Diagnostic>),
+    /// A file could not be read.
+    #[error("cannot read {}: {source}", path.display())]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The requested profile does not exist in the profiles directory.
+    #[error("{}", unknown_profile_message(name, dir, available))]
+    UnknownProfile {
+        /// The name asked for.
+        name: String,
+        /// Where profiles were looked for.
+        dir: PathBuf,
+        /// Profiles that do exist.
+        available: Vec<String>,
+    },
+    /// Writing output failed.
+    #[error("cannot write output: {0}")]
+    Write(#[source] std::io::Error),
+    /// A bug: the rendered objects broke an internal invariant or could not be serialised.
+    #[error("internal error (please report this as a bug): {0}")]
+    Internal(String),
+}
+
+fn unknown_profile_message(name: &str, dir: &std::path::Path, available: &[String]) -> String {
+    let mut msg = format!("unknown profile `{name}` (looked for {}/{name}.yaml)", dir.display());
+    if available.is_empty() {
+        let _ = write!(msg, "\n  = help: {} holds no *.yaml profiles", dir.display());
+    } else {
+        let _ = write!(msg, "\n  = available profiles: {}", available.join(", "));
+        if let Some(best) = crate::suggest::nearest(name, available.iter().map(String::as_str)) {
+            let _ = write!(msg, "\n  = help: did you mean `{best}`?");
+        }
+    }
+    msg
+}
+
+impl Error {
+    /// Renders the error for stderr.
+    pub fn render(&self, style: &Style) -> String {
+        match self {
+            Error::Values(diagnostics) => {
+                let mut out = String::new();
+                for d in diagnostics {
+                    out.push_str(&d.render(style));
+                }
+                let errors = diagnostics.iter().filter(|d| d.severity == Severity::Error).count();
+                let _ = writeln!(
+                    out,
+                    "{}error{}: {errors} invalid value(s); nothing was rendered",
+                    style.error, style.reset
+                );
+                out
+            }
+            other => format!("{}error{}: {other}\n", style.error, style.reset),
+        }
+    }
+}
+
+/// Shorthand for results in this crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

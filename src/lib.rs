@@ -1,0 +1,110 @@
+//! relaygen renders a typed, validated Postfix SMTP relay stack for Kubernetes.
+//!
+//! The pipeline runs one way: command line → [`values::Selection`] → layered values
+//! ([`values::load`]) → validation → typed objects ([`render::stack`]) → [`output`].
+//! Errors are values ([`error::Error`]) and are printed once, here, at the edge.
+
+pub mod cli;
+pub mod crd;
+pub mod error;
+pub mod output;
+pub mod postfix;
+pub mod render;
+pub mod suggest;
+pub mod values;
+
+use std::ffi::OsString;
+use std::io::{IsTerminal, Write};
+use std::process::ExitCode;
+
+use clap::{ArgMatches, CommandFactory, FromArgMatches};
+
+use crate::cli::{Cli, Command, SelectionArgs};
+use crate::error::{Error, Style};
+use crate::values::{Selection, SetArg};
+
+/// Runs relaygen with the given arguments (including the program name) and returns the exit
+/// code: 0 on success, 1 on invalid input, 2 on a usage error.
+pub fn run<I, T>(args: I) -> ExitCode
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let matches = match Cli::command().try_get_matches_from(args) {
+        Ok(m) => m,
+        Err(e) => {
+            // clap prints help and version to stdout (exit 0) and usage errors to stderr.
+            let _ = e.print();
+            return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2));
+        }
+    };
+    let result = Cli::from_arg_matches(&matches).map_err(|e| Error::Internal(e.to_string())).and_then(|cli| {
+        let sub = matches.subcommand().map(|(_, m)| m);
+        execute(cli, sub)
+    });
+    let style = stderr_style();
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Error::Write(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(e) => {
+            let _ = std::io::stderr().write_all(e.render(&style).as_bytes());
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// Colour on stderr only for a terminal, and never with `NO_COLOR` set.
+fn stderr_style() -> Style {
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    if std::io::stderr().is_terminal() && !no_color { Style::COLOUR } else { Style::PLAIN }
+}
+
+fn execute(cli: Cli, matches: Option<&ArgMatches>) -> Result<(), Error> {
+    match cli.command {
+        Command::Render(args) => {
+            let selection = selection(&args.selection, matches);
+            let resolved = values::load(&selection)?;
+            warn(&resolved.warnings);
+            let target = render::Target { create_namespace: args.create_namespace };
+            let bundle = render::stack(&resolved, &target)?;
+            let text = output::serialize(&bundle, args.output)?;
+            write_stdout(&text)
+        }
+    }
+}
+
+fn warn(warnings: &[error::Diagnostic]) {
+    let style = stderr_style();
+    let mut stderr = std::io::stderr().lock();
+    for w in warnings {
+        let _ = stderr.write_all(w.render(&style).as_bytes());
+    }
+}
+
+/// Writes all output in one go, only after everything succeeded: a failed run prints nothing.
+fn write_stdout(text: &str) -> Result<(), Error> {
+    let mut stdout = std::io::stdout().lock();
+    stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()).map_err(Error::Write)
+}
+
+/// Builds the [`Selection`], keeping `--set` and `--set-string` in command-line order.
+fn selection(args: &SelectionArgs, matches: Option<&ArgMatches>) -> Selection {
+    let indexed = |id: &str, values: &[String], string: bool| -> Vec<(usize, SetArg)> {
+        let indices: Vec<usize> = matches.and_then(|m| m.indices_of(id)).map(Iterator::collect).unwrap_or_default();
+        values
+            .iter()
+            .enumerate()
+            .map(|(i, v)| (indices.get(i).copied().unwrap_or(usize::MAX), SetArg { expression: v.clone(), string }))
+            .collect()
+    };
+    let mut sets = indexed("set", &args.set, false);
+    sets.extend(indexed("set_string", &args.set_string, true));
+    sets.sort_by_key(|(index, _)| *index);
+    Selection {
+        profile: args.profile.clone(),
+        profiles_dir: args.profiles_dir.clone(),
+        files: args.values.clone(),
+        sets: sets.into_iter().map(|(_, s)| s).collect(),
+        namespace: args.namespace.clone(),
+    }
+}

@@ -1,0 +1,132 @@
+//! Postfix's own files — `main.cf`, `master.cf`, lookup tables and the container scripts —
+//! rendered with minijinja from templates compiled into the binary.
+//!
+//! Kubernetes objects never pass through a template; only these files do.
+
+use std::collections::BTreeMap;
+
+use minijinja::{Environment, UndefinedBehavior};
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+use crate::values::Resolved;
+
+/// Where things live in the pod. The Deployment's mounts and the scripts share these.
+pub mod paths {
+    /// The ConfigMap's read-only mount.
+    pub const CONFIG_MOUNT: &str = "/config";
+    /// Postfix's default configuration directory (an emptyDir filled by the init container).
+    pub const ETC_POSTFIX: &str = "/etc/postfix";
+    /// Where the init container sees that emptyDir.
+    pub const ETC_POSTFIX_STAGING: &str = "/staging/etc-postfix";
+    /// The queue.
+    pub const SPOOL: &str = "/var/spool/postfix";
+    /// Postfix's `data_directory`.
+    pub const DATA: &str = "/var/lib/postfix";
+    /// Directory of the shared log file.
+    pub const LOG_DIR: &str = "/var/log/postfix";
+    /// The log file Postfix writes and the exporter reads.
+    pub const MAILLOG_FILE: &str = "/var/log/postfix/mail.log";
+    /// Scratch space.
+    pub const TMP: &str = "/tmp";
+    /// The `showq` socket the exporter reads queue metrics from.
+    pub const SHOWQ: &str = "/var/spool/postfix/public/showq";
+}
+
+/// ConfigMap keys of the container scripts.
+pub const INIT_SCRIPT: &str = "init-config.sh";
+/// ConfigMap key of the Postfix container's entrypoint.
+pub const START_SCRIPT: &str = "start.sh";
+/// Lookup table of the sender domains allowed to relay (`texthash:`, needs no postmap).
+pub const ALLOWED_SENDERS: &str = "allowed_senders";
+
+const TEMPLATES: [(&str, &str); 4] = [
+    ("main.cf", include_str!("templates/main.cf.j2")),
+    ("master.cf", include_str!("templates/master.cf.j2")),
+    (INIT_SCRIPT, include_str!("templates/init-config.sh.j2")),
+    (START_SCRIPT, include_str!("templates/start.sh.j2")),
+];
+
+/// What the templates see: already validated, already formatted for Postfix.
+#[derive(Debug, Serialize)]
+struct Context<'a> {
+    hostname: &'a str,
+    maildomain: &'a str,
+    relayhost: String,
+    mynetworks: Vec<String>,
+    allowed_sender_domains: &'a [String],
+    message_size_limit: u64,
+    tls_security_level: &'static str,
+    tls_ca_file: &'a str,
+    tls_wrapper_mode: bool,
+    maillog_file: &'static str,
+    data_directory: &'static str,
+    etc_dir: &'static str,
+    config_mount: &'static str,
+    config_files: Vec<&'static str>,
+}
+
+/// Postfix writes IPv6 networks in brackets (`[fd00::]/8`); a bare `fd00::/8` is misread.
+fn postfix_network(cidr: &str) -> String {
+    match cidr.split_once('/') {
+        Some((addr, len)) if addr.contains(':') => format!("[{addr}]/{len}"),
+        _ => cidr.to_owned(),
+    }
+}
+
+/// Renders every Postfix file of the ConfigMap, keyed by file name.
+pub fn render_files(resolved: &Resolved) -> Result<BTreeMap<String, String>> {
+    let values = &resolved.values;
+    let domains = &values.env.allowed_sender_domains.0;
+    let mut config_files = vec!["main.cf", "master.cf"];
+    if !domains.is_empty() {
+        config_files.push(ALLOWED_SENDERS);
+    }
+    let context = Context {
+        hostname: &values.env.server_hostname,
+        maildomain: &values.env.maildomain,
+        relayhost: resolved.relay_host.to_string(),
+        mynetworks: values.postfix.mynetworks.iter().map(|n| postfix_network(n)).collect(),
+        allowed_sender_domains: domains,
+        message_size_limit: values.postfix.message_size_limit,
+        tls_security_level: values.postfix.tls.security_level.as_str(),
+        tls_ca_file: &values.postfix.tls.ca_file,
+        tls_wrapper_mode: resolved.relay_host.port == 465,
+        maillog_file: paths::MAILLOG_FILE,
+        data_directory: paths::DATA,
+        etc_dir: paths::ETC_POSTFIX_STAGING,
+        config_mount: paths::CONFIG_MOUNT,
+        config_files,
+    };
+
+    let mut env = Environment::new();
+    env.set_undefined_behavior(UndefinedBehavior::Strict);
+    let syntax = minijinja::syntax::SyntaxConfig::builder()
+        .keep_trailing_newline(true)
+        .build()
+        .map_err(|e| Error::Internal(format!("template syntax: {e}")))?;
+    env.set_syntax(syntax);
+    let mut files = BTreeMap::new();
+    for (name, source) in TEMPLATES {
+        let rendered = env
+            .render_str(source, minijinja::value::Serde(&context))
+            .map_err(|e| Error::Internal(format!("template {name}: {e}")))?;
+        files.insert(name.to_owned(), rendered);
+    }
+    if !domains.is_empty() {
+        let table: String = domains.iter().map(|d| format!("{d} OK\n")).collect();
+        files.insert(ALLOWED_SENDERS.to_owned(), table);
+    }
+    Ok(files)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::postfix_network;
+
+    #[test]
+    fn ipv6_networks_are_bracketed_for_postfix() {
+        assert_eq!(postfix_network("fd00::/8"), "[fd00::]/8");
+        assert_eq!(postfix_network("10.0.0.0/8"), "10.0.0.0/8");
+    }
+}

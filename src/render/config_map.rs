@@ -1,0 +1,28 @@
+//! The ConfigMap holding Postfix's configuration and the container scripts.
+
+use k8s_openapi::api::core::v1::ConfigMap;
+use sha2::{Digest, Sha256};
+
+use super::{Context, NAME};
+use crate::error::Result;
+use crate::postfix;
+
+/// The ConfigMap `postfix-relay`: `main.cf`, `master.cf`, lookup tables, scripts.
+pub(crate) fn config_map(ctx: &Context<'_>) -> Result<ConfigMap> {
+    let data = postfix::render_files(ctx.resolved)?;
+    Ok(ConfigMap { metadata: ctx.metadata(NAME), data: Some(data), ..ConfigMap::default() })
+}
+
+/// SHA-256 over every key and value of the ConfigMap, in key order. Put on the pod template,
+/// it rolls the pods when (and only when) the configuration changes.
+pub(crate) fn checksum(config_map: &ConfigMap) -> String {
+    let mut hasher = Sha256::new();
+    for (key, value) in config_map.data.iter().flatten() {
+        // Length prefixes keep ("ab","c") and ("a","bc") apart.
+        hasher.update((key.len() as u64).to_be_bytes());
+        hasher.update(key.as_bytes());
+        hasher.update((value.len() as u64).to_be_bytes());
+        hasher.update(value.as_bytes());
+    }
+    hasher.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}

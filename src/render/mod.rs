@@ -1,0 +1,216 @@
+//! From validated values to typed Kubernetes objects.
+//!
+//! [`stack`] is the only place that knows which components exist and in which order they are
+//! emitted; each component lives in its own module and owns its objects' shape.
+
+mod autoscaling;
+mod config_map;
+mod deployment;
+mod disruption;
+mod monitoring;
+mod namespace;
+mod network_policy;
+mod service_account;
+mod services;
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
+use k8s_openapi::api::core::v1::{ConfigMap, Namespace, Service, ServiceAccount};
+use k8s_openapi::api::networking::v1::NetworkPolicy;
+use k8s_openapi::api::policy::v1::PodDisruptionBudget;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use serde::Serialize;
+
+use crate::crd::{PrometheusRule, ServiceMonitor};
+use crate::error::Result;
+use crate::values::Resolved;
+use crate::values::validate::is_label_value;
+
+/// The name of the Deployment, its ServiceAccount, ConfigMap and main Service. Fixed: users'
+/// scripts (`kubectl exec deployment/postfix-relay`) depend on it.
+pub const NAME: &str = "postfix-relay";
+/// The headless Service.
+pub const HEADLESS_SERVICE: &str = "postfix-relay-headless";
+/// The metrics Service; also the `job` label of the scraped series.
+pub const METRICS_SERVICE: &str = "postfix-relay-metrics";
+/// The Postfix container's SMTP port and its name.
+pub const SMTP_PORT: (i32, &str) = (25, "smtp");
+/// The exporter's port and its name.
+pub const METRICS_PORT: (i32, &str) = (9154, "metrics");
+
+/// What the output is for: where it goes, beyond the values themselves.
+#[derive(Clone, Debug, Default)]
+pub struct Target {
+    /// Add the Namespace object first (`--create-namespace`).
+    pub create_namespace: bool,
+}
+
+/// One rendered object.
+#[derive(Clone, Debug, Serialize)]
+#[serde(untagged)]
+pub enum Object {
+    /// Namespace.
+    Namespace(Namespace),
+    /// ServiceAccount.
+    ServiceAccount(ServiceAccount),
+    /// ConfigMap.
+    ConfigMap(ConfigMap),
+    /// Service.
+    Service(Service),
+    /// Deployment.
+    Deployment(Box<Deployment>),
+    /// HorizontalPodAutoscaler.
+    HorizontalPodAutoscaler(HorizontalPodAutoscaler),
+    /// PodDisruptionBudget.
+    PodDisruptionBudget(PodDisruptionBudget),
+    /// NetworkPolicy.
+    NetworkPolicy(NetworkPolicy),
+    /// ServiceMonitor (prometheus-operator).
+    ServiceMonitor(ServiceMonitor),
+    /// PrometheusRule (prometheus-operator).
+    PrometheusRule(PrometheusRule),
+}
+
+impl Object {
+    /// The object's `kind`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Object::Namespace(_) => "Namespace",
+            Object::ServiceAccount(_) => "ServiceAccount",
+            Object::ConfigMap(_) => "ConfigMap",
+            Object::Service(_) => "Service",
+            Object::Deployment(_) => "Deployment",
+            Object::HorizontalPodAutoscaler(_) => "HorizontalPodAutoscaler",
+            Object::PodDisruptionBudget(_) => "PodDisruptionBudget",
+            Object::NetworkPolicy(_) => "NetworkPolicy",
+            Object::ServiceMonitor(_) => "ServiceMonitor",
+            Object::PrometheusRule(_) => "PrometheusRule",
+        }
+    }
+
+    /// The object's metadata.
+    pub fn metadata(&self) -> &ObjectMeta {
+        match self {
+            Object::Namespace(o) => &o.metadata,
+            Object::ServiceAccount(o) => &o.metadata,
+            Object::ConfigMap(o) => &o.metadata,
+            Object::Service(o) => &o.metadata,
+            Object::Deployment(o) => &o.metadata,
+            Object::HorizontalPodAutoscaler(o) => &o.metadata,
+            Object::PodDisruptionBudget(o) => &o.metadata,
+            Object::NetworkPolicy(o) => &o.metadata,
+            Object::ServiceMonitor(o) => &o.metadata,
+            Object::PrometheusRule(o) => &o.metadata,
+        }
+    }
+
+    /// The object's name.
+    pub fn name(&self) -> &str {
+        self.metadata().name.as_deref().unwrap_or_default()
+    }
+}
+
+/// The rendered stack: objects in apply order (Namespace first, CRs last).
+#[derive(Clone, Debug, Serialize)]
+#[serde(transparent)]
+pub struct Bundle {
+    /// The objects.
+    pub objects: Vec<Object>,
+}
+
+/// Shared facts every component needs: names, labels, the namespace.
+pub(crate) struct Context<'a> {
+    pub(crate) resolved: &'a Resolved,
+    pub(crate) namespace: &'a str,
+    /// Labels on every object.
+    pub(crate) labels: BTreeMap<String, String>,
+    /// The stable subset used in selectors (never changes across upgrades).
+    pub(crate) selector: BTreeMap<String, String>,
+}
+
+impl Context<'_> {
+    /// Metadata of a namespaced object with the common labels.
+    pub(crate) fn metadata(&self, name: &str) -> ObjectMeta {
+        ObjectMeta {
+            name: Some(name.to_owned()),
+            namespace: Some(self.namespace.to_owned()),
+            labels: Some(self.labels.clone()),
+            ..ObjectMeta::default()
+        }
+    }
+
+    /// The common labels with `app.kubernetes.io/component` replaced.
+    pub(crate) fn labels_with_component(&self, component: &str) -> BTreeMap<String, String> {
+        let mut labels = self.labels.clone();
+        labels.insert("app.kubernetes.io/component".into(), component.into());
+        labels
+    }
+}
+
+fn labels(resolved: &Resolved) -> (BTreeMap<String, String>, BTreeMap<String, String>) {
+    let selector: BTreeMap<String, String> = [("app.kubernetes.io/name", NAME), ("app.kubernetes.io/instance", NAME)]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+    let mut labels = selector.clone();
+    labels.insert("app.kubernetes.io/component".into(), "smtp-relay".into());
+    labels.insert("app.kubernetes.io/part-of".into(), "email-server".into());
+    labels.insert("app.kubernetes.io/managed-by".into(), "relaygen".into());
+    // A tag that is not a valid label value (e.g. with `+`) is left out rather than mangled.
+    let tag = &resolved.values.image.tag;
+    if !tag.is_empty() && is_label_value(tag) {
+        labels.insert("app.kubernetes.io/version".into(), tag.clone());
+    }
+    (labels, selector)
+}
+
+/// Builds every object of the stack from validated values.
+pub fn stack(resolved: &Resolved, target: &Target) -> Result<Bundle> {
+    let values = &resolved.values;
+    let (labels, selector) = labels(resolved);
+    let ctx = Context { resolved, namespace: &values.namespace, labels, selector };
+
+    let config_map = config_map::config_map(&ctx)?;
+    let checksum = config_map::checksum(&config_map);
+
+    let mut objects = Vec::new();
+    if target.create_namespace {
+        objects.push(Object::Namespace(namespace::namespace(&ctx)));
+    }
+    objects.push(Object::ServiceAccount(service_account::service_account(&ctx)));
+    objects.push(Object::ConfigMap(config_map));
+    objects.extend(services::services(&ctx).into_iter().map(Object::Service));
+    objects.push(Object::Deployment(Box::new(deployment::deployment(&ctx, &checksum))));
+    if values.autoscaling.enabled {
+        objects.push(Object::HorizontalPodAutoscaler(autoscaling::horizontal_pod_autoscaler(&ctx)));
+    }
+    if values.pod_disruption_budget.enabled {
+        objects.push(Object::PodDisruptionBudget(disruption::pod_disruption_budget(&ctx)));
+    }
+    if values.network_policy.enabled {
+        objects.push(Object::NetworkPolicy(network_policy::network_policy(&ctx)));
+    }
+    if values.monitoring.enabled {
+        if values.monitoring.service_monitor.enabled {
+            objects.push(Object::ServiceMonitor(monitoring::service_monitor(&ctx)));
+        }
+        if let Some(rule) = monitoring::prometheus_rule(&ctx) {
+            objects.push(Object::PrometheusRule(rule));
+        }
+    }
+    Ok(Bundle { objects })
+}
+
+/// Converts a values count-or-percentage to the Kubernetes type.
+pub(crate) fn int_or_string(
+    value: &crate::values::model::IntOrPercent,
+) -> k8s_openapi::apimachinery::pkg::util::intstr::IntOrString {
+    use crate::values::model::IntOrPercent;
+    use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+    match value {
+        IntOrPercent::Int(n) => IntOrString::Int(*n),
+        IntOrPercent::Percent(p) => IntOrString::String(p.clone()),
+    }
+}

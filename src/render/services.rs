@@ -1,0 +1,58 @@
+//! The Services: `postfix-relay` (SMTP), `postfix-relay-headless`, `postfix-relay-metrics`.
+
+use k8s_openapi::api::core::v1::{Service, ServicePort, ServiceSpec};
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+
+use super::{Context, HEADLESS_SERVICE, METRICS_PORT, METRICS_SERVICE, NAME, SMTP_PORT};
+
+fn port(name: &str, port: i32) -> ServicePort {
+    ServicePort {
+        name: Some(name.to_owned()),
+        port,
+        protocol: Some("TCP".into()),
+        target_port: Some(IntOrString::String(name.to_owned())),
+        ..ServicePort::default()
+    }
+}
+
+/// The SMTP Service, the headless Service (per-pod DNS), and the metrics Service when
+/// monitoring is on.
+pub(crate) fn services(ctx: &Context<'_>) -> Vec<Service> {
+    let values = &ctx.resolved.values;
+    let smtp = Service {
+        metadata: ctx.metadata(NAME),
+        spec: Some(ServiceSpec {
+            type_: Some(values.service.kind.as_str().to_owned()),
+            selector: Some(ctx.selector.clone()),
+            ports: Some(vec![port(SMTP_PORT.1, i32::from(values.service.port))]),
+            ..ServiceSpec::default()
+        }),
+        ..Service::default()
+    };
+    let headless = Service {
+        metadata: ctx.metadata(HEADLESS_SERVICE),
+        spec: Some(ServiceSpec {
+            cluster_ip: Some("None".into()),
+            selector: Some(ctx.selector.clone()),
+            ports: Some(vec![port(SMTP_PORT.1, SMTP_PORT.0)]),
+            ..ServiceSpec::default()
+        }),
+        ..Service::default()
+    };
+    let mut services = vec![smtp, headless];
+    if values.monitoring.enabled {
+        let mut metadata = ctx.metadata(METRICS_SERVICE);
+        metadata.labels = Some(ctx.labels_with_component("metrics"));
+        services.push(Service {
+            metadata,
+            spec: Some(ServiceSpec {
+                type_: Some("ClusterIP".into()),
+                selector: Some(ctx.selector.clone()),
+                ports: Some(vec![port(METRICS_PORT.1, i32::from(values.monitoring.service.port))]),
+                ..ServiceSpec::default()
+            }),
+            ..Service::default()
+        });
+    }
+    services
+}

@@ -1,0 +1,474 @@
+//! Reads the merged value tree into the typed model with serde.
+//!
+//! This deserializer is where "typed by the model" happens: a plain scalar becomes an integer
+//! only where the model wants an integer, stays text where it wants a string (`1.10`, `on`,
+//! `0755`), and is a boolean only if it is literally `true` or `false`. Every error carries the
+//! key path and the origin of the node that caused it, found on the way back up.
+
+use std::fmt::Display;
+
+use serde::de::{self, DeserializeSeed, IntoDeserializer, Visitor};
+
+use super::tree::{Node, ScalarKind, Value};
+use crate::error::Diagnostic;
+use crate::suggest;
+
+/// A deserialization error on its way to becoming a [`Diagnostic`].
+#[derive(Debug)]
+pub struct DeError {
+    diagnostic: Diagnostic,
+    /// A required key that was absent: appended to the path of the map that lacked it.
+    missing: Option<&'static str>,
+}
+
+impl DeError {
+    fn new(diagnostic: Diagnostic) -> Self {
+        DeError { diagnostic, missing: None }
+    }
+
+    /// The finished diagnostic.
+    pub fn into_diagnostic(self) -> Diagnostic {
+        self.diagnostic
+    }
+}
+
+impl Display for DeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.diagnostic.message)
+    }
+}
+
+impl std::error::Error for DeError {}
+
+impl de::Error for DeError {
+    fn custom<T: Display>(msg: T) -> Self {
+        DeError::new(Diagnostic::error(msg.to_string()))
+    }
+
+    fn unknown_field(field: &str, expected: &'static [&'static str]) -> Self {
+        let mut d = Diagnostic::error(format!("unknown key `{field}`")).expected(format!("one of {}", list(expected)));
+        if let Some(best) = suggest::nearest(field, expected.iter().copied()) {
+            d = d.help(format!("did you mean `{best}`?"));
+        }
+        DeError::new(d)
+    }
+
+    fn unknown_variant(variant: &str, expected: &'static [&'static str]) -> Self {
+        let mut d = Diagnostic::error(format!("`{variant}` is not an allowed value"))
+            .expected(format!("one of {}", list(expected)));
+        if let Some(best) = suggest::nearest(variant, expected.iter().copied()) {
+            d = d.help(format!("did you mean `{best}`?"));
+        }
+        DeError::new(d)
+    }
+
+    fn missing_field(field: &'static str) -> Self {
+        DeError { diagnostic: Diagnostic::error(format!("required key `{field}` is missing")), missing: Some(field) }
+    }
+}
+
+fn list(items: &[&str]) -> String {
+    items.iter().map(|i| format!("`{i}`")).collect::<Vec<_>>().join(", ")
+}
+
+/// Deserializes `T` from `node`, whose key path is `path`.
+pub fn from_node<T: de::DeserializeOwned>(node: &Node, path: &str) -> Result<T, Diagnostic> {
+    T::deserialize(NodeDe { node, path: path.to_owned() }).map_err(DeError::into_diagnostic)
+}
+
+/// Deserializes one node; knows its own key path.
+struct NodeDe<'a> {
+    node: &'a Node,
+    path: String,
+}
+
+fn child_path(parent: &str, key: &str) -> String {
+    if parent.is_empty() { key.to_owned() } else { format!("{parent}.{key}") }
+}
+
+impl<'a> NodeDe<'a> {
+    /// Fills in the path and origin of an error that does not have them yet (the innermost
+    /// node that saw the error knows best).
+    fn locate(&self, mut err: DeError) -> DeError {
+        if err.diagnostic.key_path.is_none() {
+            let path = match err.missing.take() {
+                Some(field) => child_path(&self.path, field),
+                None => self.path.clone(),
+            };
+            err.diagnostic.key_path = Some(if path.is_empty() { "(top level)".into() } else { path });
+        }
+        if err.diagnostic.origin.is_none() {
+            err.diagnostic.origin = Some(self.node.origin.clone());
+        }
+        err
+    }
+
+    fn kind_name(&self) -> String {
+        match &self.node.value {
+            Value::Scalar(t, _) if self.node.is_null() && t.is_empty() => "nothing (an empty value)".into(),
+            Value::Scalar(_, _) if self.node.is_null() => "null".into(),
+            Value::Scalar(t, ScalarKind::Quoted) => format!("the quoted string \"{t}\""),
+            Value::Scalar(t, ScalarKind::Plain) => format!("`{t}`"),
+            Value::Seq(_) => "a list".into(),
+            Value::Map(_) => "a mapping".into(),
+        }
+    }
+
+    fn mismatch(&self, expected: &str) -> DeError {
+        let mut d = Diagnostic::error(format!("expected {expected}, found {}", self.kind_name()));
+        if let Value::Scalar(t, ScalarKind::Quoted) = &self.node.value {
+            if expected.contains("integer") || expected.contains("boolean") {
+                d = d.help(format!("remove the quotes: {t}"));
+            }
+        }
+        DeError::new(d)
+    }
+
+    /// The text of a non-null scalar, for string-typed keys.
+    fn text(&self) -> Result<&'a str, DeError> {
+        match &self.node.value {
+            Value::Scalar(_, _) if self.node.is_null() => Err(self.mismatch("a string")),
+            Value::Scalar(t, _) => Ok(t),
+            _ => Err(self.mismatch("a string")),
+        }
+    }
+
+    fn plain(&self, expected: &str) -> Result<&'a str, DeError> {
+        match &self.node.value {
+            Value::Scalar(t, ScalarKind::Plain) if !self.node.is_null() => Ok(t),
+            _ => Err(self.mismatch(expected)),
+        }
+    }
+
+    fn integer(&self, min: i128, max: i128, name: &str) -> Result<i128, DeError> {
+        let text = self.plain("an integer")?;
+        let digits = text.strip_prefix(['-', '+']).unwrap_or(text);
+        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(self.mismatch("an integer"));
+        }
+        let value: i128 = text.parse().map_err(|_| {
+            DeError::new(
+                Diagnostic::error(format!("`{text}` is too large")).expected(format!("{name} ({min}..={max})")),
+            )
+        })?;
+        if value < min || value > max {
+            return Err(DeError::new(
+                Diagnostic::error(format!("`{text}` is out of range"))
+                    .expected(format!("an integer from {min} to {max}")),
+            ));
+        }
+        Ok(value)
+    }
+
+    fn boolean(&self) -> Result<bool, DeError> {
+        let text = self.plain("a boolean (true or false)")?;
+        match text {
+            "true" | "True" | "TRUE" => Ok(true),
+            "false" | "False" | "FALSE" => Ok(false),
+            "yes" | "Yes" | "YES" | "on" | "On" | "ON" | "y" | "Y" | "no" | "No" | "NO" | "off" | "Off" | "OFF"
+            | "n" | "N" => Err(DeError::new(
+                Diagnostic::error(format!("`{text}` is a YAML 1.1 boolean, which relaygen does not guess"))
+                    .expected("a boolean: true or false"),
+            )),
+            _ => Err(self.mismatch("a boolean (true or false)")),
+        }
+    }
+
+    fn float(&self) -> Result<f64, DeError> {
+        let text = self.plain("a number")?;
+        text.parse::<f64>().ok().filter(|f| f.is_finite()).ok_or_else(|| self.mismatch("a number"))
+    }
+}
+
+macro_rules! deserialize_int {
+    ($($method:ident, $visit:ident, $ty:ty;)*) => {$(
+        fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
+            let result = self
+                .integer(i128::from(<$ty>::MIN), i128::from(<$ty>::MAX), stringify!($ty))
+                .and_then(|v| {
+                    // In range by construction: `integer` checked the bounds of the type.
+                    let v = <$ty>::try_from(v).map_err(|_| self.mismatch("an integer"))?;
+                    visitor.$visit(v)
+                });
+            result.map_err(|e| self.locate(e))
+        }
+    )*};
+}
+
+impl<'de> de::Deserializer<'de> for NodeDe<'_> {
+    type Error = DeError;
+
+    deserialize_int! {
+        deserialize_i8, visit_i8, i8;
+        deserialize_i16, visit_i16, i16;
+        deserialize_i32, visit_i32, i32;
+        deserialize_i64, visit_i64, i64;
+        deserialize_u8, visit_u8, u8;
+        deserialize_u16, visit_u16, u16;
+        deserialize_u32, visit_u32, u32;
+        deserialize_u64, visit_u64, u64;
+    }
+
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
+        let result = match &self.node.value {
+            Value::Scalar(_, ScalarKind::Plain) if self.node.is_null() => visitor.visit_unit(),
+            Value::Scalar(t, ScalarKind::Plain) => {
+                if let Ok(b) = self.boolean() {
+                    visitor.visit_bool(b)
+                } else if let Ok(i) = t.parse::<i64>() {
+                    visitor.visit_i64(i)
+                } else if let Ok(u) = t.parse::<u64>() {
+                    visitor.visit_u64(u)
+                } else {
+                    visitor.visit_str(t)
+                }
+            }
+            Value::Scalar(t, ScalarKind::Quoted) => visitor.visit_str(t),
+            Value::Seq(_) => return self.deserialize_seq(visitor),
+            Value::Map(_) => return self.deserialize_map(visitor),
+        };
+        result.map_err(|e| self.locate(e))
+    }
+
+    fn deserialize_bool<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
+        self.boolean().and_then(|b| visitor.visit_bool(b)).map_err(|e| self.locate(e))
+    }
+
+    fn deserialize_f32<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
+        self.deserialize_f64(visitor)
+    }
+
+    fn deserialize_f64<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
+        self.float().and_then(|f| visitor.visit_f64(f)).map_err(|e| self.locate(e))
+    }
+
+    fn deserialize_char<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
+        self.deserialize_str(visitor)
+    }
+
+    fn deserialize_str<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
+        self.text().and_then(|t| visitor.visit_str(t)).map_err(|e| self.locate(e))
+    }
+
+    fn deserialize_string<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
+        self.deserialize_str(visitor)
+    }
+
+    fn deserialize_bytes<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
+        self.deserialize_str(visitor)
+    }
+
+    fn deserialize_byte_buf<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
+        self.deserialize_str(visitor)
+    }
+
+    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
+        if self.node.is_null() { visitor.visit_none().map_err(|e| self.locate(e)) } else { visitor.visit_some(self) }
+    }
+
+    fn deserialize_unit<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
+        if self.node.is_null() {
+            visitor.visit_unit().map_err(|e| self.locate(e))
+        } else {
+            Err(self.locate(self.mismatch("null")))
+        }
+    }
+
+    fn deserialize_unit_struct<V: Visitor<'de>>(self, _name: &'static str, visitor: V) -> Result<V::Value, DeError> {
+        self.deserialize_unit(visitor)
+    }
+
+    fn deserialize_newtype_struct<V: Visitor<'de>>(self, _name: &'static str, visitor: V) -> Result<V::Value, DeError> {
+        visitor.visit_newtype_struct(self)
+    }
+
+    fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
+        let Value::Seq(items) = &self.node.value else {
+            return Err(self.locate(self.mismatch("a list")));
+        };
+        let access = SeqAccess { items: items.iter().enumerate(), path: &self.path };
+        visitor.visit_seq(access).map_err(|e| self.locate(e))
+    }
+
+    fn deserialize_tuple<V: Visitor<'de>>(self, _len: usize, visitor: V) -> Result<V::Value, DeError> {
+        self.deserialize_seq(visitor)
+    }
+
+    fn deserialize_tuple_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _len: usize,
+        visitor: V,
+    ) -> Result<V::Value, DeError> {
+        self.deserialize_seq(visitor)
+    }
+
+    fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
+        let Value::Map(entries) = &self.node.value else {
+            return Err(self.locate(self.mismatch("a mapping of keys to values")));
+        };
+        let access = MapAccess { entries: entries.iter(), pending: None, path: &self.path };
+        visitor.visit_map(access).map_err(|e| self.locate(e))
+    }
+
+    fn deserialize_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, DeError> {
+        self.deserialize_map(visitor)
+    }
+
+    fn deserialize_enum<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _variants: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, DeError> {
+        let result = self.text().and_then(|t| {
+            let access: de::value::StrDeserializer<'_, DeError> = t.into_deserializer();
+            visitor.visit_enum(access)
+        });
+        result.map_err(|e| self.locate(e))
+    }
+
+    fn deserialize_identifier<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
+        self.deserialize_str(visitor)
+    }
+
+    fn deserialize_ignored_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
+        visitor.visit_unit()
+    }
+}
+
+struct SeqAccess<'a, I> {
+    items: I,
+    path: &'a str,
+}
+
+impl<'a, 'de, I: Iterator<Item = (usize, &'a Node)>> de::SeqAccess<'de> for SeqAccess<'a, I> {
+    type Error = DeError;
+
+    fn next_element_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<Option<T::Value>, DeError> {
+        match self.items.next() {
+            None => Ok(None),
+            Some((index, node)) => seed.deserialize(NodeDe { node, path: format!("{}[{index}]", self.path) }).map(Some),
+        }
+    }
+}
+
+struct MapAccess<'a, I> {
+    entries: I,
+    pending: Option<(&'a String, &'a Node)>,
+    path: &'a str,
+}
+
+impl<'a, 'de, I: Iterator<Item = (&'a String, &'a Node)>> de::MapAccess<'de> for MapAccess<'a, I> {
+    type Error = DeError;
+
+    fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, DeError> {
+        let Some((key, node)) = self.entries.next() else { return Ok(None) };
+        self.pending = Some((key, node));
+        let key_de = NodeDe {
+            node: &Node { value: Value::Scalar(key.clone(), ScalarKind::Quoted), origin: node.origin.clone() },
+            path: child_path(self.path, key),
+        };
+        // The key node is temporary, so locate errors here rather than inside it.
+        let located = seed.deserialize(KeyDe(key)).map_err(|e| key_de.locate(e))?;
+        Ok(Some(located))
+    }
+
+    fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, DeError> {
+        let Some((key, node)) = self.pending.take() else {
+            return Err(de::Error::custom("value requested before key"));
+        };
+        seed.deserialize(NodeDe { node, path: child_path(self.path, key) })
+    }
+}
+
+/// Deserializes a map key (always a string).
+struct KeyDe<'a>(&'a str);
+
+impl<'de> de::Deserializer<'de> for KeyDe<'_> {
+    type Error = DeError;
+
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
+        visitor.visit_str(self.0)
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
+        bytes byte_buf option unit unit_struct newtype_struct seq tuple
+        tuple_struct map struct enum identifier ignored_any
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use serde::Deserialize;
+
+    use super::*;
+    use crate::error::{Layer, Source};
+    use crate::values::tree::parse_document;
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields, rename_all = "camelCase")]
+    struct Sample {
+        replicas: u16,
+        tag: String,
+        enabled: bool,
+        #[serde(default)]
+        note: Option<String>,
+    }
+
+    fn load(text: &str) -> Result<Sample, Diagnostic> {
+        let source = Arc::new(Source { layer: Layer::File, name: "v.yaml".into(), text: text.into() });
+        let node = parse_document(&source).map_err(|d| d)?;
+        from_node(&node, "")
+    }
+
+    #[test]
+    fn the_model_decides_the_type_of_plain_scalars() {
+        let s = load("replicas: 3\ntag: 1.10\nenabled: true\n").expect("valid");
+        assert_eq!((s.replicas, s.tag.as_str(), s.enabled), (3, "1.10", true));
+        assert_eq!(load("replicas: 3\ntag: on\nenabled: false\n").expect("valid").tag, "on");
+    }
+
+    #[test]
+    fn yaml_1_1_booleans_are_refused() {
+        let d = load("replicas: 3\ntag: x\nenabled: yes\n").expect_err("yes is not a boolean");
+        assert_eq!(d.key_path.as_deref(), Some("enabled"));
+        assert!(d.message.contains("YAML 1.1"), "{}", d.message);
+        assert_eq!(d.origin.expect("origin").line, 3);
+    }
+
+    #[test]
+    fn quoted_numbers_are_not_integers() {
+        let d = load("replicas: \"3\"\ntag: x\nenabled: true\n").expect_err("quoted");
+        assert!(d.message.contains("expected an integer"), "{}", d.message);
+        assert_eq!(d.help.as_deref(), Some("remove the quotes: 3"));
+    }
+
+    #[test]
+    fn out_of_range_integers_name_the_range() {
+        let d = load("replicas: 70000\ntag: x\nenabled: true\n").expect_err("too big");
+        assert!(d.expected.expect("expected").contains("0 to 65535"));
+    }
+
+    #[test]
+    fn unknown_keys_suggest_the_nearest() {
+        let d = load("replicas: 1\ntag: x\nenabled: true\nnotes: hi\n").expect_err("typo");
+        assert_eq!(d.key_path.as_deref(), Some("notes"));
+        assert_eq!(d.help.as_deref(), Some("did you mean `note`?"));
+        assert_eq!(d.origin.expect("origin").line, 4);
+    }
+
+    #[test]
+    fn missing_keys_name_their_full_path() {
+        let d = load("replicas: 1\nenabled: true\n").expect_err("missing tag");
+        assert_eq!(d.key_path.as_deref(), Some("tag"));
+    }
+}

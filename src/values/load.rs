@@ -1,0 +1,167 @@
+//! Builds the effective values from the layers, lowest precedence first:
+//! built-in defaults ← `profiles/NAME.yaml` ← `-f` files (left to right) ← `--set`/`--set-string`
+//! (left to right) ← `-n/--namespace`.
+
+use std::io::Read as _;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use super::de::from_node;
+use super::model::Values;
+use super::set;
+use super::tree::{Node, Value, parse_document};
+use super::validate::{RelayHost, validate};
+use crate::error::{Diagnostic, Error, Layer, Origin, Result, Severity, Source};
+
+/// The built-in defaults, compiled into the binary.
+pub const DEFAULTS_YAML: &str = include_str!("defaults.yaml");
+
+/// What the user asked for: which layers to stack. Built once from the command line.
+#[derive(Clone, Debug, Default)]
+pub struct Selection {
+    /// Profile name (`profiles/NAME.yaml`); `None` renders the built-in defaults.
+    pub profile: Option<String>,
+    /// Where profiles live.
+    pub profiles_dir: PathBuf,
+    /// `-f` files in command-line order; `-` is stdin.
+    pub files: Vec<PathBuf>,
+    /// `--set`/`--set-string` expressions in command-line order.
+    pub sets: Vec<SetArg>,
+    /// `-n/--namespace`, the highest layer.
+    pub namespace: Option<String>,
+}
+
+/// One `--set` or `--set-string` expression.
+#[derive(Clone, Debug)]
+pub struct SetArg {
+    /// The expression, e.g. `deployment.replicas=3`.
+    pub expression: String,
+    /// True for `--set-string`.
+    pub string: bool,
+}
+
+/// The effective, validated values and what was derived from them.
+#[derive(Clone, Debug)]
+pub struct Resolved {
+    /// The typed values.
+    pub values: Values,
+    /// The relayhost, reconciled from `env.relayhost` and `env.SMTP_SERVER`/`SMTP_PORT`.
+    pub relay_host: RelayHost,
+    /// The merged tree, with the origin of every value.
+    pub tree: Node,
+    /// Warnings found by validation (errors abort loading).
+    pub warnings: Vec<Diagnostic>,
+}
+
+/// Profile names found in `dir` (files `NAME.yaml`), sorted.
+pub fn available_profiles(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|entry| {
+            let name = entry.file_name().into_string().ok()?;
+            name.strip_suffix(".yaml").filter(|stem| !stem.is_empty()).map(str::to_owned)
+        })
+        .collect();
+    names.sort();
+    names
+}
+
+fn source(layer: Layer, name: String, text: String) -> Arc<Source> {
+    Arc::new(Source { layer, name, text })
+}
+
+fn read_file(path: &Path) -> Result<String> {
+    let bytes = if path == Path::new("-") {
+        let mut buf = Vec::new();
+        std::io::stdin().read_to_end(&mut buf).map_err(|source| Error::Read { path: path.into(), source })?;
+        buf
+    } else {
+        std::fs::read(path).map_err(|source| Error::Read { path: path.into(), source })?
+    };
+    String::from_utf8(bytes).map_err(|e| {
+        let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+        let line = valid.iter().filter(|b| **b == b'\n').count() + 1;
+        Error::Values(vec![
+            Diagnostic::error(format!(
+                "{}:{line}: the file is not valid UTF-8 (byte {} of the file)",
+                path.display(),
+                e.utf8_error().valid_up_to() + 1
+            ))
+            .expected("a UTF-8 encoded YAML file"),
+        ])
+    })
+}
+
+/// The built-in defaults as a tree.
+pub fn defaults_tree() -> Result<Node> {
+    let defaults = source(Layer::Defaults, "built-in defaults".into(), DEFAULTS_YAML.into());
+    parse_document(&defaults).map_err(|d| Error::Internal(format!("built-in defaults do not parse: {}", d.message)))
+}
+
+/// Merges the selected layers into one tree (no typing or validation yet).
+pub fn merge_layers(selection: &Selection) -> Result<Node> {
+    let mut tree = defaults_tree()?;
+    let mut problems = Vec::new();
+
+    let mut layer_files: Vec<(Layer, PathBuf)> = Vec::new();
+    if let Some(name) = &selection.profile {
+        let path = selection.profiles_dir.join(format!("{name}.yaml"));
+        let safe_name = !name.is_empty() && !name.contains(['/', '\\']) && name != "." && name != "..";
+        if !safe_name || !path.is_file() {
+            return Err(Error::UnknownProfile {
+                name: name.clone(),
+                dir: selection.profiles_dir.clone(),
+                available: available_profiles(&selection.profiles_dir),
+            });
+        }
+        layer_files.push((Layer::Profile, path));
+    }
+    layer_files.extend(selection.files.iter().map(|f| (Layer::File, f.clone())));
+
+    for (layer, path) in layer_files {
+        let text = read_file(&path)?;
+        let name = if path == Path::new("-") { "<stdin>".to_owned() } else { path.display().to_string() };
+        match parse_document(&source(layer, name, text)) {
+            Ok(node) => tree.merge(node),
+            Err(d) => problems.push(d),
+        }
+    }
+
+    for arg in &selection.sets {
+        match set::parse(&arg.expression, arg.string) {
+            Ok(assignments) => {
+                for assignment in assignments {
+                    if let Err(d) = set::apply(&mut tree, assignment) {
+                        problems.push(d);
+                    }
+                }
+            }
+            Err(d) => problems.push(d),
+        }
+    }
+
+    if let Some(namespace) = &selection.namespace {
+        let flag = source(Layer::Set, format!("-n {namespace}"), namespace.clone());
+        let origin = Origin { source: flag, line: 1, column: 1 };
+        let node = Node { value: Value::Scalar(namespace.clone(), super::tree::ScalarKind::Quoted), origin };
+        if let Value::Map(root) = &mut tree.value {
+            root.insert("namespace".into(), node);
+        }
+    }
+
+    if problems.is_empty() { Ok(tree) } else { Err(Error::Values(problems)) }
+}
+
+/// Loads, types and validates the selected values.
+pub fn load(selection: &Selection) -> Result<Resolved> {
+    let tree = merge_layers(selection)?;
+    let values: Values = from_node(&tree, "").map_err(|d| Error::Values(vec![d]))?;
+    let (relay_host, diagnostics) = validate(&values, &tree);
+    if diagnostics.iter().any(|d| d.severity == Severity::Error) {
+        return Err(Error::Values(diagnostics));
+    }
+    let relay_host = relay_host.ok_or_else(|| Error::Internal("validation passed without a relayhost".into()))?;
+    Ok(Resolved { values, relay_host, tree, warnings: diagnostics })
+}

@@ -1,0 +1,12 @@
+//! The values: layered input (defaults, profile, files, `--set`), the typed model, validation.
+
+pub mod de;
+pub mod load;
+pub mod model;
+pub mod set;
+pub mod tree;
+pub mod validate;
+
+pub use load::{Resolved, Selection, SetArg, load};
+pub use model::Values;
+pub use validate::RelayHost;

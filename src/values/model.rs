@@ -1,0 +1,602 @@
+//! The typed values model: what a Helm user would find in `values.yaml`.
+//!
+//! Every struct denies unknown keys, and every field's doc comment becomes its JSON Schema
+//! description. Defaults live in `defaults.yaml` (one source of truth), not in these types:
+//! the merged tree always holds every key, so the model can require them all.
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Deserializer, Serialize};
+
+/// All values of one rendering of the relay stack.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Values {
+    /// Namespace of every namespaced object (`-n/--namespace` overrides it).
+    pub namespace: String,
+    /// The Postfix container image.
+    pub image: Image,
+    /// The Deployment's shape: replicas, rollout strategy and pod placement.
+    pub deployment: DeploymentValues,
+    /// CPU and memory of the Postfix container.
+    pub resources: Resources,
+    /// Relay settings, under the seed deployment's environment variable names.
+    pub env: Env,
+    /// Postfix settings beyond the seed's variables.
+    pub postfix: PostfixValues,
+    /// The ClusterIP Service in front of port 25.
+    pub service: ServiceValues,
+    /// The ServiceAccount `postfix-relay`.
+    pub service_account: ServiceAccountValues,
+    /// The NetworkPolicy guarding the relay pods.
+    pub network_policy: NetworkPolicyValues,
+    /// Exporter sidecar, metrics Service, ServiceMonitor and PrometheusRule.
+    pub monitoring: Monitoring,
+    /// The HorizontalPodAutoscaler (autoscaling/v2).
+    pub autoscaling: Autoscaling,
+    /// The PodDisruptionBudget (policy/v1).
+    pub pod_disruption_budget: PodDisruptionBudgetValues,
+}
+
+/// A container image reference.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Image {
+    /// Registry and repository, e.g. `boky/postfix`.
+    pub repository: String,
+    /// Image tag; pin one (`latest` draws a warning).
+    pub tag: String,
+    /// When the kubelet pulls the image.
+    pub pull_policy: PullPolicy,
+}
+
+impl Image {
+    /// `repository:tag`, as the container spec wants it.
+    pub fn reference(&self) -> String {
+        format!("{}:{}", self.repository, self.tag)
+    }
+}
+
+/// Kubernetes `imagePullPolicy`.
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
+pub enum PullPolicy {
+    /// Pull on every start.
+    Always,
+    /// Pull when the node lacks the image.
+    IfNotPresent,
+    /// Never pull.
+    Never,
+}
+
+impl PullPolicy {
+    /// The spelling Kubernetes uses.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PullPolicy::Always => "Always",
+            PullPolicy::IfNotPresent => "IfNotPresent",
+            PullPolicy::Never => "Never",
+        }
+    }
+}
+
+/// Deployment settings.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct DeploymentValues {
+    /// Number of relay pods (ignored when autoscaling is enabled: the HPA owns it then).
+    pub replicas: i32,
+    /// How pods are replaced on a change.
+    pub strategy: Strategy,
+    /// Seconds a pod gets to drain its queue before it is killed.
+    pub termination_grace_period_seconds: i64,
+    /// Extra annotations on the pod template.
+    pub pod_annotations: BTreeMap<String, String>,
+    /// Node labels the pods must run on.
+    pub node_selector: BTreeMap<String, String>,
+    /// Taints the pods tolerate.
+    pub tolerations: Vec<Toleration>,
+}
+
+/// Deployment update strategy.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Strategy {
+    /// `RollingUpdate` or `Recreate`.
+    #[serde(rename = "type")]
+    pub kind: StrategyType,
+    /// Surge and unavailability limits of a rolling update.
+    pub rolling_update: RollingUpdate,
+}
+
+/// Kubernetes Deployment strategy type.
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
+pub enum StrategyType {
+    /// Replace pods gradually.
+    RollingUpdate,
+    /// Stop all pods, then start new ones.
+    Recreate,
+}
+
+/// Rolling update limits: a count or a percentage such as `25%`.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct RollingUpdate {
+    /// Pods that may be unavailable during the update.
+    pub max_unavailable: IntOrPercent,
+    /// Pods that may be created above the desired count.
+    pub max_surge: IntOrPercent,
+}
+
+/// A count (`1`) or a percentage (`25%`).
+#[derive(Clone, Debug, Serialize, JsonSchema, PartialEq, Eq)]
+#[serde(untagged)]
+pub enum IntOrPercent {
+    /// An absolute number.
+    Int(i32),
+    /// A percentage, written with `%`.
+    Percent(String),
+}
+
+impl<'de> Deserialize<'de> for IntOrPercent {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = IntOrPercent;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an integer or a percentage such as 25%")
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<IntOrPercent, E> {
+                i32::try_from(v)
+                    .map(IntOrPercent::Int)
+                    .map_err(|_| E::custom(format!("expected an integer or a percentage, found `{v}` (too large)")))
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<IntOrPercent, E> {
+                self.visit_i64(i64::try_from(v).unwrap_or(i64::MAX))
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<IntOrPercent, E> {
+                let digits = v.strip_suffix('%').unwrap_or("");
+                if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
+                    Ok(IntOrPercent::Percent(v.to_owned()))
+                } else {
+                    Err(E::custom(format!("expected an integer or a percentage such as 25%, found `{v}`")))
+                }
+            }
+        }
+        deserializer.deserialize_any(V)
+    }
+}
+
+/// A pod toleration.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Toleration {
+    /// Taint key to match; empty with `Exists` matches every taint.
+    #[serde(default)]
+    pub key: Option<String>,
+    /// `Equal` (default) or `Exists`.
+    #[serde(default)]
+    pub operator: Option<TolerationOperator>,
+    /// Taint value to match with `Equal`.
+    #[serde(default)]
+    pub value: Option<String>,
+    /// `NoSchedule`, `PreferNoSchedule` or `NoExecute`; empty matches all.
+    #[serde(default)]
+    pub effect: Option<TaintEffect>,
+    /// With `NoExecute`: how long the pod stays bound after the taint appears.
+    #[serde(default)]
+    pub toleration_seconds: Option<i64>,
+}
+
+/// Toleration operator.
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, JsonSchema)]
+pub enum TolerationOperator {
+    /// Key and value must match.
+    Equal,
+    /// The key must exist.
+    Exists,
+}
+
+/// Taint effect.
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, JsonSchema)]
+pub enum TaintEffect {
+    /// Do not schedule.
+    NoSchedule,
+    /// Avoid scheduling.
+    PreferNoSchedule,
+    /// Evict running pods.
+    NoExecute,
+}
+
+/// Container resources.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Resources {
+    /// What the scheduler reserves.
+    pub requests: ResourceList,
+    /// The most the container may use.
+    pub limits: ResourceList,
+}
+
+/// CPU and memory quantities; `null` leaves one out.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ResourceList {
+    /// CPU, e.g. `100m` or `0.5`.
+    pub cpu: Option<String>,
+    /// Memory, e.g. `128Mi`.
+    pub memory: Option<String>,
+}
+
+/// The seed deployment's environment, under its own variable names.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Env {
+    /// Mail domain: Postfix `mydomain` and `myorigin`.
+    pub maildomain: String,
+    /// Upstream smarthost as `[host]:port` (brackets: no MX lookup), e.g. `[smtp-relay.gmail.com]:587`.
+    pub relayhost: String,
+    /// Alternative spelling of the relayhost's host name; must agree with `relayhost` when both are set.
+    #[serde(rename = "SMTP_SERVER", default)]
+    pub smtp_server: Option<String>,
+    /// Alternative spelling of the relayhost's port; must agree with `relayhost` when both are set.
+    #[serde(rename = "SMTP_PORT", default)]
+    pub smtp_port: Option<u16>,
+    /// Host name Postfix announces (HELO/EHLO) and uses as `myhostname`.
+    #[serde(rename = "SERVER_HOSTNAME")]
+    pub server_hostname: String,
+    /// Envelope sender domains allowed to relay: a comma-separated string or a list. An empty
+    /// value is an explicit opt-out of sender checks.
+    #[serde(rename = "ALLOWED_SENDER_DOMAINS")]
+    pub allowed_sender_domains: AllowedSenderDomains,
+}
+
+/// Sender domains that may relay, from a list or a comma-separated string (the seed's form).
+#[derive(Clone, Debug, Default, Serialize, PartialEq, Eq)]
+pub struct AllowedSenderDomains(pub Vec<String>);
+
+impl JsonSchema for AllowedSenderDomains {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "AllowedSenderDomains".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "anyOf": [
+                {"type": "string", "description": "comma-separated domains"},
+                {"type": "array", "items": {"type": "string"}}
+            ]
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for AllowedSenderDomains {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = AllowedSenderDomains;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a comma-separated string or a list of domains")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(AllowedSenderDomains(
+                    v.split(',').map(str::trim).filter(|d| !d.is_empty()).map(str::to_owned).collect(),
+                ))
+            }
+            fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+                Ok(AllowedSenderDomains(Vec::new()))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                let mut domains = Vec::new();
+                while let Some(d) = seq.next_element::<String>()? {
+                    domains.push(d);
+                }
+                Ok(AllowedSenderDomains(domains))
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Self::Value, E> {
+                Err(E::custom(format!("expected a comma-separated string or a list of domains, found `{v}`")))
+            }
+            fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<Self::Value, E> {
+                Err(E::custom(format!("expected a comma-separated string or a list of domains, found `{v}`")))
+            }
+        }
+        deserializer.deserialize_any(V)
+    }
+}
+
+/// Postfix settings.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct PostfixValues {
+    /// Client networks allowed to relay (CIDRs). Default: loopback and RFC 1918.
+    pub mynetworks: Vec<String>,
+    /// Largest message accepted, in bytes (`message_size_limit`); keep it under the upstream's.
+    pub message_size_limit: u64,
+    /// Outbound TLS to the relayhost.
+    pub tls: Tls,
+}
+
+/// Outbound TLS settings.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Tls {
+    /// `smtp_tls_security_level`: `may`, `encrypt`, `verify` or `secure`.
+    pub security_level: TlsSecurityLevel,
+    /// CA bundle inside the container (`smtp_tls_CAfile`).
+    pub ca_file: String,
+}
+
+/// Postfix `smtp_tls_security_level`.
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum TlsSecurityLevel {
+    /// Opportunistic TLS.
+    May,
+    /// Mandatory TLS, certificate not verified.
+    Encrypt,
+    /// Mandatory TLS, certificate and MX name verified.
+    Verify,
+    /// Mandatory TLS, certificate and host name verified.
+    Secure,
+}
+
+impl TlsSecurityLevel {
+    /// The Postfix spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TlsSecurityLevel::May => "may",
+            TlsSecurityLevel::Encrypt => "encrypt",
+            TlsSecurityLevel::Verify => "verify",
+            TlsSecurityLevel::Secure => "secure",
+        }
+    }
+}
+
+/// The SMTP Service.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ServiceValues {
+    /// Service type; `ClusterIP` keeps the relay in-cluster.
+    #[serde(rename = "type")]
+    pub kind: ServiceType,
+    /// Port the Service listens on (forwards to the container's `smtp` port).
+    pub port: u16,
+}
+
+/// Kubernetes Service type.
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
+pub enum ServiceType {
+    /// In-cluster only.
+    ClusterIP,
+    /// Also on a port of every node.
+    NodePort,
+    /// Through a cloud load balancer.
+    LoadBalancer,
+}
+
+impl ServiceType {
+    /// The Kubernetes spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ServiceType::ClusterIP => "ClusterIP",
+            ServiceType::NodePort => "NodePort",
+            ServiceType::LoadBalancer => "LoadBalancer",
+        }
+    }
+}
+
+/// ServiceAccount settings.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ServiceAccountValues {
+    /// Annotations, e.g. for cloud workload identity.
+    pub annotations: BTreeMap<String, String>,
+}
+
+/// NetworkPolicy settings.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct NetworkPolicyValues {
+    /// Render the NetworkPolicy.
+    pub enabled: bool,
+    /// Who may connect to port 25.
+    pub ingress: NetworkPolicyIngress,
+}
+
+/// Ingress rule for port 25.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct NetworkPolicyIngress {
+    /// Restrict ingress; when false the policy admits nothing to port 25.
+    pub enabled: bool,
+    /// Peers admitted to port 25 (NetworkPolicyPeer form).
+    pub from: Vec<Peer>,
+}
+
+/// A NetworkPolicy peer.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Peer {
+    /// Namespaces whose labels match.
+    #[serde(default)]
+    pub namespace_selector: Option<Selector>,
+    /// Pods whose labels match.
+    #[serde(default)]
+    pub pod_selector: Option<Selector>,
+    /// An address range.
+    #[serde(default)]
+    pub ip_block: Option<IpBlock>,
+}
+
+/// A label selector.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Selector {
+    /// Labels that must match exactly.
+    #[serde(default)]
+    pub match_labels: BTreeMap<String, String>,
+    /// Set-based requirements.
+    #[serde(default)]
+    pub match_expressions: Vec<SelectorRequirement>,
+}
+
+/// One set-based selector requirement.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct SelectorRequirement {
+    /// Label key.
+    pub key: String,
+    /// `In`, `NotIn`, `Exists` or `DoesNotExist`.
+    pub operator: SelectorOperator,
+    /// Values for `In` and `NotIn`.
+    #[serde(default)]
+    pub values: Vec<String>,
+}
+
+/// Selector operator.
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, JsonSchema)]
+pub enum SelectorOperator {
+    /// Value in the set.
+    In,
+    /// Value not in the set.
+    NotIn,
+    /// Key present.
+    Exists,
+    /// Key absent.
+    DoesNotExist,
+}
+
+/// An IP block peer.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct IpBlock {
+    /// The range, e.g. `10.0.0.0/8`.
+    pub cidr: String,
+    /// Ranges inside `cidr` to leave out.
+    #[serde(default)]
+    pub except: Vec<String>,
+}
+
+/// Monitoring settings.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Monitoring {
+    /// Master switch: the exporter sidecar, metrics Service, ServiceMonitor and PrometheusRule.
+    pub enabled: bool,
+    /// The Prometheus exporter sidecar.
+    pub exporter: Exporter,
+    /// The metrics Service `postfix-relay-metrics`.
+    pub service: MetricsService,
+    /// The ServiceMonitor.
+    pub service_monitor: ServiceMonitorValues,
+    /// The PrometheusRule.
+    pub prometheus_rule: PrometheusRuleValues,
+}
+
+/// Exporter sidecar.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Exporter {
+    /// Exporter image (Hsn723/postfix_exporter build).
+    pub image: Image,
+    /// CPU and memory of the exporter container.
+    pub resources: Resources,
+}
+
+/// The metrics Service.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct MetricsService {
+    /// Service port (forwards to the exporter's `metrics` port 9154).
+    pub port: u16,
+}
+
+/// ServiceMonitor settings.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ServiceMonitorValues {
+    /// Render the ServiceMonitor.
+    pub enabled: bool,
+    /// Scrape interval, e.g. `30s`.
+    pub interval: String,
+    /// Metrics path.
+    pub path: String,
+    /// Extra labels, e.g. the `release` label your Prometheus selects on.
+    pub labels: BTreeMap<String, String>,
+}
+
+/// PrometheusRule settings.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct PrometheusRuleValues {
+    /// Render the PrometheusRule.
+    pub enabled: bool,
+    /// Extra labels, e.g. the label your Prometheus selects rules by.
+    pub labels: BTreeMap<String, String>,
+    /// The alerts, each switchable.
+    pub alerts: Alerts,
+}
+
+/// The alert rules.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Alerts {
+    /// `PostfixRelayDown`: Postfix or its exporter is not up.
+    pub relay_down: Alert,
+    /// `PostfixRelayHighQueue`: more than `threshold` messages queued.
+    pub high_queue: ThresholdAlert,
+    /// `PostfixRelayHighBounceRate`: more than `threshold` bounces per second.
+    pub high_bounce_rate: ThresholdAlert,
+}
+
+/// An alert without a threshold.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Alert {
+    /// Render this alert.
+    pub enabled: bool,
+    /// How long the condition must hold, e.g. `5m`.
+    #[serde(rename = "for")]
+    pub for_duration: String,
+    /// The `severity` label.
+    pub severity: String,
+}
+
+/// An alert with a threshold.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ThresholdAlert {
+    /// Render this alert.
+    pub enabled: bool,
+    /// The value above which the alert fires.
+    pub threshold: f64,
+    /// How long the condition must hold, e.g. `15m`.
+    #[serde(rename = "for")]
+    pub for_duration: String,
+    /// The `severity` label.
+    pub severity: String,
+}
+
+/// HorizontalPodAutoscaler settings.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Autoscaling {
+    /// Render the HPA (the Deployment then omits `spec.replicas`).
+    pub enabled: bool,
+    /// Fewest pods.
+    pub min_replicas: i32,
+    /// Most pods.
+    pub max_replicas: i32,
+    /// Average CPU utilisation to aim for, in percent of requests.
+    #[serde(rename = "targetCPUUtilizationPercentage")]
+    pub target_cpu_utilization_percentage: i32,
+}
+
+/// PodDisruptionBudget settings.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct PodDisruptionBudgetValues {
+    /// Render the PDB.
+    pub enabled: bool,
+    /// Pods that must stay up during voluntary disruptions (count or percentage).
+    pub min_available: IntOrPercent,
+}

@@ -1,0 +1,288 @@
+//! `--set` / `--set-string` expressions in Helm's syntax, applied to the value tree.
+//!
+//! Syntax: `a.b=v` (nested keys), `a=v1,b=v2` (several at once), `list[0].key=v` (indices),
+//! `a\.b=v` and `a=v1\,v2` (escapes), `a={x,y}` (a list), `a=[]` (an empty list).
+//! Unlike Helm, the value is not typed here: `--set` leaves a plain scalar for the model to read
+//! as whatever the key needs, `--set-string` a quoted one that only a string key accepts. And
+//! an index may edit an existing element or append one, never silently pad a list with nulls.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use super::tree::{Node, ScalarKind, Value};
+use crate::error::{Diagnostic, Layer, Origin, Source};
+
+/// One step of a key path.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Segment {
+    /// A map key.
+    Key(String),
+    /// A list index.
+    Index(usize),
+}
+
+/// One `key=value` of an expression.
+#[derive(Clone, Debug)]
+pub struct Assignment {
+    /// Where to put the value.
+    pub path: Vec<Segment>,
+    /// What to put there.
+    pub value: Node,
+}
+
+/// The largest index accepted, as in Helm; protects against `a[99999999]=x`.
+const MAX_INDEX: usize = 65_536;
+
+/// Parses an expression given to `--set` (`string == false`) or `--set-string`.
+pub fn parse(expression: &str, string: bool) -> Result<Vec<Assignment>, Diagnostic> {
+    let flag = if string { "--set-string" } else { "--set" };
+    let source =
+        Arc::new(Source { layer: Layer::Set, name: format!("{flag} {expression}"), text: expression.to_owned() });
+    let origin = |column: usize| Origin { source: Arc::clone(&source), line: 1, column };
+    let kind = if string { ScalarKind::Quoted } else { ScalarKind::Plain };
+    let mut assignments = Vec::new();
+    for (start, part) in split_unescaped(expression, ',', true) {
+        let here = origin(start + 1);
+        let Some((key_end, _)) = split_unescaped(part, '=', false).into_iter().nth(1) else {
+            return Err(Diagnostic::error(format!("`{part}` has no value"))
+                .origin(Some(here))
+                .expected("KEY=VALUE, e.g. deployment.replicas=3"));
+        };
+        let key = &part[..key_end - 1];
+        let raw_value = &part[key_end..];
+        let path = parse_path(key).map_err(|msg| {
+            Diagnostic::error(msg)
+                .origin(Some(here.clone()))
+                .expected("a dotted key path, e.g. image.tag or list[0].name")
+        })?;
+        let value = parse_value(raw_value, kind, &here);
+        assignments.push(Assignment { path, value });
+    }
+    if assignments.is_empty() {
+        return Err(Diagnostic::error(format!("{flag} needs KEY=VALUE")).origin(Some(origin(1))));
+    }
+    Ok(assignments)
+}
+
+/// Splits at unescaped `sep`, returning each piece with its byte offset. Inside `{...}` the
+/// separator does not split when `brace_aware` is set (list values hold commas).
+fn split_unescaped(text: &str, sep: char, brace_aware: bool) -> Vec<(usize, &str)> {
+    let mut pieces = Vec::new();
+    let mut start = 0;
+    let mut depth = 0usize;
+    let mut escaped = false;
+    for (i, c) in text.char_indices() {
+        if escaped {
+            escaped = false;
+            continue;
+        }
+        match c {
+            '\\' => escaped = true,
+            '{' if brace_aware => depth += 1,
+            '}' if brace_aware => depth = depth.saturating_sub(1),
+            c if c == sep && depth == 0 => {
+                pieces.push((start, &text[start..i]));
+                start = i + c.len_utf8();
+            }
+            _ => {}
+        }
+    }
+    pieces.push((start, &text[start..]));
+    pieces
+}
+
+fn unescape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c == '\\' {
+            if let Some(next) = chars.next() {
+                out.push(next);
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+fn parse_path(key: &str) -> Result<Vec<Segment>, String> {
+    if key.is_empty() {
+        return Err("the key is empty".into());
+    }
+    let mut path = Vec::new();
+    for (_, raw) in split_unescaped(key, '.', false) {
+        let (name, mut rest) = match find_unescaped(raw, '[') {
+            Some(i) => (&raw[..i], &raw[i..]),
+            None => (raw, ""),
+        };
+        if name.is_empty() && path.is_empty() || name.is_empty() && rest.is_empty() {
+            return Err(format!("`{key}` has an empty key segment"));
+        }
+        if !name.is_empty() {
+            path.push(Segment::Key(unescape(name)));
+        }
+        while !rest.is_empty() {
+            let Some(close) = rest.find(']') else {
+                return Err(format!("`{key}`: `[` without a closing `]`"));
+            };
+            let digits = &rest[1..close];
+            let index: usize =
+                digits.parse().map_err(|_| format!("`{key}`: list index `{digits}` is not a non-negative integer"))?;
+            if index > MAX_INDEX {
+                return Err(format!("`{key}`: list index {index} is larger than {MAX_INDEX}"));
+            }
+            path.push(Segment::Index(index));
+            rest = &rest[close + 1..];
+            if !rest.is_empty() && !rest.starts_with('[') {
+                return Err(format!("`{key}`: unexpected `{rest}` after `]`"));
+            }
+        }
+    }
+    Ok(path)
+}
+
+fn find_unescaped(text: &str, target: char) -> Option<usize> {
+    let mut escaped = false;
+    for (i, c) in text.char_indices() {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' => escaped = true,
+            c if c == target => return Some(i),
+            _ => {}
+        }
+    }
+    None
+}
+
+fn parse_value(raw: &str, kind: ScalarKind, origin: &Origin) -> Node {
+    let value = if raw == "[]" {
+        Value::Seq(Vec::new())
+    } else if raw.len() >= 2 && raw.starts_with('{') && raw.ends_with('}') {
+        let inner = &raw[1..raw.len() - 1];
+        let items = split_unescaped(inner, ',', true)
+            .into_iter()
+            .filter(|(_, item)| !(inner.trim().is_empty() && item.trim().is_empty()))
+            .map(|(_, item)| Node { value: Value::Scalar(unescape(item.trim()), kind), origin: origin.clone() })
+            .collect();
+        Value::Seq(items)
+    } else {
+        Value::Scalar(unescape(raw), kind)
+    };
+    Node { value, origin: origin.clone() }
+}
+
+/// Writes an assignment into the tree, creating maps and list elements on the way.
+pub fn apply(root: &mut Node, assignment: Assignment) -> Result<(), Diagnostic> {
+    let Assignment { path, value } = assignment;
+    let origin = value.origin.clone();
+    let mut node = root;
+    let mut walked = String::new();
+    for segment in &path {
+        match segment {
+            Segment::Key(key) => {
+                if !matches!(node.value, Value::Map(_)) {
+                    *node = Node { value: Value::Map(BTreeMap::new()), origin: origin.clone() };
+                }
+                let Value::Map(map) = &mut node.value else { unreachable!("made a map above") };
+                node = map.entry(key.clone()).or_insert_with(|| Node::empty_map(origin.clone()));
+                if !walked.is_empty() {
+                    walked.push('.');
+                }
+                walked.push_str(key);
+            }
+            Segment::Index(index) => {
+                if !matches!(node.value, Value::Seq(_)) {
+                    *node = Node { value: Value::Seq(Vec::new()), origin: origin.clone() };
+                }
+                let Value::Seq(items) = &mut node.value else { unreachable!("made a list above") };
+                if *index > items.len() {
+                    return Err(Diagnostic::error(format!(
+                        "index {index} is past the end of `{walked}`, which has {} element(s)",
+                        items.len()
+                    ))
+                    .origin(Some(origin))
+                    .at(walked)
+                    .help(format!("use an index from 0 to {} (the last one appends)", items.len())));
+                }
+                if *index == items.len() {
+                    items.push(Node::empty_map(origin.clone()));
+                }
+                node = &mut items[*index];
+                walked.push_str(&format!("[{index}]"));
+            }
+        }
+    }
+    *node = value;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keys(path: &[Segment]) -> Vec<String> {
+        path.iter()
+            .map(|s| match s {
+                Segment::Key(k) => k.clone(),
+                Segment::Index(i) => format!("[{i}]"),
+            })
+            .collect()
+    }
+
+    fn scalar(node: &Node) -> (&str, ScalarKind) {
+        match &node.value {
+            Value::Scalar(t, k) => (t, *k),
+            other => panic!("not a scalar: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn dotted_paths_with_escapes_and_indices() {
+        let a = parse(r"nodeSelector.kubernetes\.io/role=relay", false).expect("valid");
+        assert_eq!(keys(&a[0].path), ["nodeSelector", "kubernetes.io/role"]);
+        let a = parse("servers[0].port=80", false).expect("valid");
+        assert_eq!(keys(&a[0].path), ["servers", "[0]", "port"]);
+    }
+
+    #[test]
+    fn commas_separate_assignments_unless_escaped_or_in_a_list() {
+        let a = parse(r"a=1,b=x\,y,c={p, q}", false).expect("valid");
+        assert_eq!(a.len(), 3);
+        assert_eq!(scalar(&a[1].value).0, "x,y");
+        let Value::Seq(items) = &a[2].value.value else { panic!("list") };
+        assert_eq!(items.iter().map(|n| scalar(n).0).collect::<Vec<_>>(), ["p", "q"]);
+    }
+
+    #[test]
+    fn set_string_marks_values_as_strings() {
+        assert_eq!(scalar(&parse("a=1", true).expect("valid")[0].value).1, ScalarKind::Quoted);
+        assert_eq!(scalar(&parse("a=1", false).expect("valid")[0].value).1, ScalarKind::Plain);
+    }
+
+    #[test]
+    fn the_value_may_contain_equals_signs() {
+        assert_eq!(scalar(&parse("a=b=c", false).expect("valid")[0].value).0, "b=c");
+    }
+
+    #[test]
+    fn malformed_expressions_are_errors() {
+        for bad in ["novalue", "=x", "a..b=1", "a[x]=1", "a[1=1", "a[-1]=1", "a[99999999]=1", ""] {
+            assert!(parse(bad, false).is_err(), "{bad} should be rejected");
+        }
+    }
+
+    #[test]
+    fn indices_append_but_never_pad() {
+        let source = Arc::new(Source { layer: Layer::Defaults, name: "d".into(), text: String::new() });
+        let mut root = Node::empty_map(Origin { source, line: 1, column: 1 });
+        for a in parse("l[0].x=1", false).expect("valid") {
+            apply(&mut root, a).expect("append at 0");
+        }
+        for a in parse("l[1].x=2", false).expect("valid") {
+            apply(&mut root, a).expect("append at 1");
+        }
+        let err = parse("l[5].x=3", false).expect("valid").into_iter().try_for_each(|a| apply(&mut root, a));
+        assert!(err.expect_err("gap").message.contains("past the end"));
+    }
+}

@@ -1,0 +1,323 @@
+//! The untyped value tree: what each layer (defaults, profile, `-f` files, `--set`) parses to,
+//! and what they merge into before the typed model reads it.
+//!
+//! Every node remembers where it was written ([`Origin`]), so errors found later, by the typed
+//! model or by validation, can point at a file, line and column. Scalars keep their source text
+//! and whether they were quoted: the typed model, not the YAML parser, decides whether `1.10`
+//! is a number or a string, which is how relaygen avoids Helm's type guessing.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use granit_parser::{Event, Parser, ScalarStyle, Span};
+
+use crate::error::{Diagnostic, Origin, Source};
+
+/// How a scalar was written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ScalarKind {
+    /// Unquoted: may be read as a number, boolean or null where the model expects one.
+    Plain,
+    /// Quoted, a block scalar, `!!str`-tagged or from `--set-string`: always a string.
+    Quoted,
+}
+
+/// A node of the value tree.
+#[derive(Clone, Debug)]
+pub struct Node {
+    /// The node's content.
+    pub value: Value,
+    /// Where it was written (for map entries, the position of the key).
+    pub origin: Origin,
+}
+
+/// The content of a [`Node`].
+#[derive(Clone, Debug)]
+pub enum Value {
+    /// A scalar with its source text.
+    Scalar(String, ScalarKind),
+    /// A list.
+    Seq(Vec<Node>),
+    /// A mapping; keys are sorted so every traversal is deterministic.
+    Map(BTreeMap<String, Node>),
+}
+
+impl Node {
+    /// An empty mapping, used as the root of an empty layer.
+    pub fn empty_map(origin: Origin) -> Node {
+        Node { value: Value::Map(BTreeMap::new()), origin }
+    }
+
+    /// True for plain `null`, `~` or an empty plain scalar.
+    pub fn is_null(&self) -> bool {
+        matches!(&self.value, Value::Scalar(text, ScalarKind::Plain) if is_null_text(text))
+    }
+
+    /// The node at a dotted path of map keys, if present.
+    pub fn get(&self, path: &[&str]) -> Option<&Node> {
+        let mut node = self;
+        for key in path {
+            match &node.value {
+                Value::Map(map) => node = map.get(*key)?,
+                _ => return None,
+            }
+        }
+        Some(node)
+    }
+
+    /// Merges `overlay` into `self`: maps merge key by key, anything else is replaced whole
+    /// (lists included, as in Helm).
+    pub fn merge(&mut self, overlay: Node) {
+        match (&mut self.value, overlay.value) {
+            (Value::Map(base), Value::Map(over)) => {
+                for (key, node) in over {
+                    match base.get_mut(&key) {
+                        Some(existing) => existing.merge(node),
+                        None => {
+                            base.insert(key, node);
+                        }
+                    }
+                }
+            }
+            (slot, value) => {
+                *slot = value;
+                self.origin = overlay.origin;
+            }
+        }
+    }
+}
+
+/// True for the plain scalars YAML 1.2 reads as null.
+pub fn is_null_text(text: &str) -> bool {
+    matches!(text, "" | "~" | "null" | "Null" | "NULL")
+}
+
+/// Parses one YAML document whose root must be a mapping.
+pub fn parse_document(source: &Arc<Source>) -> Result<Node, Diagnostic> {
+    let mut builder = Builder { source, anchors: BTreeMap::new(), stack: Vec::new(), root: None };
+    let mut documents = 0usize;
+    for item in Parser::new_from_str(&source.text) {
+        let (event, span) = item.map_err(|e| {
+            let marker = e.marker();
+            Diagnostic::error(format!("this is not valid YAML: {}", e.info())).origin(Some(origin_at(
+                source,
+                marker.line(),
+                marker.col() + 1,
+            )))
+        })?;
+        match event {
+            Event::DocumentStart(..) => {
+                documents += 1;
+                if documents > 1 {
+                    return Err(Diagnostic::error("a values file holds exactly one YAML document; found a second one")
+                        .origin(Some(builder.origin(&span)))
+                        .help("split it into several files and pass each with -f"));
+                }
+            }
+            other => builder.event(other, &span)?,
+        }
+    }
+    match builder.root {
+        None => Err(Diagnostic::error("the file is empty")
+            .origin(Some(origin_at(source, 1, 1)))
+            .expected("a YAML mapping of values, e.g. `deployment: {replicas: 2}`")),
+        Some(root) if root.is_null() => Err(Diagnostic::error("the file holds no values")
+            .origin(Some(root.origin))
+            .expected("a YAML mapping of values, e.g. `deployment: {replicas: 2}`")),
+        Some(root) => match root.value {
+            Value::Map(_) => Ok(root),
+            _ => Err(Diagnostic::error("the top level of a values file must be a mapping")
+                .origin(Some(root.origin))
+                .expected("`key: value` pairs")),
+        },
+    }
+}
+
+fn origin_at(source: &Arc<Source>, line: usize, column: usize) -> Origin {
+    Origin { source: Arc::clone(source), line, column }
+}
+
+/// A collection being built while its events stream in.
+enum Frame {
+    Seq { items: Vec<Node>, origin: Origin, anchor: usize },
+    Map { entries: BTreeMap<String, Node>, pending_key: Option<(String, Origin)>, origin: Origin, anchor: usize },
+}
+
+struct Builder<'s> {
+    source: &'s Arc<Source>,
+    anchors: BTreeMap<usize, Node>,
+    stack: Vec<Frame>,
+    root: Option<Node>,
+}
+
+impl Builder<'_> {
+    fn origin(&self, span: &Span) -> Origin {
+        origin_at(self.source, span.start.line(), span.start.col() + 1)
+    }
+
+    fn event(&mut self, event: Event<'_>, span: &Span) -> Result<(), Diagnostic> {
+        match event {
+            Event::Scalar(text, style, anchor, tag) => {
+                let mut kind = match style {
+                    ScalarStyle::Plain => ScalarKind::Plain,
+                    _ => ScalarKind::Quoted,
+                };
+                if let Some(tag) = tag {
+                    if tag.is_yaml_core_schema_tag("str") {
+                        kind = ScalarKind::Quoted;
+                    } else if !tag.is_yaml_core_schema() {
+                        return Err(Diagnostic::error(format!(
+                            "YAML tag `{}` is not supported in values",
+                            tag.original()
+                        ))
+                        .origin(Some(self.origin(span)))
+                        .help("remove the tag; the values schema decides each key's type"));
+                    }
+                }
+                let node = Node { value: Value::Scalar(text.into_owned(), kind), origin: self.origin(span) };
+                self.remember(anchor, &node);
+                self.push_node(node)
+            }
+            Event::SequenceStart(_, anchor, _) => {
+                self.stack.push(Frame::Seq { items: Vec::new(), origin: self.origin(span), anchor });
+                Ok(())
+            }
+            Event::MappingStart(_, anchor, _) => {
+                self.stack.push(Frame::Map {
+                    entries: BTreeMap::new(),
+                    pending_key: None,
+                    origin: self.origin(span),
+                    anchor,
+                });
+                Ok(())
+            }
+            Event::SequenceEnd | Event::MappingEnd => {
+                let node = match self.stack.pop() {
+                    Some(Frame::Seq { items, origin, anchor }) => {
+                        let node = Node { value: Value::Seq(items), origin };
+                        self.remember(anchor, &node);
+                        node
+                    }
+                    Some(Frame::Map { entries, origin, anchor, .. }) => {
+                        let node = Node { value: Value::Map(entries), origin };
+                        self.remember(anchor, &node);
+                        node
+                    }
+                    None => return Ok(()),
+                };
+                self.push_node(node)
+            }
+            Event::Alias(id) => {
+                let Some(node) = self.anchors.get(&id).cloned() else {
+                    return Err(Diagnostic::error("alias refers to an unknown anchor").origin(Some(self.origin(span))));
+                };
+                let origin = self.origin(span);
+                self.push_node(Node { value: node.value, origin })
+            }
+            _ => Ok(()),
+        }
+    }
+
+    fn remember(&mut self, anchor: usize, node: &Node) {
+        if anchor != 0 {
+            self.anchors.insert(anchor, node.clone());
+        }
+    }
+
+    fn push_node(&mut self, node: Node) -> Result<(), Diagnostic> {
+        match self.stack.last_mut() {
+            None => {
+                self.root = Some(node);
+                Ok(())
+            }
+            Some(Frame::Seq { items, .. }) => {
+                items.push(node);
+                Ok(())
+            }
+            Some(Frame::Map { entries, pending_key, .. }) => match pending_key.take() {
+                None => {
+                    let Value::Scalar(key, _) = node.value else {
+                        return Err(Diagnostic::error("mapping keys must be plain strings").origin(Some(node.origin)));
+                    };
+                    if key == "<<" {
+                        return Err(Diagnostic::error("YAML merge keys (`<<`) are not supported")
+                            .origin(Some(node.origin))
+                            .help("write the keys out, or put shared values in a separate -f file"));
+                    }
+                    if entries.contains_key(&key) {
+                        return Err(Diagnostic::error(format!("duplicate key `{key}`"))
+                            .origin(Some(node.origin))
+                            .help("each key may appear once per mapping; remove one of them"));
+                    }
+                    *pending_key = Some((key, node.origin));
+                    Ok(())
+                }
+                Some((key, key_origin)) => {
+                    // Map entries point at their key: that is the line a user looks for.
+                    entries.insert(key, Node { value: node.value, origin: key_origin });
+                    Ok(())
+                }
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::Layer;
+
+    fn parse(text: &str) -> Result<Node, Diagnostic> {
+        let source = Arc::new(Source { layer: Layer::File, name: "t.yaml".into(), text: text.into() });
+        parse_document(&source)
+    }
+
+    #[test]
+    fn scalars_keep_their_text_and_quoting() {
+        let root = parse("a: 1.10\nb: 'on'\nc: no\n").expect("valid");
+        let text = |k: &str| match &root.get(&[k]).expect("key").value {
+            Value::Scalar(t, kind) => (t.clone(), *kind),
+            other => panic!("not a scalar: {other:?}"),
+        };
+        assert_eq!(text("a"), ("1.10".into(), ScalarKind::Plain));
+        assert_eq!(text("b"), ("on".into(), ScalarKind::Quoted));
+        assert_eq!(text("c"), ("no".into(), ScalarKind::Plain));
+    }
+
+    #[test]
+    fn map_entries_point_at_their_key() {
+        let root = parse("top:\n  inner: 3\n").expect("valid");
+        let inner = root.get(&["top", "inner"]).expect("present");
+        assert_eq!((inner.origin.line, inner.origin.column), (2, 3));
+    }
+
+    #[test]
+    fn duplicate_keys_are_rejected_with_their_line() {
+        let err = parse("a: 1\nb: 2\na: 3\n").expect_err("duplicate");
+        assert!(err.message.contains("duplicate key `a`"));
+        assert_eq!(err.origin.expect("origin").line, 3);
+    }
+
+    #[test]
+    fn empty_and_non_mapping_documents_are_rejected() {
+        assert!(parse("").expect_err("empty").message.contains("empty"));
+        assert!(parse("# only a comment\n").expect_err("empty").message.contains("empty"));
+        assert!(parse("- a\n").expect_err("list").message.contains("mapping"));
+    }
+
+    #[test]
+    fn merging_replaces_lists_and_merges_maps() {
+        let mut base = parse("m: {a: 1, b: 2}\nl: [1, 2]\n").expect("valid");
+        base.merge(parse("m: {b: 3}\nl: [9]\n").expect("valid"));
+        let Value::Map(m) = &base.get(&["m"]).expect("m").value else { panic!("map") };
+        assert_eq!(m.len(), 2);
+        let Value::Seq(l) = &base.get(&["l"]).expect("l").value else { panic!("seq") };
+        assert_eq!(l.len(), 1);
+    }
+
+    #[test]
+    fn aliases_copy_the_anchored_node() {
+        let root = parse("a: &x {k: v}\nb: *x\n").expect("valid");
+        assert!(root.get(&["b", "k"]).is_some());
+    }
+}

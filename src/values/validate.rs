@@ -1,0 +1,623 @@
+//! Semantic rules on the typed values. All problems are collected, so one run shows them all,
+//! and each points at the file, line and key that set the offending value.
+
+use std::fmt;
+use std::net::IpAddr;
+
+use ipnet::IpNet;
+
+use super::model::{IntOrPercent, ResourceList, Values};
+use super::tree::{Node, Value};
+use crate::error::{Diagnostic, Layer, Origin};
+
+/// The upstream smarthost Postfix relays to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RelayHost {
+    /// Host name or IP address.
+    pub host: String,
+    /// TCP port.
+    pub port: u16,
+    /// Bracketed (`[host]`): deliver to the host itself, no MX lookup.
+    pub bracketed: bool,
+}
+
+impl fmt::Display for RelayHost {
+    /// Postfix's `relayhost` syntax.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.bracketed {
+            write!(f, "[{}]:{}", self.host, self.port)
+        } else {
+            write!(f, "{}:{}", self.host, self.port)
+        }
+    }
+}
+
+/// Parses `[host]:port`, `host:port`, `[host]` or `host` (port 25 when absent, as Postfix does).
+pub fn parse_relay_host(text: &str) -> Result<RelayHost, String> {
+    let (host, bracketed, rest) = if let Some(inner) = text.strip_prefix('[') {
+        let close = inner.find(']').ok_or("`[` without a closing `]`")?;
+        (&inner[..close], true, &inner[close + 1..])
+    } else {
+        match text.rsplit_once(':') {
+            Some((h, _)) => (h, false, &text[h.len()..]),
+            None => (text, false, ""),
+        }
+    };
+    let port = match rest {
+        "" => 25,
+        _ => {
+            let digits = rest.strip_prefix(':').ok_or_else(|| format!("unexpected `{rest}` after the host"))?;
+            match digits.parse::<u16>() {
+                Ok(p) if p > 0 => p,
+                _ => return Err(format!("port `{digits}` is not a number from 1 to 65535")),
+            }
+        }
+    };
+    if host.parse::<IpAddr>().is_err() && !is_dns_name(host) {
+        return Err(format!("`{host}` is not a valid host name or IP address"));
+    }
+    Ok(RelayHost { host: host.to_owned(), port, bracketed })
+}
+
+/// A DNS name: dot-separated labels of letters, digits and inner hyphens, at most 253 bytes.
+pub fn is_dns_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 253
+        && name.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+        })
+}
+
+/// A fully qualified domain name: a DNS name with at least two labels and a non-numeric TLD.
+pub fn is_fqdn(name: &str) -> bool {
+    is_dns_name(name)
+        && name.contains('.')
+        && name.rsplit('.').next().is_some_and(|tld| tld.bytes().any(|b| b.is_ascii_alphabetic()))
+}
+
+/// A Kubernetes DNS-1123 label (namespace names): lower case, at most 63 characters.
+pub fn is_dns1123_label(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 63
+        && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !name.starts_with('-')
+        && !name.ends_with('-')
+}
+
+/// A Kubernetes label value: empty, or up to 63 alphanumerics with inner `-_.`.
+pub fn is_label_value(value: &str) -> bool {
+    value.is_empty()
+        || (value.len() <= 63
+            && value.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+            && value.starts_with(|c: char| c.is_ascii_alphanumeric())
+            && value.ends_with(|c: char| c.is_ascii_alphanumeric()))
+}
+
+/// A Kubernetes label or annotation key: optional DNS prefix and `/`, then a name of up to 63.
+pub fn is_label_key(key: &str) -> bool {
+    let (prefix, name) = match key.rsplit_once('/') {
+        Some((p, n)) => (Some(p), n),
+        None => (None, key),
+    };
+    prefix.is_none_or(|p| is_dns_name(p) && p == p.to_ascii_lowercase()) && !name.is_empty() && is_label_value(name)
+}
+
+/// A Prometheus duration such as `30s`, `5m` or `1h30m`.
+pub fn is_prometheus_duration(text: &str) -> bool {
+    let mut rest = text;
+    let mut parts = 0;
+    while !rest.is_empty() {
+        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+        if digits == 0 {
+            return false;
+        }
+        rest = &rest[digits..];
+        let unit = ["ms", "y", "w", "d", "h", "m", "s"].into_iter().find(|u| rest.starts_with(u));
+        let Some(unit) = unit else { return false };
+        rest = &rest[unit.len()..];
+        parts += 1;
+    }
+    parts > 0
+}
+
+/// Parses a Kubernetes quantity into a number (for comparing requests with limits).
+pub fn parse_quantity(text: &str) -> Option<f64> {
+    const SUFFIXES: [(&str, f64); 13] = [
+        ("Ki", 1024.0),
+        ("Mi", 1_048_576.0),
+        ("Gi", 1_073_741_824.0),
+        ("Ti", 1_099_511_627_776.0),
+        ("Pi", 1_125_899_906_842_624.0),
+        ("Ei", 1_152_921_504_606_846_976.0),
+        ("n", 1e-9),
+        ("u", 1e-6),
+        ("m", 1e-3),
+        ("k", 1e3),
+        ("M", 1e6),
+        ("G", 1e9),
+        ("T", 1e12),
+    ];
+    let (number, factor) =
+        SUFFIXES.iter().find_map(|(s, f)| text.strip_suffix(s).map(|n| (n, *f))).unwrap_or((text, 1.0));
+    let valid = !number.is_empty()
+        && number.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+        && number.bytes().filter(|b| *b == b'.').count() <= 1
+        && number != ".";
+    if !valid {
+        return None;
+    }
+    number.parse::<f64>().ok().map(|n| n * factor)
+}
+
+/// Finds the node at a key path such as `a.b[2].c`, to point diagnostics at it.
+pub fn origin_of(tree: &Node, path: &str) -> Option<Origin> {
+    let mut node = tree;
+    let mut best = None;
+    for part in path.split('.') {
+        let (key, indices) = match part.find('[') {
+            Some(i) => (&part[..i], &part[i..]),
+            None => (part, ""),
+        };
+        let Value::Map(map) = &node.value else { break };
+        let Some(next) = map.get(key) else { break };
+        node = next;
+        best = Some(node.origin.clone());
+        for index in indices.split(['[', ']']).filter(|s| !s.is_empty()) {
+            let (Value::Seq(items), Ok(i)) = (&node.value, index.parse::<usize>()) else { break };
+            let Some(item) = items.get(i) else { break };
+            node = item;
+            best = Some(node.origin.clone());
+        }
+    }
+    best
+}
+
+/// Collects diagnostics with their origins.
+struct Report<'t> {
+    tree: &'t Node,
+    diagnostics: Vec<Diagnostic>,
+}
+
+impl Report<'_> {
+    fn error(&mut self, path: &str, message: impl Into<String>, expected: impl Into<String>) {
+        let origin = origin_of(self.tree, path);
+        self.diagnostics.push(Diagnostic::error(message).at(path).origin(origin).expected(expected));
+    }
+
+    fn warning(&mut self, path: &str, message: impl Into<String>, help: impl Into<String>) {
+        let origin = origin_of(self.tree, path);
+        self.diagnostics.push(Diagnostic::warning(message).at(path).origin(origin).help(help));
+    }
+
+    fn layer(&self, path: &str) -> Option<Layer> {
+        origin_of(self.tree, path).map(|o| o.source.layer)
+    }
+}
+
+/// Checks the values; returns the reconciled relayhost (when valid) and every diagnostic.
+pub fn validate(values: &Values, tree: &Node) -> (Option<RelayHost>, Vec<Diagnostic>) {
+    let mut r = Report { tree, diagnostics: Vec::new() };
+    let relay_host = check_relay_host(values, &mut r);
+
+    if !is_dns1123_label(&values.namespace) {
+        r.error(
+            "namespace",
+            format!("`{}` is not a valid namespace name", values.namespace),
+            "lower-case letters, digits and `-`, at most 63 characters, e.g. email-server-prod",
+        );
+    }
+    check_image(&mut r, "image", &values.image.tag);
+    if values.monitoring.enabled {
+        check_image(&mut r, "monitoring.exporter.image", &values.monitoring.exporter.image.tag);
+    }
+
+    let env = &values.env;
+    if !is_fqdn(&env.maildomain) {
+        r.error("env.maildomain", format!("`{}` is not a domain name", env.maildomain), "a domain such as example.com");
+    }
+    if !is_fqdn(&env.server_hostname) {
+        r.error(
+            "env.SERVER_HOSTNAME",
+            format!("`{}` is not a fully qualified host name", env.server_hostname),
+            "an FQDN in your mail domain, e.g. mail.example.com (the upstream checks the HELO name)",
+        );
+    }
+    for domain in &env.allowed_sender_domains.0 {
+        if !is_fqdn(domain) {
+            r.error(
+                "env.ALLOWED_SENDER_DOMAINS",
+                format!("`{domain}` is not a domain name"),
+                "domains such as example.com, comma-separated or as a list",
+            );
+        }
+    }
+
+    for (i, network) in values.postfix.mynetworks.iter().enumerate() {
+        let path = format!("postfix.mynetworks[{i}]");
+        match network.parse::<IpNet>() {
+            Ok(net) if net.trunc() != net => r.error(
+                &path,
+                format!("`{network}` has host bits set"),
+                format!("the network address, e.g. {}", net.trunc()),
+            ),
+            Ok(_) => {}
+            Err(_) => r.error(&path, format!("`{network}` is not a CIDR"), "a network such as 10.0.0.0/8"),
+        }
+    }
+    if values.postfix.message_size_limit == 0 {
+        r.error(
+            "postfix.messageSizeLimit",
+            "0 would make the message size unlimited",
+            "a size in bytes at or below the upstream's limit (Gmail: 25 MB)",
+        );
+    }
+    if !values.postfix.tls.ca_file.starts_with('/') {
+        r.error(
+            "postfix.tls.caFile",
+            "the CA file must be an absolute path",
+            "e.g. /etc/ssl/certs/ca-certificates.crt",
+        );
+    }
+
+    check_workload(values, &mut r);
+    check_resources(&mut r, "resources", &values.resources.requests, &values.resources.limits);
+    if values.monitoring.enabled {
+        let res = &values.monitoring.exporter.resources;
+        check_resources(&mut r, "monitoring.exporter.resources", &res.requests, &res.limits);
+    }
+    check_monitoring(values, &mut r);
+    check_labels(
+        &mut r,
+        "deployment.podAnnotations",
+        values.deployment.pod_annotations.keys(),
+        None::<std::iter::Empty<&String>>,
+    );
+    check_labels(
+        &mut r,
+        "serviceAccount.annotations",
+        values.service_account.annotations.keys(),
+        None::<std::iter::Empty<&String>>,
+    );
+    check_labels(
+        &mut r,
+        "deployment.nodeSelector",
+        values.deployment.node_selector.keys(),
+        Some(values.deployment.node_selector.values()),
+    );
+    for (i, peer) in values.network_policy.ingress.from.iter().enumerate() {
+        let path = format!("networkPolicy.ingress.from[{i}]");
+        if peer.ip_block.is_some() && (peer.namespace_selector.is_some() || peer.pod_selector.is_some()) {
+            r.error(&path, "ipBlock cannot be combined with a selector in one peer", "one peer per kind");
+        }
+        if peer.ip_block.is_none() && peer.namespace_selector.is_none() && peer.pod_selector.is_none() {
+            r.error(&path, "the peer is empty", "namespaceSelector, podSelector or ipBlock");
+        }
+        if let Some(block) = &peer.ip_block {
+            for cidr in std::iter::once(&block.cidr).chain(&block.except) {
+                if cidr.parse::<IpNet>().is_err() {
+                    r.error(&format!("{path}.ipBlock"), format!("`{cidr}` is not a CIDR"), "e.g. 10.0.0.0/8");
+                }
+            }
+        }
+        for (kind, selector) in [("namespaceSelector", &peer.namespace_selector), ("podSelector", &peer.pod_selector)] {
+            if let Some(selector) = selector {
+                let at = format!("{path}.{kind}.matchLabels");
+                check_labels(&mut r, &at, selector.match_labels.keys(), Some(selector.match_labels.values()));
+            }
+        }
+    }
+    (relay_host, r.diagnostics)
+}
+
+fn check_relay_host(values: &Values, r: &mut Report<'_>) -> Option<RelayHost> {
+    let env = &values.env;
+    let from_relayhost = match parse_relay_host(&env.relayhost) {
+        Ok(h) => h,
+        Err(why) => {
+            r.error(
+                "env.relayhost",
+                format!("`{}` is not a valid relayhost: {why}", env.relayhost),
+                "[host]:port, e.g. [smtp-relay.gmail.com]:587",
+            );
+            return None;
+        }
+    };
+    if env.smtp_server.is_none() && env.smtp_port.is_none() {
+        return Some(from_relayhost);
+    }
+    let host = env.smtp_server.clone().unwrap_or_else(|| from_relayhost.host.clone());
+    if !is_dns_name(&host) && host.parse::<IpAddr>().is_err() {
+        r.error(
+            "env.SMTP_SERVER",
+            format!("`{host}` is not a valid host name"),
+            "a host name such as smtp-relay.gmail.com",
+        );
+        return None;
+    }
+    let port = env.smtp_port.unwrap_or(from_relayhost.port);
+    if port == 0 {
+        r.error("env.SMTP_PORT", "port 0 is not a valid port", "a port from 1 to 65535, e.g. 587");
+        return None;
+    }
+    let from_parts = RelayHost { host, port, bracketed: true };
+    // One source of truth: SMTP_SERVER/SMTP_PORT may replace the built-in relayhost, but when
+    // the user set both spellings they must say the same thing.
+    let relayhost_is_users = r.layer("env.relayhost").is_some_and(|l| l != Layer::Defaults);
+    if !relayhost_is_users {
+        return Some(from_parts);
+    }
+    if from_parts.host == from_relayhost.host && from_parts.port == from_relayhost.port {
+        return Some(from_relayhost);
+    }
+    let path = if env.smtp_server.as_deref().is_some_and(|s| s != from_relayhost.host) {
+        "env.SMTP_SERVER"
+    } else {
+        "env.SMTP_PORT"
+    };
+    let relayhost_origin = origin_of(r.tree, "env.relayhost").map_or_else(String::new, |o| format!(" (set at {o})"));
+    r.error(
+        path,
+        format!(
+            "SMTP_SERVER/SMTP_PORT say {}:{} but env.relayhost says {}{relayhost_origin}",
+            from_parts.host, from_parts.port, env.relayhost
+        ),
+        "set either env.relayhost or env.SMTP_SERVER/env.SMTP_PORT, or make them agree",
+    );
+    None
+}
+
+fn check_image(r: &mut Report<'_>, path: &str, tag: &str) {
+    if tag.is_empty() || tag == "latest" {
+        r.warning(
+            &format!("{path}.tag"),
+            format!("image tag `{tag}` is not pinned: pods may run different versions"),
+            "pin a release tag such as v5.1.0",
+        );
+    }
+}
+
+fn check_workload(values: &Values, r: &mut Report<'_>) {
+    let deployment = &values.deployment;
+    if deployment.replicas < 1 {
+        r.error("deployment.replicas", format!("replicas is {}", deployment.replicas), "at least 1");
+    }
+    if deployment.termination_grace_period_seconds < 0 {
+        r.error(
+            "deployment.terminationGracePeriodSeconds",
+            "a negative grace period",
+            "seconds, 0 or more (default 120)",
+        );
+    }
+    for (path, value) in [
+        ("deployment.strategy.rollingUpdate.maxUnavailable", &deployment.strategy.rolling_update.max_unavailable),
+        ("deployment.strategy.rollingUpdate.maxSurge", &deployment.strategy.rolling_update.max_surge),
+    ] {
+        if let IntOrPercent::Int(n) = value {
+            if *n < 0 {
+                r.error(path, format!("{n} is negative"), "0 or more, or a percentage such as 25%");
+            }
+        }
+    }
+    let rolling = &deployment.strategy.rolling_update;
+    if rolling.max_unavailable == IntOrPercent::Int(0) && rolling.max_surge == IntOrPercent::Int(0) {
+        r.error(
+            "deployment.strategy.rollingUpdate.maxSurge",
+            "maxSurge and maxUnavailable are both 0, so a rollout can never make progress",
+            "at least one of them above 0",
+        );
+    }
+    let scaling = &values.autoscaling;
+    if scaling.enabled {
+        if scaling.min_replicas < 1 {
+            r.error("autoscaling.minReplicas", format!("minReplicas is {}", scaling.min_replicas), "at least 1");
+        }
+        if scaling.max_replicas < scaling.min_replicas {
+            r.error(
+                "autoscaling.maxReplicas",
+                format!("maxReplicas ({}) is below minReplicas ({})", scaling.max_replicas, scaling.min_replicas),
+                "maxReplicas ≥ minReplicas",
+            );
+        }
+        if scaling.target_cpu_utilization_percentage < 1 {
+            r.error(
+                "autoscaling.targetCPUUtilizationPercentage",
+                "the CPU target must be positive",
+                "a percentage such as 80",
+            );
+        }
+        if values.resources.requests.cpu.is_none() {
+            r.error(
+                "resources.requests.cpu",
+                "the autoscaler scales on CPU, but no CPU request is set",
+                "a CPU request such as 100m",
+            );
+        }
+    }
+    let pdb = &values.pod_disruption_budget;
+    if pdb.enabled {
+        let fewest = if scaling.enabled { scaling.min_replicas } else { deployment.replicas };
+        let blocks = match &pdb.min_available {
+            IntOrPercent::Int(n) => *n >= fewest,
+            IntOrPercent::Percent(p) => p == "100%",
+        };
+        if blocks {
+            r.error(
+                "podDisruptionBudget.minAvailable",
+                format!(
+                    "minAvailable {} with {fewest} pod(s) would block every voluntary eviction (node drains hang)",
+                    match &pdb.min_available {
+                        IntOrPercent::Int(n) => n.to_string(),
+                        IntOrPercent::Percent(p) => p.clone(),
+                    }
+                ),
+                "fewer than the smallest replica count",
+            );
+        }
+    }
+}
+
+fn check_resources(r: &mut Report<'_>, path: &str, requests: &ResourceList, limits: &ResourceList) {
+    for (kind, list) in [("requests", requests), ("limits", limits)] {
+        for (name, quantity) in [("cpu", &list.cpu), ("memory", &list.memory)] {
+            if let Some(q) = quantity {
+                if parse_quantity(q).is_none() {
+                    r.error(
+                        &format!("{path}.{kind}.{name}"),
+                        format!("`{q}` is not a Kubernetes quantity"),
+                        if name == "cpu" { "e.g. 100m or 0.5" } else { "e.g. 128Mi or 1Gi" },
+                    );
+                }
+            }
+        }
+    }
+    for (name, request, limit) in [("cpu", &requests.cpu, &limits.cpu), ("memory", &requests.memory, &limits.memory)] {
+        if let (Some(req), Some(lim)) = (request, limit) {
+            if let (Some(a), Some(b)) = (parse_quantity(req), parse_quantity(lim)) {
+                if a > b {
+                    r.error(
+                        &format!("{path}.requests.{name}"),
+                        format!("the {name} request {req} is above the limit {lim}"),
+                        "requests ≤ limits",
+                    );
+                }
+            }
+        }
+    }
+}
+
+fn check_monitoring(values: &Values, r: &mut Report<'_>) {
+    let m = &values.monitoring;
+    if !m.enabled {
+        return;
+    }
+    if m.service.port == 0 {
+        r.error("monitoring.service.port", "port 0 is not a valid port", "a port from 1 to 65535 (default 8080)");
+    }
+    if !is_prometheus_duration(&m.service_monitor.interval) {
+        r.error(
+            "monitoring.serviceMonitor.interval",
+            format!("`{}` is not a duration", m.service_monitor.interval),
+            "e.g. 30s or 1m",
+        );
+    }
+    if !m.service_monitor.path.starts_with('/') {
+        r.error("monitoring.serviceMonitor.path", "the metrics path must start with /", "e.g. /metrics");
+    }
+    let alerts = &m.prometheus_rule.alerts;
+    for (name, duration, severity) in [
+        ("relayDown", &alerts.relay_down.for_duration, &alerts.relay_down.severity),
+        ("highQueue", &alerts.high_queue.for_duration, &alerts.high_queue.severity),
+        ("highBounceRate", &alerts.high_bounce_rate.for_duration, &alerts.high_bounce_rate.severity),
+    ] {
+        let path = format!("monitoring.prometheusRule.alerts.{name}");
+        if !is_prometheus_duration(duration) {
+            r.error(&format!("{path}.for"), format!("`{duration}` is not a duration"), "e.g. 5m");
+        }
+        if !is_label_value(severity) || severity.is_empty() {
+            r.error(
+                &format!("{path}.severity"),
+                format!("`{severity}` is not a valid label value"),
+                "e.g. critical or warning",
+            );
+        }
+    }
+    for (name, threshold) in
+        [("highQueue", alerts.high_queue.threshold), ("highBounceRate", alerts.high_bounce_rate.threshold)]
+    {
+        if threshold < 0.0 {
+            r.error(
+                &format!("monitoring.prometheusRule.alerts.{name}.threshold"),
+                "the threshold is negative",
+                "0 or more",
+            );
+        }
+    }
+    check_labels(
+        r,
+        "monitoring.serviceMonitor.labels",
+        m.service_monitor.labels.keys(),
+        Some(m.service_monitor.labels.values()),
+    );
+    check_labels(
+        r,
+        "monitoring.prometheusRule.labels",
+        m.prometheus_rule.labels.keys(),
+        Some(m.prometheus_rule.labels.values()),
+    );
+}
+
+fn check_labels<'a>(
+    r: &mut Report<'_>,
+    path: &str,
+    keys: impl Iterator<Item = &'a String>,
+    values: Option<impl Iterator<Item = &'a String>>,
+) {
+    for key in keys {
+        if !is_label_key(key) {
+            r.error(
+                &format!("{path}.{key}"),
+                format!("`{key}` is not a valid Kubernetes key"),
+                "[prefix/]name, e.g. example.com/team",
+            );
+        }
+    }
+    for value in values.into_iter().flatten() {
+        if !is_label_value(value) {
+            r.error(
+                path,
+                format!("`{value}` is not a valid label value"),
+                "at most 63 letters, digits, `-`, `_` or `.`",
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relay_hosts_in_every_postfix_form() {
+        let h = parse_relay_host("[smtp-relay.gmail.com]:587").expect("valid");
+        assert_eq!((h.host.as_str(), h.port, h.bracketed), ("smtp-relay.gmail.com", 587, true));
+        let h = parse_relay_host("mx.example.com").expect("valid");
+        assert_eq!((h.port, h.bracketed), (25, false));
+        assert_eq!(parse_relay_host("[10.0.0.1]:465").expect("valid").to_string(), "[10.0.0.1]:465");
+        for bad in
+            ["[smtp.example.com:587", "[smtp.example.com]:0", "[smtp.example.com]:99999", "bad host:25", "[x]587", ""]
+        {
+            assert!(parse_relay_host(bad).is_err(), "{bad} should be rejected");
+        }
+    }
+
+    #[test]
+    fn quantities_compare_across_units() {
+        assert_eq!(parse_quantity("100m"), Some(0.1));
+        assert_eq!(parse_quantity("128Mi"), Some(134_217_728.0));
+        assert!(parse_quantity("1Gi") > parse_quantity("512Mi"));
+        assert_eq!(parse_quantity("lots"), None);
+        assert_eq!(parse_quantity("1.2.3"), None);
+    }
+
+    #[test]
+    fn kubernetes_names_and_labels() {
+        assert!(is_dns1123_label("email-server-prod"));
+        assert!(!is_dns1123_label("Email_Server"));
+        assert!(is_label_key("email-server.kubernetes.io/smtp-access"));
+        assert!(!is_label_key("bad key"));
+        assert!(is_label_value("true"));
+        assert!(!is_label_value("-x"));
+    }
+
+    #[test]
+    fn prometheus_durations() {
+        assert!(is_prometheus_duration("30s"));
+        assert!(is_prometheus_duration("1h30m"));
+        assert!(!is_prometheus_duration("30"));
+        assert!(!is_prometheus_duration("5 minutes"));
+    }
+}
