@@ -116,10 +116,10 @@ impl<'a> NodeDe<'a> {
 
     fn mismatch(&self, expected: &str) -> DeError {
         let mut d = Diagnostic::error(format!("expected {expected}, found {}", self.kind_name()));
-        if let Value::Scalar(t, ScalarKind::Quoted) = &self.node.value {
-            if expected.contains("integer") || expected.contains("boolean") {
-                d = d.help(format!("remove the quotes: {t}"));
-            }
+        if let Value::Scalar(t, ScalarKind::Quoted) = &self.node.value
+            && (expected.contains("integer") || expected.contains("boolean"))
+        {
+            d = d.help(format!("remove the quotes: {t}"));
         }
         DeError::new(d)
     }
@@ -421,12 +421,13 @@ mod tests {
         tag: String,
         enabled: bool,
         #[serde(default)]
+        #[allow(dead_code)]
         note: Option<String>,
     }
 
     fn load(text: &str) -> Result<Sample, Diagnostic> {
         let source = Arc::new(Source { layer: Layer::File, name: "v.yaml".into(), text: text.into() });
-        let node = parse_document(&source).map_err(|d| d)?;
+        let node = parse_document(&source)?;
         from_node(&node, "")
     }
 

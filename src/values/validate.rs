@@ -396,10 +396,10 @@ fn check_workload(values: &Values, r: &mut Report<'_>) {
         ("deployment.strategy.rollingUpdate.maxUnavailable", &deployment.strategy.rolling_update.max_unavailable),
         ("deployment.strategy.rollingUpdate.maxSurge", &deployment.strategy.rolling_update.max_surge),
     ] {
-        if let IntOrPercent::Int(n) = value {
-            if *n < 0 {
-                r.error(path, format!("{n} is negative"), "0 or more, or a percentage such as 25%");
-            }
+        if let IntOrPercent::Int(n) = value
+            && *n < 0
+        {
+            r.error(path, format!("{n} is negative"), "0 or more, or a percentage such as 25%");
         }
     }
     let rolling = &deployment.strategy.rolling_update;
@@ -463,28 +463,27 @@ fn check_workload(values: &Values, r: &mut Report<'_>) {
 fn check_resources(r: &mut Report<'_>, path: &str, requests: &ResourceList, limits: &ResourceList) {
     for (kind, list) in [("requests", requests), ("limits", limits)] {
         for (name, quantity) in [("cpu", &list.cpu), ("memory", &list.memory)] {
-            if let Some(q) = quantity {
-                if parse_quantity(q).is_none() {
-                    r.error(
-                        &format!("{path}.{kind}.{name}"),
-                        format!("`{q}` is not a Kubernetes quantity"),
-                        if name == "cpu" { "e.g. 100m or 0.5" } else { "e.g. 128Mi or 1Gi" },
-                    );
-                }
+            if let Some(q) = quantity
+                && parse_quantity(q).is_none()
+            {
+                r.error(
+                    &format!("{path}.{kind}.{name}"),
+                    format!("`{q}` is not a Kubernetes quantity"),
+                    if name == "cpu" { "e.g. 100m or 0.5" } else { "e.g. 128Mi or 1Gi" },
+                );
             }
         }
     }
     for (name, request, limit) in [("cpu", &requests.cpu, &limits.cpu), ("memory", &requests.memory, &limits.memory)] {
-        if let (Some(req), Some(lim)) = (request, limit) {
-            if let (Some(a), Some(b)) = (parse_quantity(req), parse_quantity(lim)) {
-                if a > b {
-                    r.error(
-                        &format!("{path}.requests.{name}"),
-                        format!("the {name} request {req} is above the limit {lim}"),
-                        "requests ≤ limits",
-                    );
-                }
-            }
+        if let (Some(req), Some(lim)) = (request, limit)
+            && let (Some(a), Some(b)) = (parse_quantity(req), parse_quantity(lim))
+            && a > b
+        {
+            r.error(
+                &format!("{path}.requests.{name}"),
+                format!("the {name} request {req} is above the limit {lim}"),
+                "requests ≤ limits",
+            );
         }
     }
 }

@@ -1,1 +1,11 @@
-//! Integration tests.
+//! relaygen's integration tests: one binary (faster to link), one module per area.
+//!
+//! - `cli`: behaviour of the command line, specified through its output and exit codes;
+//! - `snapshots`: the exact rendered output of every profile and every seed command;
+//! - `judges`: outside tools no one here wrote check the output (kubernetes-validate,
+//!   prometheus-operator's CRD schemas, PyYAML as a YAML 1.1 reader).
+
+mod cli;
+mod judges;
+mod snapshots;
+mod support;

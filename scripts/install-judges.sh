@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# Install the external "judges" that relaygen's tests run on rendered YAML.
+#
+# Usage: scripts/install-judges.sh [JUDGE...]   (default: every judge)
+# Judges: python
+#
+# Everything lands under .judges/ in the repository root. Each judge is one
+# install_<judge> function that returns early when its stamp is present, so a
+# second run costs well under a second.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+JUDGES_DIR="$ROOT/.judges"
+VENV="$JUDGES_DIR/venv"
+
+ALL_JUDGES=(python)
+
+# Exact pins: a judge that changes under us makes test failures unexplainable.
+PYTHON_REQUIREMENTS=(
+  "kubernetes-validate==1.37.0"
+  "jsonschema==4.26.0"
+  "PyYAML==6.0.3"
+)
+
+log() {
+  printf 'install-judges: %s\n' "$*" >&2
+}
+
+# Stamp name that changes whenever the pins or the interpreter change.
+stamp_hash() {
+  { printf '%s\n' "$@"; python3 -c 'import sys; print(sys.version)'; } |
+    sha256sum | cut -c1-16
+}
+
+install_python() {
+  local stamp
+  stamp="$VENV/.stamp-python-$(stamp_hash "${PYTHON_REQUIREMENTS[@]}")"
+  if [[ -f "$stamp" ]] && "$VENV/bin/python" -c '' 2>/dev/null; then
+    log "python judges up to date in ${VENV#"$ROOT"/}"
+    return 0
+  fi
+
+  # A venv whose interpreter no longer runs (python moved or upgraded) is
+  # rebuilt from scratch rather than patched.
+  if ! "$VENV/bin/python" -c '' 2>/dev/null; then
+    log "creating venv ${VENV#"$ROOT"/}"
+    mkdir -p "$JUDGES_DIR"
+    python3 -m venv --clear "$VENV"
+  fi
+
+  log "pip installing: ${PYTHON_REQUIREMENTS[*]}"
+  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
+    --no-input "${PYTHON_REQUIREMENTS[@]}" >&2
+
+  rm -f "$VENV"/.stamp-python-*
+  touch "$stamp"
+  log "python judges installed"
+}
+
+main() {
+  local judges=("$@")
+  [[ ${#judges[@]} -gt 0 ]] || judges=("${ALL_JUDGES[@]}")
+  local judge
+  for judge in "${judges[@]}"; do
+    if ! declare -F "install_$judge" >/dev/null; then
+      log "unknown judge '$judge' (known: ${ALL_JUDGES[*]})"
+      exit 2
+    fi
+  done
+  for judge in "${judges[@]}"; do
+    "install_$judge"
+  done
+}
+
+main "$@"

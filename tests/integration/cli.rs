@@ -1,0 +1,372 @@
+//! The command line, specified by what a user sees: stdout, stderr and the exit code.
+
+use serde_json::Value;
+
+use crate::support::{SEED_COMMANDS, profiles, relaygen, relaygen_in};
+
+/// Parses a rendered YAML stream into one JSON value per document.
+fn documents(yaml: &str) -> Vec<Value> {
+    serde_saphyr::from_multiple(yaml).expect("output is valid YAML")
+}
+
+fn find<'a>(docs: &'a [Value], kind: &str, name: &str) -> &'a Value {
+    docs.iter()
+        .find(|d| d["kind"] == kind && d["metadata"]["name"] == name)
+        .unwrap_or_else(|| panic!("no {kind}/{name} in the output"))
+}
+
+fn kinds(docs: &[Value]) -> Vec<String> {
+    docs.iter().map(|d| d["kind"].as_str().expect("kind").to_owned()).collect()
+}
+
+#[test]
+fn render_without_a_profile_uses_the_built_in_production_values() {
+    let docs = documents(&relaygen(&["render"]).ok());
+    assert_eq!(
+        kinds(&docs),
+        [
+            "ServiceAccount",
+            "ConfigMap",
+            "Service",
+            "Service",
+            "Service",
+            "Deployment",
+            "NetworkPolicy",
+            "ServiceMonitor",
+            "PrometheusRule"
+        ]
+    );
+    let deployment = find(&docs, "Deployment", "postfix-relay");
+    assert_eq!(deployment["metadata"]["namespace"], "email-server-prod");
+    assert_eq!(deployment["spec"]["replicas"], 2);
+    let main_cf = find(&docs, "ConfigMap", "postfix-relay")["data"]["main.cf"].as_str().expect("main.cf").to_owned();
+    assert!(main_cf.contains("relayhost = [smtp-relay.gmail.com]:587\n"), "{main_cf}");
+    assert!(main_cf.contains("mydomain = bionicaisolutions.com\n"));
+    assert!(main_cf.contains("myhostname = mail.bionicaisolutions.com\n"));
+}
+
+#[test]
+fn the_stack_has_the_fixed_names_users_depend_on() {
+    let docs = documents(&relaygen(&["render"]).ok());
+    for (kind, name) in [
+        ("Deployment", "postfix-relay"),
+        ("Service", "postfix-relay"),
+        ("Service", "postfix-relay-headless"),
+        ("Service", "postfix-relay-metrics"),
+        ("ConfigMap", "postfix-relay"),
+        ("ServiceAccount", "postfix-relay"),
+    ] {
+        find(&docs, kind, name);
+    }
+    let headless = find(&docs, "Service", "postfix-relay-headless");
+    assert_eq!(headless["spec"]["clusterIP"], "None");
+    let metrics = find(&docs, "Service", "postfix-relay-metrics");
+    assert_eq!(metrics["spec"]["ports"][0]["port"], 8080);
+    assert_eq!(metrics["spec"]["ports"][0]["targetPort"], "metrics");
+}
+
+#[test]
+fn output_is_byte_identical_across_runs() {
+    for profile in profiles() {
+        let first = relaygen(&["render", "-p", &profile]).ok();
+        let second = relaygen(&["render", "-p", &profile]).ok();
+        assert_eq!(first, second, "profile {profile} rendered differently twice");
+    }
+}
+
+#[test]
+fn every_seed_command_renders() {
+    for (name, args) in SEED_COMMANDS {
+        let run = relaygen(args);
+        assert_eq!(run.code, 0, "{name} failed: {}", run.stderr);
+        assert!(!run.stdout.is_empty(), "{name} printed nothing");
+    }
+}
+
+#[test]
+fn replicas_set_on_the_command_line_are_integers() {
+    let docs = documents(&relaygen(&["render", "--set", "deployment.replicas=3"]).ok());
+    assert_eq!(find(&docs, "Deployment", "postfix-relay")["spec"]["replicas"], 3);
+}
+
+#[test]
+fn autoscaling_adds_an_hpa_and_hands_it_the_replica_count() {
+    let args = [
+        "render",
+        "--set",
+        "autoscaling.enabled=true",
+        "--set",
+        "autoscaling.minReplicas=2",
+        "--set",
+        "autoscaling.maxReplicas=10",
+    ];
+    let docs = documents(&relaygen(&args).ok());
+    let hpa = find(&docs, "HorizontalPodAutoscaler", "postfix-relay");
+    assert_eq!(hpa["apiVersion"], "autoscaling/v2");
+    assert_eq!((hpa["spec"]["minReplicas"].clone(), hpa["spec"]["maxReplicas"].clone()), (2.into(), 10.into()));
+    assert_eq!(hpa["spec"]["scaleTargetRef"]["name"], "postfix-relay");
+    let deployment = find(&docs, "Deployment", "postfix-relay");
+    assert!(deployment["spec"].get("replicas").is_none(), "the HPA owns replicas");
+}
+
+#[test]
+fn resource_limits_reach_the_postfix_container() {
+    let args = ["render", "--set", "resources.limits.cpu=400m", "--set", "resources.limits.memory=512Mi"];
+    let docs = documents(&relaygen(&args).ok());
+    let container = &find(&docs, "Deployment", "postfix-relay")["spec"]["template"]["spec"]["containers"][0];
+    assert_eq!(container["name"], "postfix");
+    assert_eq!(container["resources"]["limits"]["cpu"], "400m");
+    assert_eq!(container["resources"]["limits"]["memory"], "512Mi");
+    assert_eq!(container["resources"]["requests"]["cpu"], "100m");
+}
+
+#[test]
+fn create_namespace_puts_the_namespace_first_and_every_object_in_it() {
+    let docs = documents(&relaygen(&["render", "-n", "mail-test", "--create-namespace"]).ok());
+    assert_eq!(docs[0]["kind"], "Namespace");
+    assert_eq!(docs[0]["metadata"]["name"], "mail-test");
+    assert!(docs[0]["metadata"].get("namespace").is_none(), "Namespace is cluster-scoped");
+    for doc in &docs[1..] {
+        assert_eq!(doc["metadata"]["namespace"], "mail-test", "{} has the wrong namespace", doc["kind"]);
+    }
+    let sm = find(&docs, "ServiceMonitor", "postfix-relay");
+    assert_eq!(sm["spec"]["namespaceSelector"]["matchNames"][0], "mail-test");
+}
+
+#[test]
+fn a_config_change_rolls_the_pods_and_nothing_else_does() {
+    let checksum = |args: &[&str]| {
+        let docs = documents(&relaygen(args).ok());
+        find(&docs, "Deployment", "postfix-relay")["spec"]["template"]["metadata"]["annotations"]["checksum/config"]
+            .as_str()
+            .expect("checksum annotation")
+            .to_owned()
+    };
+    let base = checksum(&["render"]);
+    assert_eq!(base.len(), 64);
+    assert_eq!(base, checksum(&["render", "--set", "deployment.replicas=5"]));
+    assert_ne!(base, checksum(&["render", "--set", "env.maildomain=example.org"]));
+}
+
+#[test]
+fn strings_yaml_1_1_would_misread_are_quoted() {
+    let out = relaygen(&["render", "-n", "no", "--set", "image.tag=on"]).ok();
+    assert!(out.contains("namespace: \"no\"\n"), "{out}");
+    assert!(out.contains("app.kubernetes.io/version: \"on\"\n"), "{out}");
+    let out = relaygen(&["render", "--set", "image.tag=1.10"]).ok();
+    assert!(out.contains("app.kubernetes.io/version: \"1.10\"\n"), "{out}");
+    assert!(out.contains("image: boky/postfix:1.10\n"), "{out}");
+}
+
+#[test]
+fn layers_apply_in_order_defaults_profile_files_sets() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let a = dir.path().join("a.yaml");
+    let b = dir.path().join("b.yaml");
+    std::fs::write(&a, "deployment:\n  replicas: 4\n").expect("write");
+    std::fs::write(&b, "deployment:\n  replicas: 5\n").expect("write");
+    let replicas = |args: &[&str]| {
+        let docs = documents(&relaygen(args).ok());
+        find(&docs, "Deployment", "postfix-relay")["spec"]["replicas"].clone()
+    };
+    let (a, b) = (a.to_str().expect("utf8"), b.to_str().expect("utf8"));
+    assert_eq!(replicas(&["render", "-p", "dev"]), 1, "profile over defaults");
+    assert_eq!(replicas(&["render", "-p", "dev", "-f", a]), 4, "file over profile");
+    assert_eq!(replicas(&["render", "-f", a, "-f", b]), 5, "later file wins");
+    assert_eq!(
+        replicas(&["render", "--set", "deployment.replicas=6", "-f", b]),
+        6,
+        "--set beats -f wherever it stands"
+    );
+}
+
+#[test]
+fn set_and_set_string_apply_left_to_right() {
+    let tag = |args: &[&str]| {
+        let docs = documents(&relaygen(args).ok());
+        find(&docs, "Deployment", "postfix-relay")["spec"]["template"]["spec"]["containers"][0]["image"].clone()
+    };
+    assert_eq!(tag(&["render", "--set-string", "image.tag=a", "--set", "image.tag=b"]), "boky/postfix:b");
+    assert_eq!(tag(&["render", "--set", "image.tag=b", "--set-string", "image.tag=a"]), "boky/postfix:a");
+}
+
+#[test]
+fn set_string_refuses_to_fill_an_integer() {
+    let err = relaygen(&["render", "--set-string", "deployment.replicas=3"]).fails();
+    assert!(err.contains("deployment.replicas"), "{err}");
+    assert!(err.contains("expected an integer"), "{err}");
+}
+
+#[test]
+fn values_files_can_come_from_stdin() {
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_relaygen"))
+        .args(["render", "-f", "-"])
+        .current_dir(crate::support::repo())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    use std::io::Write;
+    child.stdin.take().expect("stdin").write_all(b"deployment:\n  replicas: 7\n").expect("write");
+    let out = child.wait_with_output().expect("wait");
+    let docs = documents(&String::from_utf8(out.stdout).expect("utf8"));
+    assert_eq!(find(&docs, "Deployment", "postfix-relay")["spec"]["replicas"], 7);
+}
+
+#[test]
+fn json_output_is_a_list_of_the_same_objects() {
+    for profile in profiles() {
+        let yaml = documents(&relaygen(&["render", "-p", &profile]).ok());
+        let json: Value =
+            serde_json::from_str(&relaygen(&["render", "-p", &profile, "-o", "json"]).ok()).expect("JSON");
+        assert_eq!(json["kind"], "List");
+        assert_eq!(json["items"].as_array().expect("items"), &yaml, "profile {profile}");
+    }
+}
+
+#[test]
+fn unknown_profiles_list_the_available_ones() {
+    let err = relaygen(&["render", "-p", "prdo"]).fails();
+    assert!(err.contains("unknown profile `prdo`"), "{err}");
+    assert!(err.contains("available profiles: dev, prod, staging"), "{err}");
+    assert!(err.contains("did you mean `prod`?"), "{err}");
+    let err = relaygen(&["render", "-p", "../Cargo"]).fails();
+    assert!(err.contains("unknown profile"), "{err}");
+}
+
+/// One bad input: what to run, and what the error must mention.
+struct Bad {
+    file: Option<&'static str>,
+    args: &'static [&'static str],
+    expect: &'static [&'static str],
+}
+
+#[test]
+fn bad_input_fails_with_the_location_and_key_path_and_prints_nothing() {
+    let cases = [
+        Bad {
+            file: Some("deployment:\n  replicaz: 3\n"),
+            args: &[],
+            expect: &["values.yaml:2:3", "deployment.replicaz", "did you mean `replicas`?"],
+        },
+        Bad {
+            file: Some("monitoring:\n  serviceMonitor:\n    intervall: 1m\n"),
+            args: &[],
+            expect: &["values.yaml:3:5", "monitoring.serviceMonitor.intervall", "did you mean `interval`?"],
+        },
+        Bad {
+            file: Some("imgae:\n  tag: x\n"),
+            args: &[],
+            expect: &["values.yaml:1:1", "imgae", "did you mean `image`?"],
+        },
+        Bad {
+            file: Some("deployment:\n  replicas: three\n"),
+            args: &[],
+            expect: &["values.yaml:2:3", "deployment.replicas", "expected an integer"],
+        },
+        Bad {
+            file: Some("deployment:\n  replicas: \"3\"\n"),
+            args: &[],
+            expect: &["deployment.replicas", "remove the quotes"],
+        },
+        Bad {
+            file: Some("networkPolicy:\n  enabled: yes\n"),
+            args: &[],
+            expect: &["values.yaml:2:3", "networkPolicy.enabled", "YAML 1.1 boolean"],
+        },
+        Bad {
+            file: Some("deployment:\n  replicas: 99999999999999999999\n"),
+            args: &[],
+            expect: &["deployment.replicas", "out of range"],
+        },
+        Bad { file: Some("service:\n  port: 70000\n"), args: &[], expect: &["service.port", "out of range"] },
+        Bad { file: Some("a: 1\na: 2\n"), args: &[], expect: &["values.yaml:2:1", "duplicate key `a`"] },
+        Bad { file: Some(""), args: &[], expect: &["values.yaml:1:1", "empty"] },
+        Bad { file: Some("- just\n- a list\n"), args: &[], expect: &["values.yaml", "must be a mapping"] },
+        Bad { file: Some("env: [unclosed\n"), args: &[], expect: &["values.yaml", "not valid YAML"] },
+        Bad {
+            file: Some("env:\n  relayhost: \"[smtp.example.com:587\"\n"),
+            args: &[],
+            expect: &["values.yaml:2:3", "env.relayhost", "not a valid relayhost"],
+        },
+        Bad {
+            file: Some("postfix:\n  mynetworks: [10.0.0.0/33]\n"),
+            args: &[],
+            expect: &["postfix.mynetworks[0]", "not a CIDR"],
+        },
+        Bad {
+            file: Some("image:\n  pullPolicy: Sometimes\n"),
+            args: &[],
+            expect: &["values.yaml:2:3", "image.pullPolicy", "`Always`"],
+        },
+        Bad {
+            file: Some("resources:\n  limits:\n    memory: lots\n"),
+            args: &[],
+            expect: &["resources.limits.memory", "not a Kubernetes quantity"],
+        },
+        Bad {
+            file: None,
+            args: &["--set", "deployment.replicaz=3"],
+            expect: &["--set deployment.replicaz=3", "did you mean `replicas`?"],
+        },
+        Bad { file: None, args: &["--set", "deployment.replicas"], expect: &["has no value"] },
+        Bad { file: None, args: &["--set", "a[x]=1"], expect: &["list index `x`"] },
+        Bad {
+            file: None,
+            args: &["--set", "env.relayhost=[smtp.example.com]:587", "--set", "env.SMTP_SERVER=other.example.com"],
+            expect: &["env.SMTP_SERVER", "env.relayhost says [smtp.example.com]:587"],
+        },
+        Bad {
+            file: None,
+            args: &[
+                "--set",
+                "autoscaling.enabled=true",
+                "--set",
+                "autoscaling.minReplicas=5",
+                "--set",
+                "autoscaling.maxReplicas=2",
+            ],
+            expect: &["autoscaling.maxReplicas", "below minReplicas"],
+        },
+        Bad { file: None, args: &["-n", "Bad_Namespace"], expect: &["namespace", "not a valid namespace name"] },
+        Bad { file: None, args: &["-f", "does-not-exist.yaml"], expect: &["cannot read does-not-exist.yaml"] },
+    ];
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("values.yaml");
+    for (i, case) in cases.iter().enumerate() {
+        let mut args: Vec<&str> = vec!["render"];
+        if let Some(text) = case.file {
+            std::fs::write(&path, text).expect("write values");
+            args.extend(["-f", "values.yaml"]);
+        }
+        args.extend(case.args);
+        let err = relaygen_in(dir.path(), &args).fails();
+        for needle in case.expect {
+            assert!(err.contains(needle), "case {i} ({args:?}): stderr lacks `{needle}`:\n{err}");
+        }
+    }
+}
+
+#[test]
+fn invalid_utf8_is_an_error_with_a_line() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("v.yaml"), b"env:\n  maildomain: \xff\xfe\n").expect("write");
+    let err = relaygen_in(dir.path(), &["render", "-f", "v.yaml"]).fails();
+    assert!(err.contains("v.yaml:2"), "{err}");
+    assert!(err.contains("not valid UTF-8"), "{err}");
+}
+
+#[test]
+fn all_semantic_errors_are_reported_at_once() {
+    let err = relaygen(&["render", "--set", "env.maildomain=nodot", "--set", "deployment.replicas=0"]).fails();
+    assert!(err.contains("env.maildomain"), "{err}");
+    assert!(err.contains("deployment.replicas"), "{err}");
+}
+
+#[test]
+fn an_unpinned_image_warns_but_renders() {
+    let run = relaygen(&["render", "--set", "image.tag=latest"]);
+    assert!(run.stderr.contains("warning"), "{}", run.stderr);
+    assert!(run.stderr.contains("image.tag"), "{}", run.stderr);
+    run.ok();
+}

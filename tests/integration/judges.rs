@@ -1,0 +1,183 @@
+//! Outside judges check the rendered output: kubernetes-validate (the official OpenAPI schemas,
+//! strict: unknown fields fail), prometheus-operator's CRD schemas for the custom resources,
+//! and PyYAML as the YAML 1.1 reader kubectl-era tooling is.
+//!
+//! Each judge is also shown a broken object first, so a judge that cannot fail is caught.
+
+use std::path::Path;
+use std::process::Command;
+
+use serde_json::Value;
+
+use crate::support::{judge, profiles, relaygen, repo};
+
+/// Kubernetes versions checked: the oldest supported and the newest the judge knows.
+const KUBE_VERSIONS: [&str; 2] = ["1.33", "1.37"];
+
+/// Everything switched on at once, so optional objects are judged too.
+const EVERYTHING: &[&str] = &[
+    "render",
+    "--create-namespace",
+    "--set",
+    "autoscaling.enabled=true",
+    "--set",
+    "podDisruptionBudget.enabled=true",
+    "--set",
+    "deployment.nodeSelector.kubernetes\\.io/os=linux",
+    "--set",
+    "deployment.tolerations[0].key=dedicated",
+    "--set",
+    "deployment.tolerations[0].operator=Equal",
+    "--set",
+    "deployment.tolerations[0].value=mail",
+    "--set",
+    "deployment.tolerations[0].effect=NoSchedule",
+    "--set",
+    "serviceAccount.annotations.example\\.com/role=relay",
+];
+
+/// Every rendering the judges look at: each profile, the defaults, and everything on.
+fn renderings() -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> =
+        profiles().into_iter().map(|p| (format!("profile {p}"), relaygen(&["render", "-p", &p]).ok())).collect();
+    out.push(("built-in defaults".into(), relaygen(&["render"]).ok()));
+    out.push(("everything enabled".into(), relaygen(EVERYTHING).ok()));
+    out
+}
+
+fn documents(yaml: &str) -> Vec<Value> {
+    serde_saphyr::from_multiple(yaml).expect("output is valid YAML")
+}
+
+fn is_custom(doc: &Value) -> bool {
+    doc["apiVersion"].as_str().is_some_and(|v| v.starts_with("monitoring.coreos.com/"))
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, text).expect("write manifest");
+    path.to_str().expect("utf8 path").to_owned()
+}
+
+/// Runs kubernetes-validate; returns (exit code, stdout+stderr).
+fn kubernetes_validate(tool: &Path, version: &str, file: &str) -> (i32, String) {
+    // Flags must come before the file: kubernetes-validate reads later flags as file names.
+    let out = Command::new(tool).args(["--strict", "-k", version, file]).output().expect("run kubernetes-validate");
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    (out.status.code().unwrap_or(-1), text)
+}
+
+#[test]
+fn kubernetes_validate_accepts_every_built_in_object_strictly() {
+    let Some(tool) = judge("venv/bin/kubernetes-validate", "kubernetes-validate") else { return };
+    let dir = tempfile::tempdir().expect("tempdir");
+
+    // The judge must be able to say no: an unknown field in a Deployment fails strict mode.
+    let rendered = relaygen(&["render"]).ok();
+    let broken = rendered.replacen("  replicas: 2\n", "  replicas: 2\n  replicaz: 2\n", 1);
+    assert_ne!(broken, rendered, "the test must actually break the Deployment");
+    let (code, text) = kubernetes_validate(&tool, "1.33", &write(dir.path(), "broken.yaml", &broken));
+    assert_ne!(code, 0, "kubernetes-validate accepted an unknown field:\n{text}");
+
+    for (name, yaml) in renderings() {
+        let builtin = documents(&yaml).iter().filter(|d| !is_custom(d)).count();
+        let file = write(dir.path(), "manifests.yaml", &yaml);
+        for version in KUBE_VERSIONS {
+            let (code, text) = kubernetes_validate(&tool, version, &file);
+            assert_eq!(code, 0, "{name} fails Kubernetes {version}:\n{text}");
+            // Unknown kinds only warn (exit 0), so also count what actually passed: a
+            // misspelled kind or apiVersion would otherwise slip through.
+            let passed = text.lines().filter(|l| l.contains(" passed for resource ")).count();
+            assert_eq!(passed, builtin, "{name} on {version}: {passed} of {builtin} objects validated:\n{text}");
+            for line in text.lines().filter(|l| l.starts_with("WARN")) {
+                assert!(
+                    line.contains("kind ServiceMonitor") || line.contains("kind PrometheusRule"),
+                    "{name} on {version}: unexpected warning: {line}"
+                );
+            }
+        }
+    }
+}
+
+fn validate_crds(python: &Path, file: &str) -> (i32, String) {
+    let script = repo().join("scripts/judges/validate-crds.py");
+    let out = Command::new(python).arg(script).args(["--require", file]).output().expect("run validate-crds.py");
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    (out.status.code().unwrap_or(-1), text)
+}
+
+#[test]
+fn custom_resources_match_the_prometheus_operator_crd_schemas() {
+    let Some(python) = judge("venv/bin/python", "python3") else { return };
+    let dir = tempfile::tempdir().expect("tempdir");
+
+    let rendered = relaygen(&["render"]).ok();
+    let broken = rendered.replacen("- interval: 30s\n", "- intervall: 30s\n", 1);
+    assert_ne!(broken, rendered, "the test must actually break the ServiceMonitor");
+    let (code, text) = validate_crds(&python, &write(dir.path(), "broken.yaml", &broken));
+    assert_ne!(code, 0, "the CRD judge accepted a misspelled field:\n{text}");
+
+    for (name, yaml) in renderings() {
+        let custom = documents(&yaml).iter().filter(|d| is_custom(d)).count();
+        if custom == 0 {
+            continue;
+        }
+        let (code, text) = validate_crds(&python, &write(dir.path(), "manifests.yaml", &yaml));
+        assert_eq!(code, 0, "{name}: custom resources invalid:\n{text}");
+        assert_eq!(text.lines().filter(|l| l.starts_with("ok: ")).count(), custom, "{name}:\n{text}");
+    }
+}
+
+#[test]
+fn a_yaml_1_1_reader_sees_exactly_the_json_output() {
+    let Some(python) = judge("venv/bin/python", "python3") else { return };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut cases: Vec<Vec<&str>> = profiles().iter().map(|_| Vec::new()).collect();
+    let names = profiles();
+    for (args, profile) in cases.iter_mut().zip(&names) {
+        args.extend(["render", "-p", profile.as_str()]);
+    }
+    // Values a YAML 1.1 reader turns into booleans, numbers or dates unless they are quoted.
+    cases.push(vec!["render", "-n", "no", "--set", "image.tag=on", "--set", "deployment.podAnnotations.a=1e3"]);
+    cases.push(vec!["render", "--set", "image.tag=0755", "--set", "deployment.podAnnotations.b=12:30"]);
+    cases.push(vec![
+        "render",
+        "--set",
+        "deployment.podAnnotations.c=2026-01-01",
+        "--set",
+        "deployment.podAnnotations.d=y",
+    ]);
+    for args in cases {
+        let yaml = relaygen(&args).ok();
+        let mut json_args = args.clone();
+        json_args.extend(["-o", "json"]);
+        let json: Value = serde_json::from_str(&relaygen(&json_args).ok()).expect("JSON output");
+        let file = write(dir.path(), "manifests.yaml", &yaml);
+        let out = Command::new(&python)
+            .args([
+                "-c",
+                "import json, sys, yaml; print(json.dumps(list(yaml.safe_load_all(open(sys.argv[1])))))",
+                &file,
+            ])
+            .output()
+            .expect("run PyYAML");
+        assert!(out.status.success(), "PyYAML failed on {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        let read: Value = serde_json::from_slice(&out.stdout).expect("PyYAML printed JSON");
+        assert_eq!(read, json["items"], "a YAML 1.1 reader misreads the output of {args:?}");
+    }
+}
+
+#[test]
+fn the_crd_judge_itself_tells_valid_from_invalid() {
+    let Some(python) = judge("venv/bin/python", "python3") else { return };
+    let fixtures = repo().join("tests/judges/fixtures");
+    let valid = fixtures.join("monitoring-valid.yaml");
+    let (code, text) = validate_crds(&python, valid.to_str().expect("utf8"));
+    assert_eq!(code, 0, "{text}");
+    let invalid = fixtures.join("monitoring-invalid.yaml");
+    let (code, text) = validate_crds(&python, invalid.to_str().expect("utf8"));
+    assert_eq!(code, 1, "{text}");
+    for needle in ["intervall: unknown field", "expr: required field missing", "spec.groups: expected array"] {
+        assert!(text.contains(needle), "missing `{needle}` in:\n{text}");
+    }
+}
