@@ -91,6 +91,7 @@ pub(crate) const SEED_COMMANDS: &[(&str, &[&str])] = &[
 ///
 /// A missing judge fails the test: `scripts/test.sh` installs them all. Only a developer who
 /// says so (`RELAYGEN_ALLOW_MISSING_JUDGES=1`, never honoured under `CI`) may skip one.
+#[allow(clippy::print_stderr)] // A skip must be visible in the test log.
 pub(crate) fn judge(relative: &str, name: &str) -> Option<PathBuf> {
     let local = repo().join(".judges").join(relative);
     if local.is_file() {
@@ -107,7 +108,6 @@ pub(crate) fn judge(relative: &str, name: &str) -> Option<PathBuf> {
     let ci = std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0");
     let allowed = std::env::var("RELAYGEN_ALLOW_MISSING_JUDGES").is_ok_and(|v| v == "1");
     if allowed && !ci {
-        #[allow(clippy::print_stderr)] // The skip must be visible in the test log.
         eprintln!("SKIPPED: judge {name} is not installed (RELAYGEN_ALLOW_MISSING_JUDGES=1)");
         return None;
     }
