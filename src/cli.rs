@@ -27,6 +27,23 @@ Examples:
   relaygen render --set env.relayhost='[smtp-relay.gmail.com]:587' --set deployment.replicas=3
   relaygen render -f my-values.yaml -o json")]
     Render(RenderArgs),
+    /// Print the effective values after layering, optionally with where each came from.
+    #[command(after_help = "\
+Examples:
+  relaygen values --profile prod
+  relaygen values --profile prod --set deployment.replicas=3 --show-origin")]
+    Values(ValuesArgs),
+}
+
+/// Flags of `values`.
+#[derive(Debug, Args)]
+pub struct ValuesArgs {
+    /// Which values to use.
+    #[command(flatten)]
+    pub selection: SelectionArgs,
+    /// List every value with the layer, file and line (or `--set`) that set it.
+    #[arg(long)]
+    pub show_origin: bool,
 }
 
 /// Flags of `render`.

@@ -70,6 +70,17 @@ fn execute(cli: Cli, matches: Option<&ArgMatches>) -> Result<(), Error> {
             let text = output::serialize(&bundle, args.output)?;
             write_stdout(&text)
         }
+        Command::Values(args) => {
+            let selection = selection(&args.selection, matches);
+            let resolved = values::load(&selection)?;
+            warn(&resolved.warnings);
+            let text = if args.show_origin {
+                values::origins::listing(&resolved.tree)
+            } else {
+                output::yaml::to_document(&resolved.values)?
+            };
+            write_stdout(&text)
+        }
     }
 }
 

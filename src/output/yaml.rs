@@ -15,3 +15,9 @@ pub fn to_stream(bundle: &Bundle) -> Result<String> {
     serde_saphyr::to_string_multiple_with_options(&bundle.objects, options())
         .map_err(|e| Error::Internal(format!("YAML serialisation failed: {e}")))
 }
+
+/// Any serialisable value as one YAML document (e.g. the effective values).
+pub fn to_document<T: serde::Serialize>(value: &T) -> Result<String> {
+    serde_saphyr::to_string_with_options(value, options())
+        .map_err(|e| Error::Internal(format!("YAML serialisation failed: {e}")))
+}

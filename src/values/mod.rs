@@ -3,6 +3,7 @@
 pub mod de;
 pub mod load;
 pub mod model;
+pub mod origins;
 pub mod set;
 pub mod tree;
 pub mod validate;

@@ -370,3 +370,35 @@ fn an_unpinned_image_warns_but_renders() {
     assert!(run.stderr.contains("image.tag"), "{}", run.stderr);
     run.ok();
 }
+
+#[test]
+fn values_prints_the_effective_values_which_render_the_same_stack() {
+    for profile in profiles() {
+        let effective = relaygen(&["values", "-p", &profile]).ok();
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_relaygen"))
+            .args(["render", "-f", "-"])
+            .current_dir(crate::support::repo())
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("spawn");
+        use std::io::Write;
+        child.stdin.take().expect("stdin").write_all(effective.as_bytes()).expect("write");
+        let replayed = String::from_utf8(child.wait_with_output().expect("wait").stdout).expect("utf8");
+        assert_eq!(replayed, relaygen(&["render", "-p", &profile]).ok(), "profile {profile}");
+    }
+}
+
+#[test]
+fn show_origin_names_the_layer_that_set_each_value() {
+    let out = relaygen(&["values", "-p", "prod", "--set", "deployment.replicas=3", "--show-origin"]).ok();
+    let line = |key: &str| {
+        out.lines()
+            .find(|l| l.starts_with(&format!("{key} = ")))
+            .unwrap_or_else(|| panic!("no {key} in:\n{out}"))
+            .to_owned()
+    };
+    assert!(line("deployment.replicas").ends_with("# set: --set deployment.replicas=3 (column 1)"));
+    assert!(line("autoscaling.minReplicas").ends_with("# profile: profiles/prod.yaml:7:3"));
+    assert!(line("image.tag").contains("# default: built-in defaults:"));
+}
