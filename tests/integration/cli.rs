@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-use crate::support::{SEED_COMMANDS, profiles, relaygen, relaygen_in};
+use crate::support::{SEED_COMMANDS, profiles, relaygen, relaygen_in, relaygen_with_stdin};
 
 /// Parses a rendered YAML stream into one JSON value per document.
 fn documents(yaml: &str) -> Vec<Value> {
@@ -91,15 +91,7 @@ fn replicas_set_on_the_command_line_are_integers() {
 
 #[test]
 fn autoscaling_adds_an_hpa_and_hands_it_the_replica_count() {
-    let args = [
-        "render",
-        "--set",
-        "autoscaling.enabled=true",
-        "--set",
-        "autoscaling.minReplicas=2",
-        "--set",
-        "autoscaling.maxReplicas=10",
-    ];
+    let args = crate::support::seed_command("seed_autoscaling");
     let docs = documents(&relaygen(&args).ok());
     let hpa = find(&docs, "HorizontalPodAutoscaler", "postfix-relay");
     assert_eq!(hpa["apiVersion"], "autoscaling/v2");
@@ -199,17 +191,7 @@ fn set_string_refuses_to_fill_an_integer() {
 
 #[test]
 fn values_files_can_come_from_stdin() {
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_relaygen"))
-        .args(["render", "-f", "-"])
-        .current_dir(crate::support::repo())
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    use std::io::Write;
-    child.stdin.take().expect("stdin").write_all(b"deployment:\n  replicas: 7\n").expect("write");
-    let out = child.wait_with_output().expect("wait");
-    let docs = documents(&String::from_utf8(out.stdout).expect("utf8"));
+    let docs = documents(&relaygen_with_stdin(&["render", "-f", "-"], "deployment:\n  replicas: 7\n").ok());
     assert_eq!(find(&docs, "Deployment", "postfix-relay")["spec"]["replicas"], 7);
 }
 
@@ -375,16 +357,7 @@ fn an_unpinned_image_warns_but_renders() {
 fn values_prints_the_effective_values_which_render_the_same_stack() {
     for profile in profiles() {
         let effective = relaygen(&["values", "-p", &profile]).ok();
-        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_relaygen"))
-            .args(["render", "-f", "-"])
-            .current_dir(crate::support::repo())
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .spawn()
-            .expect("spawn");
-        use std::io::Write;
-        child.stdin.take().expect("stdin").write_all(effective.as_bytes()).expect("write");
-        let replayed = String::from_utf8(child.wait_with_output().expect("wait").stdout).expect("utf8");
+        let replayed = relaygen_with_stdin(&["render", "-f", "-"], &effective).ok();
         assert_eq!(replayed, relaygen(&["render", "-p", &profile]).ok(), "profile {profile}");
     }
 }

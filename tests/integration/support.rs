@@ -52,6 +52,27 @@ pub(crate) fn relaygen_in(dir: &Path, args: &[&str]) -> Run {
     }
 }
 
+/// Runs relaygen with `args` in the repository root, feeding `input` on stdin.
+pub(crate) fn relaygen_with_stdin(args: &[&str], input: &str) -> Run {
+    use std::io::Write;
+    use std::process::Stdio;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_relaygen"))
+        .args(args)
+        .current_dir(repo())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("relaygen starts");
+    child.stdin.take().expect("stdin").write_all(input.as_bytes()).expect("write stdin");
+    let Output { status, stdout, stderr } = child.wait_with_output().expect("relaygen ends");
+    Run {
+        code: status.code().unwrap_or(-1),
+        stdout: String::from_utf8(stdout).expect("stdout is UTF-8"),
+        stderr: String::from_utf8(stderr).expect("stderr is UTF-8"),
+    }
+}
+
 /// The shipped profiles, by name.
 pub(crate) fn profiles() -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(repo().join("profiles"))
@@ -86,6 +107,15 @@ pub(crate) const SEED_COMMANDS: &[(&str, &[&str])] = &[
     ("seed_image_tag", &["render", "--set", "image.tag=v5.0.1"]),
     ("seed_namespace", &["render", "-n", "email-server-prod", "--create-namespace"]),
 ];
+
+/// The arguments of one seed command, by name.
+pub(crate) fn seed_command(name: &str) -> &'static [&'static str] {
+    SEED_COMMANDS
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, args)| *args)
+        .unwrap_or_else(|| panic!("no seed command {name}"))
+}
 
 /// Finds an installed judge: the project's `.judges/` first, then `PATH`.
 ///
