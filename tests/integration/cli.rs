@@ -92,7 +92,7 @@ fn replicas_set_on_the_command_line_are_integers() {
 #[test]
 fn autoscaling_adds_an_hpa_and_hands_it_the_replica_count() {
     let args = crate::support::seed_command("seed_autoscaling");
-    let docs = documents(&relaygen(&args).ok());
+    let docs = documents(&relaygen(args).ok());
     let hpa = find(&docs, "HorizontalPodAutoscaler", "postfix-relay");
     assert_eq!(hpa["apiVersion"], "autoscaling/v2");
     assert_eq!((hpa["spec"]["minReplicas"].clone(), hpa["spec"]["maxReplicas"].clone()), (2.into(), 10.into()));
