@@ -3,6 +3,8 @@
 use k8s_openapi::api::core::v1::{Service, ServicePort, ServiceSpec};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
+use crate::values::model::ServiceType;
+
 use super::{Context, HEADLESS_SERVICE, METRICS_PORT, METRICS_SERVICE, NAME, SMTP_PORT};
 
 fn port(name: &str, port: i32) -> ServicePort {
@@ -23,6 +25,10 @@ pub(crate) fn services(ctx: &Context<'_>) -> Vec<Service> {
         metadata: ctx.metadata(NAME),
         spec: Some(ServiceSpec {
             type_: Some(values.service.kind.as_str().to_owned()),
+            // Exposed beyond the cluster, `Cluster` traffic policy would SNAT outside clients to
+            // node addresses, which sit inside mynetworks: an open relay. `Local` keeps their
+            // real source address.
+            external_traffic_policy: (values.service.kind != ServiceType::ClusterIP).then(|| "Local".to_owned()),
             selector: Some(ctx.selector.clone()),
             ports: Some(vec![port(SMTP_PORT.1, i32::from(values.service.port))]),
             ..ServiceSpec::default()

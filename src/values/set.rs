@@ -64,21 +64,25 @@ pub fn parse(expression: &str, string: bool) -> Result<Vec<Assignment>, Diagnost
     Ok(assignments)
 }
 
-/// Splits at unescaped `sep`, returning each piece with its byte offset. Inside `{...}` the
-/// separator does not split when `brace_aware` is set (list values hold commas).
+/// Splits at unescaped `sep`, returning each piece with its byte offset. With `brace_aware`,
+/// a `{` right after `=` opens a list value whose commas do not split (as in Helm, a brace
+/// anywhere else is an ordinary character).
 fn split_unescaped(text: &str, sep: char, brace_aware: bool) -> Vec<(usize, &str)> {
     let mut pieces = Vec::new();
     let mut start = 0;
     let mut depth = 0usize;
     let mut escaped = false;
+    let mut previous = None;
     for (i, c) in text.char_indices() {
+        let after_equals = previous == Some('=');
+        previous = Some(c);
         if escaped {
             escaped = false;
             continue;
         }
         match c {
             '\\' => escaped = true,
-            '{' if brace_aware => depth += 1,
+            '{' if brace_aware && (depth > 0 || after_equals) => depth += 1,
             '}' if brace_aware => depth = depth.saturating_sub(1),
             c if c == sep && depth == 0 => {
                 pieces.push((start, &text[start..i]));
@@ -252,6 +256,13 @@ mod tests {
         assert_eq!(scalar(&a[1].value).0, "x,y");
         let Value::Seq(items) = &a[2].value.value else { panic!("list") };
         assert_eq!(items.iter().map(|n| scalar(n).0).collect::<Vec<_>>(), ["p", "q"]);
+    }
+
+    #[test]
+    fn a_brace_inside_a_value_does_not_swallow_the_next_assignment() {
+        let a = parse("x=a{b,y=5", false).expect("valid");
+        assert_eq!(a.len(), 2);
+        assert_eq!(scalar(&a[0].value).0, "a{b");
     }
 
     #[test]

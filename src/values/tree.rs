@@ -94,7 +94,7 @@ pub fn is_null_text(text: &str) -> bool {
 
 /// Parses one YAML document whose root must be a mapping.
 pub fn parse_document(source: &Arc<Source>) -> Result<Node, Diagnostic> {
-    let mut builder = Builder { source, anchors: BTreeMap::new(), stack: Vec::new(), root: None };
+    let mut builder = Builder { source, anchors: BTreeMap::new(), stack: Vec::new(), root: None, expanded: 0 };
     let mut documents = 0usize;
     for item in Parser::new_from_str(&source.text) {
         let (event, span) = item.map_err(|e| {
@@ -148,6 +148,20 @@ struct Builder<'s> {
     anchors: BTreeMap<usize, Node>,
     stack: Vec<Frame>,
     root: Option<Node>,
+    /// Nodes copied by aliases so far; bounded so nested aliases cannot explode memory.
+    expanded: usize,
+}
+
+/// The most nodes aliases may copy in one file: far above any real values file, far below
+/// what an alias bomb (aliases of aliases of lists) would allocate.
+const ALIAS_EXPANSION_LIMIT: usize = 10_000;
+
+fn size(node: &Node) -> usize {
+    match &node.value {
+        Value::Scalar(..) => 1,
+        Value::Seq(items) => 1 + items.iter().map(size).sum::<usize>(),
+        Value::Map(map) => 1 + map.values().map(size).sum::<usize>(),
+    }
 }
 
 impl Builder<'_> {
@@ -211,6 +225,14 @@ impl Builder<'_> {
                 let Some(node) = self.anchors.get(&id).cloned() else {
                     return Err(Diagnostic::error("alias refers to an unknown anchor").origin(Some(self.origin(span))));
                 };
+                self.expanded += size(&node);
+                if self.expanded > ALIAS_EXPANSION_LIMIT {
+                    return Err(Diagnostic::error(format!(
+                        "aliases expand to more than {ALIAS_EXPANSION_LIMIT} values"
+                    ))
+                    .origin(Some(self.origin(span)))
+                    .help("write the values out instead of nesting aliases"));
+                }
                 let origin = self.origin(span);
                 self.push_node(Node { value: node.value, origin })
             }
@@ -313,6 +335,16 @@ mod tests {
         assert_eq!(m.len(), 2);
         let Value::Seq(l) = &base.get(&["l"]).expect("l").value else { panic!("seq") };
         assert_eq!(l.len(), 1);
+    }
+
+    #[test]
+    fn nested_aliases_cannot_explode() {
+        let mut text = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..9 {
+            let refs = vec![format!("*a{}", i - 1); 10].join(", ");
+            text.push_str(&format!("a{i}: &a{i} [{refs}]\n"));
+        }
+        assert!(parse(&text).expect_err("bomb").message.contains("aliases expand"));
     }
 
     #[test]

@@ -255,11 +255,42 @@ pub fn validate(values: &Values, tree: &Node) -> (Option<RelayHost>, Vec<Diagnos
             "a size in bytes at or below the upstream's limit (Gmail: 25 MB)",
         );
     }
-    if !values.postfix.tls.ca_file.starts_with('/') {
+    let ca_file = &values.postfix.tls.ca_file;
+    // The path lands verbatim in main.cf: whitespace or a newline would inject settings.
+    if !ca_file.starts_with('/') || ca_file.chars().any(|c| c.is_whitespace() || c.is_control()) {
         r.error(
             "postfix.tls.caFile",
-            "the CA file must be an absolute path",
+            "the CA file must be an absolute path without spaces",
             "e.g. /etc/ssl/certs/ca-certificates.crt",
+        );
+    }
+    if relay_host.as_ref().is_some_and(|h| h.port == 465)
+        && values.postfix.tls.security_level == super::model::TlsSecurityLevel::May
+    {
+        r.error(
+            "postfix.tls.securityLevel",
+            "port 465 speaks TLS from the first byte, which Postfix only does with mandatory TLS",
+            "encrypt, verify or secure (or relay to port 587 with STARTTLS)",
+        );
+    }
+    if env.allowed_sender_domains.0.is_empty() {
+        r.warning(
+            "env.ALLOWED_SENDER_DOMAINS",
+            "no allowed sender domains: any envelope sender from mynetworks is relayed",
+            "list your domains, unless relaying every sender is what you want",
+        );
+    }
+    if values.service.port == 0 {
+        r.error("service.port", "port 0 is not a valid port", "a port from 1 to 65535 (default 25)");
+    }
+    if values.service.kind != super::model::ServiceType::ClusterIP && !values.network_policy.ingress.enabled {
+        r.warning(
+            "service.type",
+            format!(
+                "a {} Service with unrestricted ingress exposes the relay outside the cluster",
+                values.service.kind.as_str()
+            ),
+            "keep networkPolicy.ingress.enabled with peers that list your clients",
         );
     }
 
@@ -288,12 +319,24 @@ pub fn validate(values: &Values, tree: &Node) -> (Option<RelayHost>, Vec<Diagnos
         values.deployment.node_selector.keys(),
         Some(values.deployment.node_selector.values()),
     );
+    if values.network_policy.enabled
+        && values.network_policy.ingress.enabled
+        && values.network_policy.ingress.from.is_empty()
+    {
+        // An empty `from` list admits every source in Kubernetes.
+        r.error(
+            "networkPolicy.ingress.from",
+            "an empty list would admit every source to port 25",
+            "at least one peer, or networkPolicy.ingress.enabled: false to open port 25 on purpose",
+        );
+    }
     for (i, peer) in values.network_policy.ingress.from.iter().enumerate() {
         let path = format!("networkPolicy.ingress.from[{i}]");
         if peer.ip_block.is_some() && (peer.namespace_selector.is_some() || peer.pod_selector.is_some()) {
             r.error(&path, "ipBlock cannot be combined with a selector in one peer", "one peer per kind");
         }
         if peer.ip_block.is_none() && peer.namespace_selector.is_none() && peer.pod_selector.is_none() {
+            // Kubernetes reads an empty peer as "every source": the opposite of the intent.
             r.error(&path, "the peer is empty", "namespaceSelector, podSelector or ipBlock");
         }
         if let Some(block) = &peer.ip_block {
@@ -396,14 +439,12 @@ fn check_workload(values: &Values, r: &mut Report<'_>) {
         ("deployment.strategy.rollingUpdate.maxUnavailable", &deployment.strategy.rolling_update.max_unavailable),
         ("deployment.strategy.rollingUpdate.maxSurge", &deployment.strategy.rolling_update.max_surge),
     ] {
-        if let IntOrPercent::Int(n) = value
-            && *n < 0
-        {
-            r.error(path, format!("{n} is negative"), "0 or more, or a percentage such as 25%");
-        }
+        check_int_or_percent(r, path, value);
     }
     let rolling = &deployment.strategy.rolling_update;
-    if rolling.max_unavailable == IntOrPercent::Int(0) && rolling.max_surge == IntOrPercent::Int(0) {
+    let zero =
+        |v: &IntOrPercent| matches!(v, IntOrPercent::Int(0)) || matches!(v, IntOrPercent::Percent(p) if p == "0%");
+    if zero(&rolling.max_unavailable) && zero(&rolling.max_surge) {
         r.error(
             "deployment.strategy.rollingUpdate.maxSurge",
             "maxSurge and maxUnavailable are both 0, so a rollout can never make progress",
@@ -439,6 +480,7 @@ fn check_workload(values: &Values, r: &mut Report<'_>) {
     }
     let pdb = &values.pod_disruption_budget;
     if pdb.enabled {
+        check_int_or_percent(r, "podDisruptionBudget.minAvailable", &pdb.min_available);
         let fewest = if scaling.enabled { scaling.min_replicas } else { deployment.replicas };
         let blocks = match &pdb.min_available {
             IntOrPercent::Int(n) => *n >= fewest,
@@ -457,6 +499,18 @@ fn check_workload(values: &Values, r: &mut Report<'_>) {
                 "fewer than the smallest replica count",
             );
         }
+    }
+}
+
+fn check_int_or_percent(r: &mut Report<'_>, path: &str, value: &IntOrPercent) {
+    match value {
+        IntOrPercent::Int(n) if *n < 0 => {
+            r.error(path, format!("{n} is negative"), "0 or more, or a percentage such as 25%")
+        }
+        IntOrPercent::Percent(p) if p.trim_end_matches('%').parse::<u32>().is_ok_and(|n| n > 100) => {
+            r.error(path, format!("{p} is more than 100%"), "a percentage from 0% to 100%");
+        }
+        _ => {}
     }
 }
 

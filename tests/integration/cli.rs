@@ -312,6 +312,34 @@ fn bad_input_fails_with_the_location_and_key_path_and_prints_nothing() {
         },
         Bad { file: None, args: &["-n", "Bad_Namespace"], expect: &["namespace", "not a valid namespace name"] },
         Bad { file: None, args: &["-f", "does-not-exist.yaml"], expect: &["cannot read does-not-exist.yaml"] },
+        Bad {
+            file: None,
+            args: &["--set", "networkPolicy.ingress.from=[]"],
+            expect: &["networkPolicy.ingress.from", "admit every source"],
+        },
+        Bad {
+            file: None,
+            args: &["--set", "postfix.tls.caFile=/etc/x\nrelayhost = evil"],
+            expect: &["postfix.tls.caFile", "without spaces"],
+        },
+        Bad {
+            file: None,
+            args: &["--set", "env.relayhost=[smtp.example.com]:465", "--set", "postfix.tls.securityLevel=may"],
+            expect: &["postfix.tls.securityLevel", "mandatory TLS"],
+        },
+        Bad { file: None, args: &["--set", "service.port=0"], expect: &["service.port", "not a valid port"] },
+        Bad {
+            file: None,
+            args: &["--set", "deployment.strategy.rollingUpdate.maxUnavailable=500%"],
+            expect: &["maxUnavailable", "more than 100%"],
+        },
+        Bad {
+            file: Some(
+                "a0: &a0 [x, x, x, x, x, x, x, x, x, x]\na1: &a1 [*a0, *a0, *a0, *a0, *a0, *a0, *a0, *a0, *a0, *a0]\na2: &a2 [*a1, *a1, *a1, *a1, *a1, *a1, *a1, *a1, *a1, *a1]\na3: [*a2, *a2, *a2, *a2, *a2, *a2, *a2, *a2, *a2, *a2]\n",
+            ),
+            args: &[],
+            expect: &["values.yaml:4", "aliases expand"],
+        },
     ];
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("values.yaml");
@@ -374,4 +402,14 @@ fn show_origin_names_the_layer_that_set_each_value() {
     assert!(line("deployment.replicas").ends_with("# set: --set deployment.replicas=3 (column 1)"));
     assert!(line("autoscaling.minReplicas").ends_with("# profile: profiles/prod.yaml:7:3"));
     assert!(line("image.tag").contains("# default: built-in defaults:"));
+}
+
+#[test]
+fn a_service_exposed_outside_the_cluster_keeps_client_addresses() {
+    // With the default `Cluster` policy, outside clients would arrive with node addresses,
+    // which sit inside mynetworks: an open relay.
+    let docs = documents(&relaygen(&["render", "--set", "service.type=LoadBalancer"]).ok());
+    assert_eq!(find(&docs, "Service", "postfix-relay")["spec"]["externalTrafficPolicy"], "Local");
+    let docs = documents(&relaygen(&["render"]).ok());
+    assert!(find(&docs, "Service", "postfix-relay")["spec"].get("externalTrafficPolicy").is_none());
 }
