@@ -2,7 +2,7 @@
 # Install the external "judges" that relaygen's tests run on rendered YAML.
 #
 # Usage: scripts/install-judges.sh [JUDGE...]   (default: every judge)
-# Judges: python
+# Judges: debian python
 #
 # Everything lands under .judges/ in the repository root. Each judge is one
 # install_<judge> function that returns early when its stamp is present, so a
@@ -13,7 +13,11 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 JUDGES_DIR="$ROOT/.judges"
 VENV="$JUDGES_DIR/venv"
 
-ALL_JUDGES=(python)
+ALL_JUDGES=(debian python)
+
+# Debian packages the suite runs: a real Postfix for the relay tests, promtool
+# (package prometheus) for the alert rules, buildah for the Argo CD sidecar image.
+DEBIAN_PACKAGES=(postfix prometheus buildah)
 
 # Exact pins: a judge that changes under us makes test failures unexplainable.
 PYTHON_REQUIREMENTS=(
@@ -30,6 +34,46 @@ log() {
 stamp_hash() {
   { printf '%s\n' "$@"; python3 -c 'import sys; print(sys.version)'; } |
     sha256sum | cut -c1-16
+}
+
+debian_missing() {
+  local package
+  for package in "${DEBIAN_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' ||
+      printf '%s\n' "$package"
+  done
+}
+
+install_debian() {
+  local missing
+  mapfile -t missing < <(debian_missing)
+  if [[ ${#missing[@]} -eq 0 ]]; then
+    log "debian packages present: ${DEBIAN_PACKAGES[*]}"
+    return 0
+  fi
+  local sudo=()
+  if [[ $(id -u) -ne 0 ]]; then
+    command -v sudo >/dev/null || {
+      log "need root (or sudo) to install Debian packages: ${missing[*]}"
+      exit 1
+    }
+    sudo=(sudo)
+  fi
+  log "apt-get installing: ${missing[*]}"
+  # Postfix asks debconf what kind of mail system this is; "No configuration"
+  # keeps the package from configuring or starting a system mailer.
+  echo 'postfix postfix/main_mailer_type select No configuration' | "${sudo[@]}" debconf-set-selections
+  mkdir -p "$JUDGES_DIR"
+  local apt_log="$JUDGES_DIR/apt.log"
+  # dpkg is chatty; keep its output in a log and show it only when apt fails.
+  if ! { "${sudo[@]}" apt-get -o DPkg::Lock::Timeout=600 update -qq &&
+    DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get -o DPkg::Lock::Timeout=600 install -y -qq \
+      --no-install-recommends "${missing[@]}"; } >"$apt_log" 2>&1; then
+    tail -n 40 "$apt_log" >&2
+    log "apt-get failed (full log: ${apt_log#"$ROOT"/})"
+    exit 1
+  fi
+  log "debian packages installed"
 }
 
 install_python() {
