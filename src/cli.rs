@@ -33,6 +33,59 @@ Examples:
   relaygen values --profile prod
   relaygen values --profile prod --set deployment.replicas=3 --show-origin")]
     Values(ValuesArgs),
+    /// Check the values and the rendered stack without printing it (exit 0 valid, 1 invalid).
+    #[command(after_help = "\
+On success prints one `ok:` line on stdout, like `helm lint`; on failure prints nothing on
+stdout, the problems on stderr, and exits 1. Warnings go to stderr; --strict fails on them.
+
+Examples:
+  relaygen validate --profile prod --strict
+  relaygen validate -f my-values.yaml --kube-version 1.35")]
+    Validate(ValidateArgs),
+    /// Print the JSON Schema of a values file (the repository keeps it as values.schema.json).
+    #[command(after_help = "\
+Examples:
+  relaygen schema > values.schema.json
+  # in a values file, for completion in editors with yaml-language-server:
+  # yaml-language-server: $schema=../values.schema.json")]
+    Schema,
+    /// Show the type, default, description and allowed values of one key.
+    #[command(after_help = "\
+Examples:
+  relaygen explain postfix.tls.securityLevel
+  relaygen explain deployment            # lists the keys below it
+  relaygen explain 'deployment.tolerations[].effect'")]
+    Explain(ExplainArgs),
+}
+
+/// Flags of `validate`.
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// Which values to use.
+    #[command(flatten)]
+    pub selection: SelectionArgs,
+    /// What to check against.
+    #[command(flatten)]
+    pub checks: CheckArgs,
+}
+
+/// Flags of `explain`.
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// Dotted key path, e.g. `postfix.tls.securityLevel`; `list[]` steps into list elements.
+    #[arg(value_name = "KEY")]
+    pub key: String,
+}
+
+/// Flags shared by the commands that check a rendering (`render`, `validate`).
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Treat warnings (e.g. an unpinned image tag such as `latest`) as errors.
+    #[arg(long)]
+    pub strict: bool,
+    /// Kubernetes version to render for (MAJOR.MINOR, 1.33 through 1.37).
+    #[arg(long, value_name = "X.Y", default_value_t = crate::kube::KubeVersion::default())]
+    pub kube_version: crate::kube::KubeVersion,
 }
 
 /// Flags of `values`.
@@ -52,6 +105,9 @@ pub struct RenderArgs {
     /// Which values to use.
     #[command(flatten)]
     pub selection: SelectionArgs,
+    /// What to check against.
+    #[command(flatten)]
+    pub checks: CheckArgs,
     /// Add the Namespace object, first in the stream.
     #[arg(long)]
     pub create_namespace: bool,

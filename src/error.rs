@@ -215,6 +215,9 @@ pub enum Error {
         /// Profiles that do exist.
         available: Vec<String>,
     },
+    /// `explain` was asked about a key the values do not have.
+    #[error("{}", .0.message)]
+    UnknownKey(Box<Diagnostic>),
     /// Writing output failed.
     #[error("cannot write output: {0}")]
     Write(#[source] std::io::Error),
@@ -253,6 +256,7 @@ impl Error {
                 );
                 out
             }
+            Error::UnknownKey(d) => d.render(style),
             other => format!("{}error{}: {other}\n", style.error, style.reset),
         }
     }

@@ -7,9 +7,12 @@
 pub mod cli;
 pub mod crd;
 pub mod error;
+pub mod explain;
+pub mod kube;
 pub mod output;
 pub mod postfix;
 pub mod render;
+pub mod schema;
 pub mod suggest;
 pub mod values;
 
@@ -63,13 +66,32 @@ fn execute(cli: Cli, matches: Option<&ArgMatches>) -> Result<(), Error> {
     match cli.command {
         Command::Render(args) => {
             let selection = selection(&args.selection, matches);
-            let resolved = values::load(&selection)?;
-            warn(&resolved.warnings);
-            let target = render::Target { create_namespace: args.create_namespace };
+            let resolved = checked_load(&selection, &args.checks)?;
+            let target = render::Target {
+                create_namespace: args.create_namespace,
+                kube_version: args.checks.kube_version,
+            };
             let bundle = render::stack(&resolved, &target)?;
             let text = output::serialize(&bundle, args.output)?;
             write_stdout(&text)
         }
+        Command::Validate(args) => {
+            let selection = selection(&args.selection, matches);
+            let resolved = checked_load(&selection, &args.checks)?;
+            // Rendering runs the cross-object guard and the Postfix templates: validation
+            // covers everything `render` would do except printing.
+            let target = render::Target { kube_version: args.checks.kube_version, ..render::Target::default() };
+            let bundle = render::stack(&resolved, &target)?;
+            let what = selection.profile.as_deref().map_or_else(String::new, |p| format!(", profile {p}"));
+            let warnings = resolved.warnings.len();
+            write_stdout(&format!(
+                "ok: values valid, {} objects for Kubernetes {}{what}, {warnings} warning(s)\n",
+                bundle.objects.len(),
+                args.checks.kube_version,
+            ))
+        }
+        Command::Schema => write_stdout(&schema::values_schema_text()?),
+        Command::Explain(args) => write_stdout(&explain::explain(&args.key)?),
         Command::Values(args) => {
             let selection = selection(&args.selection, matches);
             let resolved = values::load(&selection)?;
@@ -82,6 +104,16 @@ fn execute(cli: Cli, matches: Option<&ArgMatches>) -> Result<(), Error> {
             write_stdout(&text)
         }
     }
+}
+
+/// Loads the values and prints their warnings; with `--strict` the warnings fail the run.
+fn checked_load(selection: &Selection, checks: &cli::CheckArgs) -> Result<values::Resolved, Error> {
+    let resolved = values::load(selection)?;
+    if checks.strict && !resolved.warnings.is_empty() {
+        return Err(Error::Values(values::validate::strict(resolved.warnings)));
+    }
+    warn(&resolved.warnings);
+    Ok(resolved)
 }
 
 fn warn(warnings: &[error::Diagnostic]) {

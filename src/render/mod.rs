@@ -45,6 +45,8 @@ pub const METRICS_PORT: (i32, &str) = (9154, "metrics");
 pub struct Target {
     /// Add the Namespace object first (`--create-namespace`).
     pub create_namespace: bool,
+    /// The Kubernetes version the objects are for (`--kube-version`).
+    pub kube_version: crate::kube::KubeVersion,
 }
 
 /// One rendered object.

@@ -52,9 +52,10 @@ pub struct Image {
 }
 
 impl Image {
-    /// `repository:tag`, as the container spec wants it.
+    /// `repository:tag`, as the container spec wants it (`repository` alone when the tag is
+    /// empty, e.g. for a repository pinned by `@sha256:` digest).
     pub fn reference(&self) -> String {
-        format!("{}:{}", self.repository, self.tag)
+        if self.tag.is_empty() { self.repository.clone() } else { format!("{}:{}", self.repository, self.tag) }
     }
 }
 

@@ -198,6 +198,19 @@ impl Report<'_> {
     }
 }
 
+/// `--strict`: every warning becomes an error, with a note saying why.
+pub fn strict(warnings: Vec<Diagnostic>) -> Vec<Diagnostic> {
+    warnings
+        .into_iter()
+        .map(|mut d| {
+            d.severity = crate::error::Severity::Error;
+            let note = "an error because of --strict";
+            d.help = Some(d.help.map_or_else(|| note.to_owned(), |h| format!("{h} ({note})")));
+            d
+        })
+        .collect()
+}
+
 /// Checks the values; returns the reconciled relayhost (when valid) and every diagnostic.
 pub fn validate(values: &Values, tree: &Node) -> (Option<RelayHost>, Vec<Diagnostic>) {
     let mut r = Report { tree, diagnostics: Vec::new() };
@@ -210,9 +223,9 @@ pub fn validate(values: &Values, tree: &Node) -> (Option<RelayHost>, Vec<Diagnos
             "lower-case letters, digits and `-`, at most 63 characters, e.g. email-server-prod",
         );
     }
-    check_image(&mut r, "image", &values.image.tag);
+    check_image(&mut r, "image", &values.image);
     if values.monitoring.enabled {
-        check_image(&mut r, "monitoring.exporter.image", &values.monitoring.exporter.image.tag);
+        check_image(&mut r, "monitoring.exporter.image", &values.monitoring.exporter.image);
     }
 
     let env = &values.env;
@@ -413,12 +426,47 @@ fn check_relay_host(values: &Values, r: &mut Report<'_>) -> Option<RelayHost> {
     None
 }
 
-fn check_image(r: &mut Report<'_>, path: &str, tag: &str) {
-    if tag.is_empty() || tag == "latest" {
+/// A Docker tag: a word character, then up to 127 word characters, `.` or `-`.
+fn is_image_tag(tag: &str) -> bool {
+    let word = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
+    tag.len() <= 128 && tag.bytes().next().is_some_and(word) && tag.bytes().all(|b| word(b) || b == b'.' || b == b'-')
+}
+
+/// `@sha256:` followed by 64 lower-case hex digits.
+fn is_digest(digest: &str) -> bool {
+    digest
+        .strip_prefix("sha256:")
+        .is_some_and(|hex| hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)))
+}
+
+fn check_image(r: &mut Report<'_>, path: &str, image: &super::model::Image) {
+    let tag_path = format!("{path}.tag");
+    let (tag, tag_digest) = match image.tag.split_once('@') {
+        Some((t, d)) => (t, Some(d)),
+        None => (image.tag.as_str(), None),
+    };
+    let repo_digest = image.repository.split_once('@').map(|(_, d)| d);
+    for (digest, at) in [(tag_digest, &tag_path), (repo_digest, &format!("{path}.repository"))] {
+        if let Some(d) = digest
+            && !is_digest(d)
+        {
+            r.error(at, format!("`@{d}` is not an image digest"), "@sha256: and 64 hex digits");
+        }
+    }
+    if !tag.is_empty() && !is_image_tag(tag) {
+        r.error(
+            &tag_path,
+            format!("`{tag}` is not a valid image tag"),
+            "letters, digits, `_`, `.` and `-`, at most 128, not starting with `.` or `-`",
+        );
+    }
+    let pinned_by_digest = tag_digest.is_some() || repo_digest.is_some();
+    if !pinned_by_digest && (tag.is_empty() || tag == "latest") {
+        let what = if tag.is_empty() { "no image tag".to_owned() } else { format!("image tag `{tag}`") };
         r.warning(
-            &format!("{path}.tag"),
-            format!("image tag `{tag}` is not pinned: pods may run different versions"),
-            "pin a release tag such as v5.1.0",
+            &tag_path,
+            format!("{what} and no digest: the image is not pinned, so pods may run different versions"),
+            "pin a release tag such as v5.1.0, or a digest (repository@sha256:…)",
         );
     }
 }

@@ -400,7 +400,7 @@ fn show_origin_names_the_layer_that_set_each_value() {
             .to_owned()
     };
     assert!(line("deployment.replicas").ends_with("# set: --set deployment.replicas=3 (column 1)"));
-    assert!(line("autoscaling.minReplicas").ends_with("# profile: profiles/prod.yaml:7:3"));
+    assert!(line("autoscaling.minReplicas").ends_with("# profile: profiles/prod.yaml:8:3"));
     assert!(line("image.tag").contains("# default: built-in defaults:"));
 }
 

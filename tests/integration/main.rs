@@ -9,3 +9,4 @@ mod cli;
 mod judges;
 mod snapshots;
 mod support;
+mod validation;
