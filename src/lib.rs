@@ -67,10 +67,8 @@ fn execute(cli: Cli, matches: Option<&ArgMatches>) -> Result<(), Error> {
         Command::Render(args) => {
             let selection = selection(&args.selection, matches);
             let resolved = checked_load(&selection, &args.checks)?;
-            let target = render::Target {
-                create_namespace: args.create_namespace,
-                kube_version: args.checks.kube_version,
-            };
+            let target =
+                render::Target { create_namespace: args.create_namespace, kube_version: args.checks.kube_version };
             let bundle = render::stack(&resolved, &target)?;
             let text = output::serialize(&bundle, args.output)?;
             write_stdout(&text)

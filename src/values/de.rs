@@ -9,6 +9,7 @@ use std::fmt::Display;
 
 use serde::de::{self, DeserializeSeed, IntoDeserializer, Visitor};
 
+use super::set::{Segment, escape_key, parse_path};
 use super::tree::{Node, ScalarKind, Value};
 use crate::error::Diagnostic;
 use crate::suggest;
@@ -19,11 +20,13 @@ pub struct DeError {
     diagnostic: Diagnostic,
     /// A required key that was absent: appended to the path of the map that lacked it.
     missing: Option<&'static str>,
+    /// The error is an unknown key (repaired by removing the key).
+    unknown_key: bool,
 }
 
 impl DeError {
     fn new(diagnostic: Diagnostic) -> Self {
-        DeError { diagnostic, missing: None }
+        DeError { diagnostic, missing: None, unknown_key: false }
     }
 
     /// The finished diagnostic.
@@ -50,7 +53,7 @@ impl de::Error for DeError {
         if let Some(best) = suggest::nearest(field, expected.iter().copied()) {
             d = d.help(format!("did you mean `{best}`?"));
         }
-        DeError::new(d)
+        DeError { unknown_key: true, ..DeError::new(d) }
     }
 
     fn unknown_variant(variant: &str, expected: &'static [&'static str]) -> Self {
@@ -63,7 +66,10 @@ impl de::Error for DeError {
     }
 
     fn missing_field(field: &'static str) -> Self {
-        DeError { diagnostic: Diagnostic::error(format!("required key `{field}` is missing")), missing: Some(field) }
+        DeError {
+            missing: Some(field),
+            ..DeError::new(Diagnostic::error(format!("required key `{field}` is missing")))
+        }
     }
 }
 
@@ -71,9 +77,95 @@ fn list(items: &[&str]) -> String {
     items.iter().map(|i| format!("`{i}`")).collect::<Vec<_>>().join(", ")
 }
 
-/// Deserializes `T` from `node`, whose key path is `path`.
+/// Deserializes `T` from `node`, whose key path is `path`; stops at the first error.
 pub fn from_node<T: de::DeserializeOwned>(node: &Node, path: &str) -> Result<T, Diagnostic> {
     T::deserialize(NodeDe { node, path: path.to_owned() }).map_err(DeError::into_diagnostic)
+}
+
+/// The most errors one run reports; far more than anyone fixes in one go.
+const MAX_ERRORS: usize = 100;
+
+/// Deserializes `T` from the root `tree`, reporting every type error and unknown key at once.
+///
+/// serde stops at the first error, so after each one the offending node is repaired in a copy
+/// of the tree and deserialization runs again: an unknown key is removed, a wrong value is
+/// replaced by its built-in default (`defaults`, same layout) or, without one, removed from its
+/// mapping. A bad list element has no default of its own, so the list falls back to its
+/// default (or empty) and errors later in the same list show up once the first is fixed.
+/// Stops when a repair cannot make progress; the errors found so far are all reported.
+pub fn from_node_all<T: de::DeserializeOwned>(tree: &Node, defaults: &Node) -> Result<T, Vec<Diagnostic>> {
+    let mut diagnostics: Vec<Diagnostic> = Vec::new();
+    let mut work: Option<Node> = None;
+    let mut repaired: Vec<Vec<Segment>> = Vec::new();
+    loop {
+        let current = work.as_ref().unwrap_or(tree);
+        let err = match T::deserialize(NodeDe { node: current, path: String::new() }) {
+            Ok(value) if diagnostics.is_empty() => return Ok(value),
+            Ok(_) => return Err(in_file_order(diagnostics)),
+            Err(err) => err,
+        };
+        let unknown_key = err.unknown_key;
+        let diagnostic = err.into_diagnostic();
+        let path = diagnostic
+            .key_path
+            .as_deref()
+            .and_then(|p| parse_path(p).ok())
+            .filter(|p| !repaired.contains(p) && diagnostics.len() < MAX_ERRORS);
+        diagnostics.push(diagnostic);
+        let Some(path) = path else { return Err(in_file_order(diagnostics)) };
+        let mut next = work.take().unwrap_or_else(|| tree.clone());
+        if !repair(&mut next, defaults, &path, unknown_key) {
+            return Err(in_file_order(diagnostics));
+        }
+        repaired.push(path);
+        work = Some(next);
+    }
+}
+
+/// Sorts diagnostics the way a user reads the input: by layer, source, line and column.
+fn in_file_order(mut diagnostics: Vec<Diagnostic>) -> Vec<Diagnostic> {
+    diagnostics.sort_by(|a, b| {
+        let key = |d: &Diagnostic| d.origin.as_ref().map(|o| (o.source.layer, o.source.name.clone(), o.line, o.column));
+        key(a).cmp(&key(b))
+    });
+    diagnostics
+}
+
+/// Makes the node at `path` deserializable (see [`from_node_all`]); false if it cannot.
+fn repair(root: &mut Node, defaults: &Node, path: &[Segment], unknown_key: bool) -> bool {
+    let Some((last, parent_path)) = path.split_last() else { return false };
+    if let (false, Some(default)) = (unknown_key, node_at(defaults, path))
+        && let Some(slot) = node_at_mut(root, path)
+    {
+        slot.value = default.value.clone();
+        return true;
+    }
+    let Some(parent) = node_at_mut(root, parent_path) else { return false };
+    match (&mut parent.value, last) {
+        (Value::Map(map), Segment::Key(key)) => map.remove(key).is_some(),
+        (Value::Seq(_), Segment::Index(_)) => {
+            let fallback = node_at(defaults, parent_path).map_or(Value::Seq(Vec::new()), |d| d.value.clone());
+            parent.value = fallback;
+            true
+        }
+        _ => false,
+    }
+}
+
+fn node_at<'n>(node: &'n Node, path: &[Segment]) -> Option<&'n Node> {
+    path.iter().try_fold(node, |node, segment| match (&node.value, segment) {
+        (Value::Map(map), Segment::Key(key)) => map.get(key),
+        (Value::Seq(items), Segment::Index(i)) => items.get(*i),
+        _ => None,
+    })
+}
+
+fn node_at_mut<'n>(node: &'n mut Node, path: &[Segment]) -> Option<&'n mut Node> {
+    path.iter().try_fold(node, |node, segment| match (&mut node.value, segment) {
+        (Value::Map(map), Segment::Key(key)) => map.get_mut(key),
+        (Value::Seq(items), Segment::Index(i)) => items.get_mut(*i),
+        _ => None,
+    })
 }
 
 /// Deserializes one node; knows its own key path.
@@ -83,7 +175,8 @@ struct NodeDe<'a> {
 }
 
 fn child_path(parent: &str, key: &str) -> String {
-    if parent.is_empty() { key.to_owned() } else { format!("{parent}.{key}") }
+    let key = escape_key(key);
+    if parent.is_empty() { key } else { format!("{parent}.{key}") }
 }
 
 impl<'a> NodeDe<'a> {
@@ -465,6 +558,27 @@ mod tests {
         assert_eq!(d.key_path.as_deref(), Some("notes"));
         assert_eq!(d.help.as_deref(), Some("did you mean `note`?"));
         assert_eq!(d.origin.expect("origin").line, 4);
+    }
+
+    fn load_all(text: &str) -> Result<Sample, Vec<Diagnostic>> {
+        let parse = |name: &str, text: &str| {
+            let source = Arc::new(Source { layer: Layer::File, name: name.into(), text: text.into() });
+            parse_document(&source).expect("valid YAML")
+        };
+        let defaults = parse("defaults", "replicas: 1\ntag: x\nenabled: true\n");
+        let mut tree = defaults.clone();
+        tree.merge(parse("v.yaml", text));
+        from_node_all(&tree, &defaults)
+    }
+
+    #[test]
+    fn every_type_error_and_unknown_key_is_reported_at_once_in_file_order() {
+        let errors = load_all("tag: [x]\nreplicas: many\nbogus: 1\nenabled: yes\n").expect_err("four problems");
+        let paths: Vec<_> = errors.iter().map(|d| d.key_path.clone().unwrap_or_default()).collect();
+        assert_eq!(paths, ["tag", "replicas", "bogus", "enabled"]);
+        let lines: Vec<_> = errors.iter().map(|d| d.origin.as_ref().expect("origin").line).collect();
+        assert_eq!(lines, [1, 2, 3, 4]);
+        assert!(load_all("replicas: 3\n").is_ok());
     }
 
     #[test]

@@ -6,7 +6,7 @@ use std::io::Read as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use super::de::from_node;
+use super::de::from_node_all;
 use super::model::Values;
 use super::set;
 use super::tree::{Node, Value, parse_document};
@@ -157,7 +157,7 @@ pub fn merge_layers(selection: &Selection) -> Result<Node> {
 /// Loads, types and validates the selected values.
 pub fn load(selection: &Selection) -> Result<Resolved> {
     let tree = merge_layers(selection)?;
-    let values: Values = from_node(&tree, "").map_err(|d| Error::Values(vec![d]))?;
+    let values: Values = from_node_all(&tree, &defaults_tree()?).map_err(Error::Values)?;
     let (relay_host, diagnostics) = validate(&values, &tree);
     if diagnostics.iter().any(|d| d.severity == Severity::Error) {
         return Err(Error::Values(diagnostics));

@@ -42,7 +42,8 @@ pub fn parse(expression: &str, string: bool) -> Result<Vec<Assignment>, Diagnost
     let kind = if string { ScalarKind::Quoted } else { ScalarKind::Plain };
     let mut assignments = Vec::new();
     for (start, part) in split_unescaped(expression, ',', true) {
-        let here = origin(start + 1);
+        // Columns count characters, as an editor does, not bytes.
+        let here = origin(expression[..start].chars().count() + 1);
         let Some((key_end, _)) = split_unescaped(part, '=', false).into_iter().nth(1) else {
             return Err(Diagnostic::error(format!("`{part}` has no value"))
                 .origin(Some(here))
@@ -110,7 +111,22 @@ fn unescape(text: &str) -> String {
     out
 }
 
-fn parse_path(key: &str) -> Result<Vec<Segment>, String> {
+/// A map key as written in a key path: `.`, `[` and `\` escaped with `\`, so
+/// `kubernetes.io/os` under `nodeSelector` reads `deployment.nodeSelector.kubernetes\.io/os`
+/// (the same spelling `--set` takes).
+pub fn escape_key(key: &str) -> String {
+    let mut out = String::with_capacity(key.len());
+    for c in key.chars() {
+        if matches!(c, '.' | '[' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Parses a key path (`a.b[0].c`, `a\.b`) into its segments.
+pub fn parse_path(key: &str) -> Result<Vec<Segment>, String> {
     if key.is_empty() {
         return Err("the key is empty".into());
     }
@@ -263,6 +279,22 @@ mod tests {
         let a = parse("x=a{b,y=5", false).expect("valid");
         assert_eq!(a.len(), 2);
         assert_eq!(scalar(&a[0].value).0, "a{b");
+    }
+
+    #[test]
+    fn columns_count_characters_not_bytes() {
+        let a = parse("env.maildomain=é.example,image.tag=x", false).expect("valid");
+        assert_eq!(a[1].value.origin.column, 26);
+    }
+
+    #[test]
+    fn escaped_keys_round_trip_through_a_key_path() {
+        let key = r"we.ird[0]\key";
+        let path = format!("deployment.nodeSelector.{}", escape_key(key));
+        assert_eq!(
+            parse_path(&path).expect("valid"),
+            [Segment::Key("deployment".into()), Segment::Key("nodeSelector".into()), Segment::Key(key.into())]
+        );
     }
 
     #[test]

@@ -70,6 +70,9 @@ impl Node {
     pub fn merge(&mut self, overlay: Node) {
         match (&mut self.value, overlay.value) {
             (Value::Map(base), Value::Map(over)) => {
+                // The map was last written by the overlay: errors about the map as a whole
+                // (e.g. its label values) point at the user's line, not the default's.
+                self.origin = overlay.origin;
                 for (key, node) in over {
                     match base.get_mut(&key) {
                         Some(existing) => existing.merge(node),
@@ -335,6 +338,17 @@ mod tests {
         assert_eq!(m.len(), 2);
         let Value::Seq(l) = &base.get(&["l"]).expect("l").value else { panic!("seq") };
         assert_eq!(l.len(), 1);
+    }
+
+    #[test]
+    fn a_merged_map_points_at_the_layer_that_wrote_it_last() {
+        let mut base = parse("m:\n  a: 1\n").expect("valid");
+        let source = Arc::new(Source { layer: Layer::File, name: "over".into(), text: "x: 0\nm: {b: 2}\n".into() });
+        let over = parse_document(&source).expect("valid");
+        base.merge(over);
+        let m = base.get(&["m"]).expect("m");
+        assert_eq!((m.origin.source.name.as_str(), m.origin.line), ("over", 2));
+        assert_eq!(base.get(&["m", "a"]).expect("a").origin.source.name, "t.yaml");
     }
 
     #[test]

@@ -7,6 +7,7 @@ use std::net::IpAddr;
 use ipnet::IpNet;
 
 use super::model::{IntOrPercent, ResourceList, Values};
+use super::set::{Segment, escape_key, parse_path};
 use super::tree::{Node, Value};
 use crate::error::{Diagnostic, Layer, Origin};
 
@@ -153,25 +154,21 @@ pub fn parse_quantity(text: &str) -> Option<f64> {
     number.parse::<f64>().ok().map(|n| n * factor)
 }
 
-/// Finds the node at a key path such as `a.b[2].c`, to point diagnostics at it.
+/// Finds the node at a key path such as `a.b[2].c` or `a.kubernetes\.io/os` (the deepest
+/// node that exists on the way), to point diagnostics at it.
 pub fn origin_of(tree: &Node, path: &str) -> Option<Origin> {
+    let segments = parse_path(path).ok()?;
     let mut node = tree;
     let mut best = None;
-    for part in path.split('.') {
-        let (key, indices) = match part.find('[') {
-            Some(i) => (&part[..i], &part[i..]),
-            None => (part, ""),
+    for segment in &segments {
+        let next = match (&node.value, segment) {
+            (Value::Map(map), Segment::Key(key)) => map.get(key),
+            (Value::Seq(items), Segment::Index(i)) => items.get(*i),
+            _ => None,
         };
-        let Value::Map(map) = &node.value else { break };
-        let Some(next) = map.get(key) else { break };
+        let Some(next) = next else { break };
         node = next;
         best = Some(node.origin.clone());
-        for index in indices.split(['[', ']']).filter(|s| !s.is_empty()) {
-            let (Value::Seq(items), Ok(i)) = (&node.value, index.parse::<usize>()) else { break };
-            let Some(item) = items.get(i) else { break };
-            node = item;
-            best = Some(node.origin.clone());
-        }
     }
     best
 }
@@ -314,24 +311,9 @@ pub fn validate(values: &Values, tree: &Node) -> (Option<RelayHost>, Vec<Diagnos
         check_resources(&mut r, "monitoring.exporter.resources", &res.requests, &res.limits);
     }
     check_monitoring(values, &mut r);
-    check_labels(
-        &mut r,
-        "deployment.podAnnotations",
-        values.deployment.pod_annotations.keys(),
-        None::<std::iter::Empty<&String>>,
-    );
-    check_labels(
-        &mut r,
-        "serviceAccount.annotations",
-        values.service_account.annotations.keys(),
-        None::<std::iter::Empty<&String>>,
-    );
-    check_labels(
-        &mut r,
-        "deployment.nodeSelector",
-        values.deployment.node_selector.keys(),
-        Some(values.deployment.node_selector.values()),
-    );
+    check_labels(&mut r, "deployment.podAnnotations", values.deployment.pod_annotations.iter(), false);
+    check_labels(&mut r, "serviceAccount.annotations", values.service_account.annotations.iter(), false);
+    check_labels(&mut r, "deployment.nodeSelector", values.deployment.node_selector.iter(), true);
     if values.network_policy.enabled
         && values.network_policy.ingress.enabled
         && values.network_policy.ingress.from.is_empty()
@@ -362,7 +344,7 @@ pub fn validate(values: &Values, tree: &Node) -> (Option<RelayHost>, Vec<Diagnos
         for (kind, selector) in [("namespaceSelector", &peer.namespace_selector), ("podSelector", &peer.pod_selector)] {
             if let Some(selector) = selector {
                 let at = format!("{path}.{kind}.matchLabels");
-                check_labels(&mut r, &at, selector.match_labels.keys(), Some(selector.match_labels.values()));
+                check_labels(&mut r, &at, selector.match_labels.iter(), true);
             }
         }
     }
@@ -581,11 +563,11 @@ fn check_resources(r: &mut Report<'_>, path: &str, requests: &ResourceList, limi
             && let (Some(a), Some(b)) = (parse_quantity(req), parse_quantity(lim))
             && a > b
         {
-            r.error(
-                &format!("{path}.requests.{name}"),
-                format!("the {name} request {req} is above the limit {lim}"),
-                "requests ≤ limits",
-            );
+            // Point at whichever of the two was written last (higher layer): that is the
+            // user's line, not the default the user did not touch.
+            let (request_path, limit_path) = (format!("{path}.requests.{name}"), format!("{path}.limits.{name}"));
+            let at = if r.layer(&limit_path) > r.layer(&request_path) { limit_path } else { request_path };
+            r.error(&at, format!("the {name} request {req} is above the limit {lim}"), "requests ≤ limits");
         }
     }
 }
@@ -637,39 +619,25 @@ fn check_monitoring(values: &Values, r: &mut Report<'_>) {
             );
         }
     }
-    check_labels(
-        r,
-        "monitoring.serviceMonitor.labels",
-        m.service_monitor.labels.keys(),
-        Some(m.service_monitor.labels.values()),
-    );
-    check_labels(
-        r,
-        "monitoring.prometheusRule.labels",
-        m.prometheus_rule.labels.keys(),
-        Some(m.prometheus_rule.labels.values()),
-    );
+    check_labels(r, "monitoring.serviceMonitor.labels", m.service_monitor.labels.iter(), true);
+    check_labels(r, "monitoring.prometheusRule.labels", m.prometheus_rule.labels.iter(), true);
 }
 
+/// Checks the keys of a label or annotation map, and with `check_values` its values (labels).
 fn check_labels<'a>(
     r: &mut Report<'_>,
     path: &str,
-    keys: impl Iterator<Item = &'a String>,
-    values: Option<impl Iterator<Item = &'a String>>,
+    entries: impl Iterator<Item = (&'a String, &'a String)>,
+    check_values: bool,
 ) {
-    for key in keys {
+    for (key, value) in entries {
+        let at = format!("{path}.{}", escape_key(key));
         if !is_label_key(key) {
-            r.error(
-                &format!("{path}.{key}"),
-                format!("`{key}` is not a valid Kubernetes key"),
-                "[prefix/]name, e.g. example.com/team",
-            );
+            r.error(&at, format!("`{key}` is not a valid Kubernetes key"), "[prefix/]name, e.g. example.com/team");
         }
-    }
-    for value in values.into_iter().flatten() {
-        if !is_label_value(value) {
+        if check_values && !is_label_value(value) {
             r.error(
-                path,
+                &at,
                 format!("`{value}` is not a valid label value"),
                 "at most 63 letters, digits, `-`, `_` or `.`",
             );

@@ -218,7 +218,7 @@ fn unknown_profiles_list_the_available_ones() {
 
 /// One bad input: what to run, and what the error must mention.
 struct Bad {
-    file: Option<&'static str>,
+    file: Option<&'static [u8]>,
     args: &'static [&'static str],
     expect: &'static [&'static str],
 }
@@ -227,62 +227,62 @@ struct Bad {
 fn bad_input_fails_with_the_location_and_key_path_and_prints_nothing() {
     let cases = [
         Bad {
-            file: Some("deployment:\n  replicaz: 3\n"),
+            file: Some(b"deployment:\n  replicaz: 3\n"),
             args: &[],
             expect: &["values.yaml:2:3", "deployment.replicaz", "did you mean `replicas`?"],
         },
         Bad {
-            file: Some("monitoring:\n  serviceMonitor:\n    intervall: 1m\n"),
+            file: Some(b"monitoring:\n  serviceMonitor:\n    intervall: 1m\n"),
             args: &[],
             expect: &["values.yaml:3:5", "monitoring.serviceMonitor.intervall", "did you mean `interval`?"],
         },
         Bad {
-            file: Some("imgae:\n  tag: x\n"),
+            file: Some(b"imgae:\n  tag: x\n"),
             args: &[],
             expect: &["values.yaml:1:1", "imgae", "did you mean `image`?"],
         },
         Bad {
-            file: Some("deployment:\n  replicas: three\n"),
+            file: Some(b"deployment:\n  replicas: three\n"),
             args: &[],
             expect: &["values.yaml:2:3", "deployment.replicas", "expected an integer"],
         },
         Bad {
-            file: Some("deployment:\n  replicas: \"3\"\n"),
+            file: Some(b"deployment:\n  replicas: \"3\"\n"),
             args: &[],
             expect: &["deployment.replicas", "remove the quotes"],
         },
         Bad {
-            file: Some("networkPolicy:\n  enabled: yes\n"),
+            file: Some(b"networkPolicy:\n  enabled: yes\n"),
             args: &[],
             expect: &["values.yaml:2:3", "networkPolicy.enabled", "YAML 1.1 boolean"],
         },
         Bad {
-            file: Some("deployment:\n  replicas: 99999999999999999999\n"),
+            file: Some(b"deployment:\n  replicas: 99999999999999999999\n"),
             args: &[],
             expect: &["deployment.replicas", "out of range"],
         },
-        Bad { file: Some("service:\n  port: 70000\n"), args: &[], expect: &["service.port", "out of range"] },
-        Bad { file: Some("a: 1\na: 2\n"), args: &[], expect: &["values.yaml:2:1", "duplicate key `a`"] },
-        Bad { file: Some(""), args: &[], expect: &["values.yaml:1:1", "empty"] },
-        Bad { file: Some("- just\n- a list\n"), args: &[], expect: &["values.yaml", "must be a mapping"] },
-        Bad { file: Some("env: [unclosed\n"), args: &[], expect: &["values.yaml", "not valid YAML"] },
+        Bad { file: Some(b"service:\n  port: 70000\n"), args: &[], expect: &["service.port", "out of range"] },
+        Bad { file: Some(b"a: 1\na: 2\n"), args: &[], expect: &["values.yaml:2:1", "duplicate key `a`"] },
+        Bad { file: Some(b""), args: &[], expect: &["values.yaml:1:1", "empty"] },
+        Bad { file: Some(b"- just\n- a list\n"), args: &[], expect: &["values.yaml", "must be a mapping"] },
+        Bad { file: Some(b"env: [unclosed\n"), args: &[], expect: &["values.yaml", "not valid YAML"] },
         Bad {
-            file: Some("env:\n  relayhost: \"[smtp.example.com:587\"\n"),
+            file: Some(b"env:\n  relayhost: \"[smtp.example.com:587\"\n"),
             args: &[],
             expect: &["values.yaml:2:3", "env.relayhost", "not a valid relayhost"],
         },
         Bad {
-            file: Some("postfix:\n  mynetworks: [10.0.0.0/33]\n"),
+            file: Some(b"postfix:\n  mynetworks: [10.0.0.0/33]\n"),
             args: &[],
             expect: &["postfix.mynetworks[0]", "not a CIDR"],
         },
         Bad {
-            file: Some("image:\n  pullPolicy: Sometimes\n"),
+            file: Some(b"image:\n  pullPolicy: Sometimes\n"),
             args: &[],
             expect: &["values.yaml:2:3", "image.pullPolicy", "`Always`"],
         },
         Bad {
-            file: Some("resources:\n  limits:\n    memory: lots\n"),
+            file: Some(b"resources:\n  limits:\n    memory: lots\n"),
             args: &[],
             expect: &["resources.limits.memory", "not a Kubernetes quantity"],
         },
@@ -335,12 +335,111 @@ fn bad_input_fails_with_the_location_and_key_path_and_prints_nothing() {
         },
         Bad {
             file: Some(
-                "a0: &a0 [x, x, x, x, x, x, x, x, x, x]\na1: &a1 [*a0, *a0, *a0, *a0, *a0, *a0, *a0, *a0, *a0, *a0]\na2: &a2 [*a1, *a1, *a1, *a1, *a1, *a1, *a1, *a1, *a1, *a1]\na3: [*a2, *a2, *a2, *a2, *a2, *a2, *a2, *a2, *a2, *a2]\n",
+                b"a0: &a0 [x, x, x, x, x, x, x, x, x, x]\na1: &a1 [*a0, *a0, *a0, *a0, *a0, *a0, *a0, *a0, *a0, *a0]\na2: &a2 [*a1, *a1, *a1, *a1, *a1, *a1, *a1, *a1, *a1, *a1]\na3: [*a2, *a2, *a2, *a2, *a2, *a2, *a2, *a2, *a2, *a2]\n",
             ),
             args: &[],
             expect: &["values.yaml:4", "aliases expand"],
         },
+        // Typos deeper down, each with the nearest valid key.
+        Bad {
+            file: Some(b"monitoring:\n  prometheusRule:\n    alerts:\n      relayDwn:\n        enabled: false\n"),
+            args: &[],
+            expect: &["values.yaml:4:7", "monitoring.prometheusRule.alerts.relayDwn", "did you mean `relayDown`?"],
+        },
+        Bad {
+            file: Some(b"monitoring:\n  prometheusRule:\n    alerts:\n      highQueue:\n        treshold: 5\n"),
+            args: &[],
+            expect: &["values.yaml:5:9", "alerts.highQueue.treshold", "did you mean `threshold`?"],
+        },
+        Bad {
+            file: Some(b"networkPolicy:\n  ingress:\n    from:\n      - podSelectr: {}\n"),
+            args: &[],
+            expect: &["values.yaml:4:9", "networkPolicy.ingress.from[0].podSelectr", "did you mean `podSelector`?"],
+        },
+        // Wrong types and YAML 1.1 booleans, all reported in one run.
+        Bad {
+            file: Some(b"image: nginx\nmonitoring:\n  enabled: Off\nservice:\n  port: [25]\n"),
+            args: &[],
+            expect: &[
+                "values.yaml:1:1",
+                "image: expected a mapping",
+                "values.yaml:3:3",
+                "monitoring.enabled: `Off` is a YAML 1.1 boolean",
+                "values.yaml:5:3",
+                "service.port: expected an integer, found a list",
+                "3 invalid value(s)",
+            ],
+        },
+        Bad {
+            file: None,
+            args: &["--set", "deployment.replicas=123456789012345678901234567890123456789012345"],
+            expect: &["deployment.replicas", "too large"],
+        },
+        Bad { file: None, args: &["--set", "service.port=-1"], expect: &["service.port", "out of range"] },
+        Bad {
+            file: Some(b"deployment:\n  replicas: 1\n  replicas: 2\n"),
+            args: &[],
+            expect: &["values.yaml:3:3", "duplicate key `replicas`"],
+        },
+        Bad { file: Some(b"# nothing but a comment\n\n"), args: &[], expect: &["values.yaml:1:1", "empty"] },
+        Bad { file: Some(b"~\n"), args: &[], expect: &["values.yaml:1:1", "holds no values"] },
+        Bad {
+            file: Some(b"namespace: a\n---\nnamespace: b\n"),
+            args: &[],
+            expect: &["values.yaml:2:1", "exactly one YAML document"],
+        },
+        Bad {
+            file: Some(b"env:\n  maildomain: \xff\xfe\n"),
+            args: &[],
+            expect: &["values.yaml:2", "not valid UTF-8"],
+        },
+        Bad { file: None, args: &["--set", "deployment..replicas=1"], expect: &["empty key segment"] },
+        Bad { file: None, args: &["--set", "=1"], expect: &["the key is empty"] },
+        Bad { file: None, args: &["--set", "deployment.tolerations[0=1"], expect: &["without a closing `]`"] },
+        Bad {
+            file: None,
+            args: &["--set", "deployment.tolerations[3].key=x"],
+            expect: &["deployment.tolerations", "past the end"],
+        },
+        Bad {
+            file: None,
+            args: &["--set", "env.relayhost=[smtp.example.com]:587", "--set", "env.SMTP_PORT=25"],
+            expect: &["env.SMTP_PORT", "say smtp.example.com:25 but env.relayhost says [smtp.example.com]:587"],
+        },
+        Bad {
+            file: None,
+            args: &["--set", "env.relayhost=[smtp.example.com]:70000"],
+            expect: &["env.relayhost", "port `70000`"],
+        },
+        Bad {
+            file: None,
+            args: &["--set", "env.SERVER_HOSTNAME=localhost"],
+            expect: &["env.SERVER_HOSTNAME", "not a fully qualified host name"],
+        },
+        Bad {
+            file: None,
+            args: &["--set", "postfix.mynetworks={10.0.0.1/8}"],
+            expect: &["postfix.mynetworks[0]", "host bits", "10.0.0.0/8"],
+        },
+        Bad {
+            file: None,
+            args: &["--set", "podDisruptionBudget.enabled=true", "--set", "podDisruptionBudget.minAvailable=2"],
+            expect: &["podDisruptionBudget.minAvailable", "block every voluntary eviction"],
+        },
+        Bad { file: None, args: &["--set", "image.tag=v1:2"], expect: &["image.tag", "not a valid image tag"] },
+        // Errors point at the line the user wrote, not at the default it collided with.
+        Bad {
+            file: Some(b"resources:\n  limits:\n    cpu: 50m\n"),
+            args: &[],
+            expect: &["values.yaml:3:5", "resources.limits.cpu", "request 100m is above the limit 50m"],
+        },
+        Bad {
+            file: Some(b"deployment:\n  nodeSelector:\n    kubernetes.io/os: \"not valid!\"\n"),
+            args: &[],
+            expect: &["values.yaml:3:5", r"deployment.nodeSelector.kubernetes\.io/os", "not a valid label value"],
+        },
     ];
+    assert!(cases.len() >= 30, "the table specifies at least 30 kinds of bad input");
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("values.yaml");
     for (i, case) in cases.iter().enumerate() {
@@ -350,7 +449,9 @@ fn bad_input_fails_with_the_location_and_key_path_and_prints_nothing() {
             args.extend(["-f", "values.yaml"]);
         }
         args.extend(case.args);
-        let err = relaygen_in(dir.path(), &args).fails();
+        let run = relaygen_in(dir.path(), &args);
+        assert_eq!(run.code, 1, "case {i} ({args:?}): exit code");
+        let err = run.fails();
         for needle in case.expect {
             assert!(err.contains(needle), "case {i} ({args:?}): stderr lacks `{needle}`:\n{err}");
         }

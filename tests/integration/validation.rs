@@ -161,3 +161,76 @@ fn schema_and_explain_need_no_profiles_directory() {
     relaygen_in(dir.path(), &["schema"]).ok();
     relaygen_in(dir.path(), &["explain", "image.tag"]).ok();
 }
+
+/// Reads a YAML stream with PyYAML (a YAML 1.1 reader, like kubectl-era tooling) as JSON.
+fn pyyaml(python: &std::path::Path, yaml: &str) -> serde_json::Value {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("in.yaml");
+    std::fs::write(&file, yaml).expect("write");
+    let out = Command::new(python)
+        .args(["-c", "import json, sys, yaml; print(json.dumps(list(yaml.safe_load_all(open(sys.argv[1])))))"])
+        .arg(&file)
+        .output()
+        .expect("run PyYAML");
+    assert!(out.status.success(), "PyYAML failed: {}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).expect("PyYAML printed JSON")
+}
+
+/// Helm's `-n no` and `--set image.tag=on` came out as booleans; here they stay strings.
+#[test]
+fn regression_no_and_on_stay_strings_for_a_yaml_1_1_reader() {
+    let Some(python) = judge("venv/bin/python", "python3") else { return };
+    let docs = pyyaml(&python, &relaygen(&["render", "-n", "no", "--set", "image.tag=on"]).ok());
+    let docs = docs.as_array().expect("documents");
+    assert!(!docs.is_empty());
+    for doc in docs {
+        assert_eq!(doc["metadata"]["namespace"], "no", "{}", doc["kind"]);
+    }
+    let deployment = docs.iter().find(|d| d["kind"] == "Deployment").expect("Deployment");
+    assert_eq!(deployment["metadata"]["labels"]["app.kubernetes.io/version"], "on");
+    assert_eq!(deployment["spec"]["template"]["spec"]["containers"][0]["image"], "boky/postfix:on");
+}
+
+/// Helm turned large integers into floats (`1.234567e+06`); here they stay integers.
+#[test]
+fn regression_large_integers_stay_integers() {
+    let Some(python) = judge("venv/bin/python", "python3") else { return };
+    let args =
+        ["--set", "deployment.terminationGracePeriodSeconds=1234567", "--set", "postfix.messageSizeLimit=1234567"];
+    let rendered = relaygen(&[&["render"][..], &args[..]].concat()).ok();
+    let docs = pyyaml(&python, &rendered);
+    let deployment =
+        docs.as_array().expect("documents").iter().find(|d| d["kind"] == "Deployment").expect("Deployment");
+    assert_eq!(deployment["spec"]["template"]["spec"]["terminationGracePeriodSeconds"], 1_234_567);
+    let config = docs.as_array().expect("documents").iter().find(|d| d["kind"] == "ConfigMap").expect("ConfigMap");
+    assert!(config["data"]["main.cf"].as_str().expect("main.cf").contains("message_size_limit = 1234567\n"));
+    let values = pyyaml(&python, &relaygen(&[&["values"][..], &args[..]].concat()).ok());
+    assert_eq!(values[0]["postfix"]["messageSizeLimit"], 1_234_567);
+    assert!(values[0]["postfix"]["messageSizeLimit"].is_u64(), "an integer, not a float");
+}
+
+/// Helm's `template` left metadata.namespace off; here `-n` reaches every namespaced object.
+#[test]
+fn regression_namespace_flag_reaches_every_namespaced_object() {
+    let everything =
+        ["--set", "autoscaling.enabled=true", "--set", "podDisruptionBudget.enabled=true", "-n", "relay-x"];
+    let mut runs: Vec<Vec<String>> = profiles()
+        .iter()
+        .map(|p| vec!["render".into(), "-p".into(), p.clone(), "-n".into(), "relay-x".into()])
+        .collect();
+    runs.push([&["render"][..], &everything[..]].concat().iter().map(|s| (*s).to_owned()).collect());
+    for args in runs {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let json: serde_json::Value =
+            serde_json::from_str(&relaygen(&[&args[..], &["-o", "json"][..]].concat()).ok()).expect("JSON");
+        let items = json["items"].as_array().expect("items");
+        assert!(items.len() >= 6, "{args:?}");
+        for item in items {
+            assert_eq!(
+                item["metadata"]["namespace"], "relay-x",
+                "{args:?}: {} {}",
+                item["kind"], item["metadata"]["name"]
+            );
+        }
+    }
+}
