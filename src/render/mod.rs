@@ -7,6 +7,7 @@ mod autoscaling;
 mod config_map;
 mod deployment;
 mod disruption;
+pub mod invariants;
 mod monitoring;
 mod namespace;
 mod network_policy;
@@ -202,7 +203,12 @@ pub fn stack(resolved: &Resolved, target: &Target) -> Result<Bundle> {
             objects.push(Object::PrometheusRule(rule));
         }
     }
-    Ok(Bundle { objects })
+    let bundle = Bundle { objects };
+    // relaygen renders every ConfigMap and Secret its pods use; a component that mounts a
+    // user-provided one declares it here.
+    let external = std::collections::BTreeSet::new();
+    invariants::check(&bundle, target, &external)?;
+    Ok(bundle)
 }
 
 /// Converts a values count-or-percentage to the Kubernetes type.

@@ -11,8 +11,9 @@ use serde_json::Value;
 
 use crate::support::{judge, profiles, relaygen, repo};
 
-/// Kubernetes versions checked: the oldest supported and the newest the judge knows.
-const KUBE_VERSIONS: [&str; 2] = ["1.33", "1.37"];
+/// Kubernetes versions checked: every supported one, from the oldest to the newest the judge
+/// knows (`relaygen render --kube-version`).
+const KUBE_VERSIONS: [&str; 5] = ["1.33", "1.34", "1.35", "1.36", "1.37"];
 
 /// Everything switched on at once, so optional objects are judged too.
 const EVERYTHING: &[&str] = &[
@@ -38,10 +39,16 @@ const EVERYTHING: &[&str] = &[
 
 /// Every rendering the judges look at: each profile, the defaults, and everything on.
 fn renderings() -> Vec<(String, String)> {
+    renderings_for(KUBE_VERSIONS[0])
+}
+
+/// Every rendering, for one Kubernetes version (`--kube-version`).
+fn renderings_for(version: &str) -> Vec<(String, String)> {
+    let render = |args: &[&str]| relaygen(&[args, &["--kube-version", version][..]].concat()).ok();
     let mut out: Vec<(String, String)> =
-        profiles().into_iter().map(|p| (format!("profile {p}"), relaygen(&["render", "-p", &p]).ok())).collect();
-    out.push(("built-in defaults".into(), relaygen(&["render"]).ok()));
-    out.push(("everything enabled".into(), relaygen(EVERYTHING).ok()));
+        profiles().into_iter().map(|p| (format!("profile {p}"), render(&["render", "-p", &p]))).collect();
+    out.push(("built-in defaults".into(), render(&["render"])));
+    out.push(("everything enabled".into(), render(EVERYTHING)));
     out
 }
 
@@ -84,10 +91,10 @@ fn kubernetes_validate_accepts_every_built_in_object_strictly() {
     let (code, text) = kubernetes_validate(&tool, "1.33", &write(dir.path(), "broken.yaml", &broken));
     assert_ne!(code, 0, "kubernetes-validate accepted an unknown field:\n{text}");
 
-    for (name, yaml) in renderings() {
-        let builtin = documents(&yaml).iter().filter(|d| !is_custom(d)).count();
-        let file = write(dir.path(), "manifests.yaml", &yaml);
-        for version in KUBE_VERSIONS {
+    for version in KUBE_VERSIONS {
+        for (name, yaml) in renderings_for(version) {
+            let builtin = documents(&yaml).iter().filter(|d| !is_custom(d)).count();
+            let file = write(dir.path(), "manifests.yaml", &yaml);
             let (code, text) = kubernetes_validate(&tool, version, &file);
             assert_eq!(code, 0, "{name} fails Kubernetes {version}:\n{text}");
             // Unknown kinds only warn (exit 0), so also count what actually passed: a
