@@ -6,6 +6,7 @@
 //!   prometheus-operator's CRD schemas, PyYAML as a YAML 1.1 reader).
 
 mod cli;
+mod fuzz;
 mod judges;
 mod snapshots;
 mod support;
