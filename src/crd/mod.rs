@@ -91,18 +91,24 @@ pub struct RuleGroup {
     pub rules: Vec<Rule>,
 }
 
-/// One alerting rule.
+/// One alerting or recording rule: exactly one of `alert` and `record` is set.
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct Rule {
-    /// Alert name.
-    pub alert: String,
-    /// Summary and description.
+    /// Alert name (alerting rules).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub alert: Option<String>,
+    /// Summary, description and runbook URL (alerting rules).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub annotations: BTreeMap<String, String>,
-    /// The PromQL condition.
+    /// The PromQL expression.
     pub expr: String,
-    /// How long the condition must hold before the alert fires.
-    #[serde(rename = "for")]
-    pub for_duration: String,
+    /// How long the condition must hold before the alert fires (alerting rules).
+    #[serde(rename = "for", skip_serializing_if = "Option::is_none")]
+    pub for_duration: Option<String>,
     /// Labels such as `severity`.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub labels: BTreeMap<String, String>,
+    /// Name of the recorded series (recording rules).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub record: Option<String>,
 }

@@ -149,6 +149,11 @@ fn postfix_container(ctx: &Context<'_>) -> Container {
     }
 }
 
+/// The exporter sidecar (Hsn723/postfix_exporter). It reads the queue through the `showq`
+/// socket in the shared spool and tails the mail log on the shared log volume, which the init
+/// container creates before any container starts (and `--no-postfix.logfile_must_exist` keeps
+/// a missing file from crash-looping it). It runs as a non-root user whose group is the Postfix
+/// image's `postdrop`: Postfix keeps `public/showq` in a `postfix:postdrop` 0710 directory.
 fn exporter_container(ctx: &Context<'_>) -> Container {
     let exporter = &ctx.resolved.values.monitoring.exporter;
     let metrics_path = &ctx.resolved.values.monitoring.service_monitor.path;
@@ -161,6 +166,7 @@ fn exporter_container(ctx: &Context<'_>) -> Container {
             format!("--web.telemetry-path={metrics_path}"),
             format!("--postfix.showq_path={}", paths::SHOWQ),
             format!("--postfix.logfile_path={}", paths::MAILLOG_FILE),
+            "--no-postfix.logfile_must_exist".into(),
         ]),
         ports: Some(vec![ContainerPort {
             name: Some(METRICS_PORT.1.into()),
@@ -182,8 +188,8 @@ fn exporter_container(ctx: &Context<'_>) -> Container {
             allow_privilege_escalation: Some(false),
             read_only_root_filesystem: Some(true),
             run_as_non_root: Some(true),
-            run_as_user: Some(65534),
-            run_as_group: Some(65534),
+            run_as_user: Some(exporter.run_as_user),
+            run_as_group: Some(exporter.postdrop_group_id),
             capabilities: Some(Capabilities { drop: Some(vec!["ALL".into()]), ..Capabilities::default() }),
             ..SecurityContext::default()
         }),

@@ -5,6 +5,7 @@
 
 mod autoscaling;
 mod config_map;
+mod dashboard;
 mod deployment;
 mod disruption;
 pub mod invariants;
@@ -184,6 +185,7 @@ pub fn stack(resolved: &Resolved, target: &Target) -> Result<Bundle> {
     }
     objects.push(Object::ServiceAccount(service_account::service_account(&ctx)));
     objects.push(Object::ConfigMap(config_map));
+    objects.extend(dashboard::dashboard(&ctx)?.map(Object::ConfigMap));
     objects.extend(services::services(&ctx).into_iter().map(Object::Service));
     objects.push(Object::Deployment(Box::new(deployment::deployment(&ctx, &checksum))));
     if values.autoscaling.enabled {

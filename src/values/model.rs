@@ -491,6 +491,8 @@ pub struct Monitoring {
     pub service_monitor: ServiceMonitorValues,
     /// The PrometheusRule.
     pub prometheus_rule: PrometheusRuleValues,
+    /// The Grafana dashboard ConfigMap.
+    pub dashboard: DashboardValues,
 }
 
 /// Exporter sidecar.
@@ -501,6 +503,13 @@ pub struct Exporter {
     pub image: Image,
     /// CPU and memory of the exporter container.
     pub resources: Resources,
+    /// The non-root user ID the exporter runs as.
+    pub run_as_user: i64,
+    /// The GID of the `postdrop` group in the Postfix image (`getent group postdrop` in the
+    /// `postfix` container). The exporter runs with it as its group: Postfix keeps the `showq`
+    /// socket in `public/`, a `postfix:postdrop` 0710 directory. The default is the GID in
+    /// `boky/postfix:v5.1.0`; another image may need another value.
+    pub postdrop_group_id: i64,
 }
 
 /// The metrics Service.
@@ -531,8 +540,14 @@ pub struct ServiceMonitorValues {
 pub struct PrometheusRuleValues {
     /// Render the PrometheusRule.
     pub enabled: bool,
-    /// Extra labels, e.g. the label your Prometheus selects rules by.
+    /// Extra labels on the PrometheusRule object, e.g. the label your Prometheus selects rules by.
     pub labels: BTreeMap<String, String>,
+    /// Extra labels on every alert, e.g. `team: mail` for Alertmanager routing (Prometheus
+    /// label names; `severity` is set per alert).
+    pub alert_labels: BTreeMap<String, String>,
+    /// Where the runbook lives: each alert's `runbook_url` annotation is this URL, `#` and the
+    /// alert name in lower case (a Markdown heading anchor).
+    pub runbook_url: String,
     /// The alerts, each switchable.
     pub alerts: Alerts,
 }
@@ -541,13 +556,30 @@ pub struct PrometheusRuleValues {
 #[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Alerts {
-    /// `PostfixRelayDown`: Postfix or its exporter is not up.
+    /// `PostfixRelayDown`: Postfix does not answer the exporter's `showq` queries, or no relay
+    /// pod is scraped at all.
     pub relay_down: Alert,
-    /// `PostfixRelayHighQueue`: more than `threshold` messages queued.
+    /// `PostfixRelayExporterDown`: Prometheus cannot scrape a pod's exporter.
+    pub exporter_down: Alert,
+    /// `PostfixRelayHighQueue`: more than `threshold` messages queued in one pod.
     pub high_queue: ThresholdAlert,
-    /// `PostfixRelayHighBounceRate`: more than `threshold` bounces per second.
+    /// `PostfixRelayHighBounceRate`: more than `threshold` bounces per second (5-minute rate).
     pub high_bounce_rate: ThresholdAlert,
+    /// `PostfixRelayDeferredQueueGrowing`: the deferred queue holds more than `threshold`
+    /// messages more than 15 minutes earlier.
+    pub deferred_queue_growing: ThresholdAlert,
+    /// `PostfixRelayOldMessages`: a message (outside the hold queue) has waited longer than
+    /// `threshold` seconds. The exporter reports ages in buckets, so the threshold must be one
+    /// of 10, 100, 1000, 10000, 100000, 1000000, 10000000 or 100000000.
+    pub old_messages: ThresholdAlert,
+    /// `PostfixRelayRelayhostUnreachable`: more than `threshold` connection time-outs or
+    /// network-class deferrals (DSN 4.4.x) towards the relayhost in 15 minutes.
+    pub relayhost_unreachable: ThresholdAlert,
 }
+
+/// The bucket bounds, in seconds, of the exporter's `postfix_showq_message_age_seconds`
+/// histogram (Hsn723/postfix_exporter `showq/showq.go`): the only ages an alert can test.
+pub const MESSAGE_AGE_BUCKETS: [f64; 8] = [1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8];
 
 /// An alert without a threshold.
 #[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
@@ -575,6 +607,20 @@ pub struct ThresholdAlert {
     pub for_duration: String,
     /// The `severity` label.
     pub severity: String,
+}
+
+/// The Grafana dashboard, as a ConfigMap for Grafana's dashboard sidecar.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct DashboardValues {
+    /// Render the ConfigMap `postfix-relay-dashboard` (needs the PrometheusRule: the panels
+    /// show its recorded series).
+    pub enabled: bool,
+    /// Labels the Grafana sidecar finds dashboards by (kube-prometheus-stack:
+    /// `grafana_dashboard: "1"`).
+    pub labels: BTreeMap<String, String>,
+    /// Annotations on the ConfigMap, e.g. `grafana_folder` for the sidecar's folder support.
+    pub annotations: BTreeMap<String, String>,
 }
 
 /// HorizontalPodAutoscaler settings.

@@ -6,7 +6,7 @@ use std::net::IpAddr;
 
 use ipnet::IpNet;
 
-use super::model::{IntOrPercent, ResourceList, Values};
+use super::model::{Exporter, IntOrPercent, MESSAGE_AGE_BUCKETS, ResourceList, Values};
 use super::set::{Segment, escape_key, parse_path};
 use super::tree::{Node, Value};
 use crate::error::{Diagnostic, Layer, Origin};
@@ -590,12 +590,22 @@ fn check_monitoring(values: &Values, r: &mut Report<'_>) {
     if !m.service_monitor.path.starts_with('/') {
         r.error("monitoring.serviceMonitor.path", "the metrics path must start with /", "e.g. /metrics");
     }
-    let alerts = &m.prometheus_rule.alerts;
-    for (name, duration, severity) in [
-        ("relayDown", &alerts.relay_down.for_duration, &alerts.relay_down.severity),
-        ("highQueue", &alerts.high_queue.for_duration, &alerts.high_queue.severity),
-        ("highBounceRate", &alerts.high_bounce_rate.for_duration, &alerts.high_bounce_rate.severity),
-    ] {
+    check_exporter_ids(&m.exporter, r);
+    let pr = &m.prometheus_rule;
+    let alerts = &pr.alerts;
+    let plain = [("relayDown", &alerts.relay_down), ("exporterDown", &alerts.exporter_down)];
+    let thresholds = [
+        ("highQueue", &alerts.high_queue),
+        ("highBounceRate", &alerts.high_bounce_rate),
+        ("deferredQueueGrowing", &alerts.deferred_queue_growing),
+        ("oldMessages", &alerts.old_messages),
+        ("relayhostUnreachable", &alerts.relayhost_unreachable),
+    ];
+    let settings = plain
+        .iter()
+        .map(|(n, a)| (*n, &a.for_duration, &a.severity))
+        .chain(thresholds.iter().map(|(n, a)| (*n, &a.for_duration, &a.severity)));
+    for (name, duration, severity) in settings {
         let path = format!("monitoring.prometheusRule.alerts.{name}");
         if !is_prometheus_duration(duration) {
             r.error(&format!("{path}.for"), format!("`{duration}` is not a duration"), "e.g. 5m");
@@ -608,19 +618,84 @@ fn check_monitoring(values: &Values, r: &mut Report<'_>) {
             );
         }
     }
-    for (name, threshold) in
-        [("highQueue", alerts.high_queue.threshold), ("highBounceRate", alerts.high_bounce_rate.threshold)]
-    {
-        if threshold < 0.0 {
+    for (name, alert) in thresholds {
+        let path = format!("monitoring.prometheusRule.alerts.{name}.threshold");
+        if !alert.threshold.is_finite() || alert.threshold < 0.0 {
+            r.error(&path, format!("the threshold {} is not a number of 0 or more", alert.threshold), "0 or more");
+        }
+    }
+    let age = alerts.old_messages.threshold;
+    if alerts.old_messages.enabled && age.is_finite() && !MESSAGE_AGE_BUCKETS.contains(&age) {
+        r.error(
+            "monitoring.prometheusRule.alerts.oldMessages.threshold",
+            format!("{age} seconds is not a bucket bound of the exporter's message age histogram"),
+            "one of 10, 100, 1000, 10000 (2h46m40s), 100000 (1d3h46m40s), 1000000, 10000000, 100000000",
+        );
+    }
+    for key in pr.alert_labels.keys() {
+        if key == "severity" {
             r.error(
-                &format!("monitoring.prometheusRule.alerts.{name}.threshold"),
-                "the threshold is negative",
-                "0 or more",
+                &format!("monitoring.prometheusRule.alertLabels.{key}"),
+                "`severity` is set per alert",
+                "monitoring.prometheusRule.alerts.NAME.severity",
+            );
+        } else if !is_prometheus_label_name(key) {
+            r.error(
+                &format!("monitoring.prometheusRule.alertLabels.{key}"),
+                format!("`{key}` is not a Prometheus label name"),
+                "letters, digits and `_`, not starting with a digit or `__`, e.g. team",
             );
         }
     }
+    let url = &pr.runbook_url;
+    let scheme_ok = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))
+        .is_some_and(|rest| !rest.is_empty() && !rest.contains('#') && rest.chars().all(|c| c.is_ascii_graphic()));
+    if pr.enabled && !scheme_ok {
+        r.error(
+            "monitoring.prometheusRule.runbookUrl",
+            format!("`{url}` is not an http(s) URL without a fragment"),
+            "e.g. https://wiki.example.com/runbooks/postfix-relay (each alert appends #alertname)",
+        );
+    }
+    if m.dashboard.enabled && !pr.enabled {
+        r.error(
+            "monitoring.dashboard.enabled",
+            "the dashboard draws series the PrometheusRule records, but the PrometheusRule is off",
+            "monitoring.prometheusRule.enabled=true, or monitoring.dashboard.enabled=false",
+        );
+    }
     check_labels(r, "monitoring.serviceMonitor.labels", m.service_monitor.labels.iter(), true);
     check_labels(r, "monitoring.prometheusRule.labels", m.prometheus_rule.labels.iter(), true);
+    check_labels(r, "monitoring.dashboard.labels", m.dashboard.labels.iter(), true);
+    check_labels(r, "monitoring.dashboard.annotations", m.dashboard.annotations.iter(), false);
+}
+
+/// The exporter must run as a non-root user, in the Postfix image's `postdrop` group.
+fn check_exporter_ids(exporter: &Exporter, r: &mut Report<'_>) {
+    if !(1..=i64::from(u32::MAX)).contains(&exporter.run_as_user) {
+        r.error(
+            "monitoring.exporter.runAsUser",
+            format!("{} is not a non-root user ID", exporter.run_as_user),
+            "a UID from 1 to 4294967295; 10000 or more keeps clear of the node's users (default 65534)",
+        );
+    }
+    if !(1..=i64::from(u32::MAX)).contains(&exporter.postdrop_group_id) {
+        r.error(
+            "monitoring.exporter.postdropGroupId",
+            format!("{} is not a group ID the exporter can use", exporter.postdrop_group_id),
+            "the GID `getent group postdrop` prints in the Postfix container (103 in boky/postfix:v5.1.0)",
+        );
+    }
+}
+
+/// A Prometheus label name: `[a-zA-Z_][a-zA-Z0-9_]*`, and not reserved (`__` prefix).
+pub fn is_prometheus_label_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && !name.starts_with("__")
 }
 
 /// Checks the keys of a label or annotation map, and with `check_values` its values (labels).

@@ -3,11 +3,13 @@
 //! - `cli`: behaviour of the command line, specified through its output and exit codes;
 //! - `snapshots`: the exact rendered output of every profile and every seed command;
 //! - `judges`: outside tools no one here wrote check the output (kubernetes-validate,
-//!   prometheus-operator's CRD schemas, PyYAML as a YAML 1.1 reader).
+//!   prometheus-operator's CRD schemas, PyYAML as a YAML 1.1 reader);
+//! - `monitoring`: the exporter, ServiceMonitor, alert rules (promtool) and dashboard work together.
 
 mod cli;
 mod fuzz;
 mod judges;
+mod monitoring;
 mod snapshots;
 mod support;
 mod validation;
