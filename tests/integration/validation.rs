@@ -73,7 +73,7 @@ fn the_jsonschema_judge_accepts_every_profile_and_the_defaults() {
 fn validate_says_ok_on_stdout_and_nothing_else() {
     let run = relaygen(&["validate", "-p", "prod"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
-    assert_eq!(run.stdout, "ok: values valid, 11 objects for Kubernetes 1.33, profile prod, 0 warning(s)\n");
+    assert_eq!(run.stdout, "ok: values valid, 12 objects for Kubernetes 1.33, profile prod, 0 warning(s)\n");
     assert!(run.stderr.is_empty(), "{}", run.stderr);
 }
 
