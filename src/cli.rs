@@ -25,7 +25,9 @@ Examples:
   relaygen render | kubectl apply -f -
   relaygen render --profile prod -n email-server-prod --create-namespace
   relaygen render --set env.relayhost='[smtp-relay.gmail.com]:587' --set deployment.replicas=3
-  relaygen render -f my-values.yaml -o json")]
+  relaygen render -f my-values.yaml -o json
+  relaygen render --profile prod --out out/prod
+  relaygen render --all-profiles --out out")]
     Render(RenderArgs),
     /// Print the effective values after layering, optionally with where each came from.
     #[command(after_help = "\
@@ -56,6 +58,25 @@ Examples:
   relaygen explain deployment            # lists the keys below it
   relaygen explain 'deployment.tolerations[].effect'")]
     Explain(ExplainArgs),
+    /// Check that the committed output directory equals a fresh render of every profile.
+    #[command(after_help = "\
+Exit status: 0 when fresh, 1 when any profile's directory is stale (each one and its files are
+listed), 2 on an error.
+
+Examples:
+  relaygen check
+  relaygen check --out deploy/rendered")]
+    Check(CheckOutArgs),
+    /// Compare the selected render with other manifests, object by object.
+    #[command(after_help = "\
+Objects are matched by apiVersion, kind, namespace and name; document order, key order and
+quoting do not matter. Exit status: 0 no differences, 1 differences, 2 an error (as diff(1)).
+
+Examples:
+  relaygen diff --profile prod --against out/prod
+  relaygen diff --profile staging --against-profile prod
+  git show main:out/prod/deployment-postfix-relay.yaml | relaygen diff --profile prod --against -")]
+    Diff(DiffArgs),
 }
 
 /// Flags of `validate`.
@@ -88,6 +109,37 @@ pub struct CheckArgs {
     pub kube_version: crate::kube::KubeVersion,
 }
 
+/// Flags of `check`.
+#[derive(Debug, Args)]
+pub struct CheckOutArgs {
+    /// The output directory to check (as written by `render --all-profiles --out DIR`).
+    #[arg(long, value_name = "DIR", default_value = "out")]
+    pub out: PathBuf,
+    /// Directory holding the profiles.
+    #[arg(long, value_name = "DIR", default_value = "profiles")]
+    pub profiles_dir: PathBuf,
+}
+
+/// Flags of `diff`.
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// Which values to render (the new side of the diff).
+    #[command(flatten)]
+    pub selection: SelectionArgs,
+    /// What to check against.
+    #[command(flatten)]
+    pub checks: CheckArgs,
+    /// Add the Namespace object to the render.
+    #[arg(long)]
+    pub create_namespace: bool,
+    /// The old side: a YAML or JSON file, a directory of them (e.g. out/prod), or `-` for stdin.
+    #[arg(long, value_name = "PATH", required_unless_present = "against_profile")]
+    pub against: Option<PathBuf>,
+    /// The old side: the render of another profile, with the same -f, --set and -n layers.
+    #[arg(long, value_name = "NAME", conflicts_with = "against")]
+    pub against_profile: Option<String>,
+}
+
 /// Flags of `values`.
 #[derive(Debug, Args)]
 pub struct ValuesArgs {
@@ -114,6 +166,13 @@ pub struct RenderArgs {
     /// Output format.
     #[arg(short, long, value_enum, default_value_t = Format::Yaml)]
     pub output: Format,
+    /// Write one YAML file per object and a kustomization.yaml into DIR instead of stdout.
+    /// DIR is replaced whole and atomically; it must be new, empty or written by relaygen.
+    #[arg(long, value_name = "DIR", conflicts_with = "output")]
+    pub out: Option<PathBuf>,
+    /// Render every profile in the profiles directory into DIR/<profile>/ (with --out).
+    #[arg(long, requires = "out", conflicts_with = "profile")]
+    pub all_profiles: bool,
 }
 
 /// Flags that select the values: shared by every subcommand that reads values.

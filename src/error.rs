@@ -221,6 +221,37 @@ pub enum Error {
     /// Writing output failed.
     #[error("cannot write output: {0}")]
     Write(#[source] std::io::Error),
+    /// Writing a file or directory of `--out` failed.
+    #[error("cannot write {}: {source}", path.display())]
+    WriteTo {
+        /// The file or directory.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// `--out` would replace a directory relaygen did not write.
+    #[error(
+        "refusing to replace {}: it is not empty and was not written by relaygen (no generated kustomization.yaml)\n  = help: choose a new or empty directory for --out",
+        path.display()
+    )]
+    NotGenerated {
+        /// The directory.
+        path: PathBuf,
+    },
+    /// Manifests given to `diff --against` cannot be read as Kubernetes objects.
+    #[error("{name}: {message}")]
+    Manifests {
+        /// The file, directory entry or `<stdin>`.
+        name: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// A combination of flags that cannot work together.
+    #[error("{0}")]
+    Usage(String),
+    /// One or more profiles of `--all-profiles` failed; nothing was written.
+    #[error("{} profile(s) failed", .0.len())]
+    Profiles(Vec<(String, Error)>),
     /// A bug: the rendered objects broke an internal invariant or could not be serialised.
     #[error("internal error (please report this as a bug): {0}")]
     Internal(String),
@@ -257,6 +288,21 @@ impl Error {
                 out
             }
             Error::UnknownKey(d) => d.render(style),
+            Error::Profiles(failures) => {
+                let mut out = String::new();
+                for (profile, error) in failures {
+                    let _ = writeln!(out, "{}profile `{profile}`{}:", style.bold, style.reset);
+                    out.push_str(&error.render(style));
+                }
+                let _ = writeln!(
+                    out,
+                    "{}error{}: {} profile(s) failed; no output directory was changed",
+                    style.error,
+                    style.reset,
+                    failures.len()
+                );
+                out
+            }
             other => format!("{}error{}: {other}\n", style.error, style.reset),
         }
     }

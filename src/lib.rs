@@ -4,8 +4,10 @@
 //! ([`values::load`]) → validation → typed objects ([`render::stack`]) → [`output`].
 //! Errors are values ([`error::Error`]) and are printed once, here, at the edge.
 
+pub mod check;
 pub mod cli;
 pub mod crd;
+pub mod diff;
 pub mod error;
 pub mod explain;
 pub mod kube;
@@ -18,6 +20,7 @@ pub mod values;
 
 use std::ffi::OsString;
 use std::io::{IsTerminal, Write};
+use std::path::Path;
 use std::process::ExitCode;
 
 use clap::{ArgMatches, CommandFactory, FromArgMatches};
@@ -27,7 +30,8 @@ use crate::error::{Error, Style};
 use crate::values::{Selection, SetArg};
 
 /// Runs relaygen with the given arguments (including the program name) and returns the exit
-/// code: 0 on success, 1 on invalid input, 2 on a usage error.
+/// code: 0 on success, 1 on invalid input, 2 on a usage error. `check` and `diff` answer a
+/// question, as diff(1): 0 no differences, 1 differences, 2 an error.
 pub fn run<I, T>(args: I) -> ExitCode
 where
     I: IntoIterator<Item = T>,
@@ -46,12 +50,14 @@ where
         execute(cli, sub)
     });
     let style = stderr_style();
+    let error_code = if matches!(matches.subcommand_name(), Some("check" | "diff")) { 2 } else { 1 };
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(Outcome::Done) => ExitCode::SUCCESS,
+        Ok(Outcome::Differences) => ExitCode::from(1),
         Err(Error::Write(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
         Err(e) => {
             let _ = std::io::stderr().write_all(e.render(&style).as_bytes());
-            ExitCode::from(1)
+            ExitCode::from(error_code)
         }
     }
 }
@@ -62,16 +68,66 @@ fn stderr_style() -> Style {
     if std::io::stderr().is_terminal() && !no_color { Style::COLOUR } else { Style::PLAIN }
 }
 
-fn execute(cli: Cli, matches: Option<&ArgMatches>) -> Result<(), Error> {
+/// Colour on stdout (the diff) only for a terminal, and never with `NO_COLOR` set.
+fn stdout_palette() -> diff::Palette {
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    if std::io::stdout().is_terminal() && !no_color { diff::Palette::COLOUR } else { diff::Palette::PLAIN }
+}
+
+/// How a command that ran to the end came out.
+enum Outcome {
+    /// Success; for `check` and `diff`: nothing differs.
+    Done,
+    /// `check` or `diff` found differences (exit status 1).
+    Differences,
+}
+
+fn execute(cli: Cli, matches: Option<&ArgMatches>) -> Result<Outcome, Error> {
     match cli.command {
         Command::Render(args) => {
             let selection = selection(&args.selection, matches);
-            let resolved = checked_load(&selection, &args.checks)?;
             let target =
                 render::Target { create_namespace: args.create_namespace, kube_version: args.checks.kube_version };
+            if let Some(out) = &args.out {
+                return render_to_dir(&selection, &args.checks, &target, out, args.all_profiles)
+                    .map(|()| Outcome::Done);
+            }
+            let resolved = checked_load(&selection, &args.checks)?;
             let bundle = render::stack(&resolved, &target)?;
             let text = output::serialize(&bundle, args.output)?;
-            write_stdout(&text)
+            write_stdout(&text).map(|()| Outcome::Done)
+        }
+        Command::Check(args) => {
+            let base = Selection { profiles_dir: args.profiles_dir.clone(), ..Selection::default() };
+            let outputs = check::render_profiles(&base, &render::Target::default(), false)?;
+            let stale = check::check(&args.out, &outputs)?;
+            if stale.is_empty() {
+                return Ok(Outcome::Done);
+            }
+            write_stdout(&check::report(&stale, &args.out, &args.profiles_dir)).map(|()| Outcome::Differences)
+        }
+        Command::Diff(args) => {
+            let selection = selection(&args.selection, matches);
+            let target =
+                render::Target { create_namespace: args.create_namespace, kube_version: args.checks.kube_version };
+            let new = diff_side(&selection, &args.checks, &target)?;
+            let old = match (&args.against, &args.against_profile) {
+                (_, Some(profile)) => diff_side(
+                    &Selection { profile: Some(profile.clone()), ..selection.clone() },
+                    &args.checks,
+                    &target,
+                )?,
+                (Some(path), None) => {
+                    if path == Path::new("-") && selection.files.iter().any(|f| f == Path::new("-")) {
+                        return Err(Error::Usage("`-f -` and `--against -` cannot both read stdin".into()));
+                    }
+                    diff::Manifests::load(path)?
+                }
+                (None, None) => return Err(Error::Usage("--against or --against-profile is required".into())),
+            };
+            let report = diff::compare(&old, &new)?;
+            write_stdout(&report.render(&stdout_palette()))?;
+            Ok(if report.is_empty() { Outcome::Done } else { Outcome::Differences })
         }
         Command::Validate(args) => {
             let selection = selection(&args.selection, matches);
@@ -87,9 +143,10 @@ fn execute(cli: Cli, matches: Option<&ArgMatches>) -> Result<(), Error> {
                 bundle.objects.len(),
                 args.checks.kube_version,
             ))
+            .map(|()| Outcome::Done)
         }
-        Command::Schema => write_stdout(&schema::values_schema_text()?),
-        Command::Explain(args) => write_stdout(&explain::explain(&args.key)?),
+        Command::Schema => write_stdout(&schema::values_schema_text()?).map(|()| Outcome::Done),
+        Command::Explain(args) => write_stdout(&explain::explain(&args.key)?).map(|()| Outcome::Done),
         Command::Values(args) => {
             let selection = selection(&args.selection, matches);
             let resolved = values::load(&selection)?;
@@ -99,7 +156,7 @@ fn execute(cli: Cli, matches: Option<&ArgMatches>) -> Result<(), Error> {
             } else {
                 output::yaml::to_document(&resolved.values)?
             };
-            write_stdout(&text)
+            write_stdout(&text).map(|()| Outcome::Done)
         }
     }
 }
@@ -112,6 +169,48 @@ fn checked_load(selection: &Selection, checks: &cli::CheckArgs) -> Result<values
     }
     warn(&resolved.warnings);
     Ok(resolved)
+}
+
+/// `render --out DIR [--all-profiles]`: everything is rendered and validated first, then the
+/// directories are replaced; a failure leaves every existing directory as it was.
+fn render_to_dir(
+    selection: &Selection,
+    checks: &cli::CheckArgs,
+    target: &render::Target,
+    out: &Path,
+    all_profiles: bool,
+) -> Result<(), Error> {
+    if all_profiles {
+        if selection.files.iter().any(|f| f == Path::new("-")) {
+            return Err(Error::Usage("`-f -` (stdin) cannot be layered over every profile".into()));
+        }
+        let outputs = check::render_profiles(selection, target, checks.strict)?;
+        for output in &outputs {
+            warn(&output.warnings);
+        }
+        return check::write_profiles(out, outputs);
+    }
+    let resolved = checked_load(selection, checks)?;
+    let bundle = render::stack(&resolved, target)?;
+    output::dir::replace(&[(out.to_owned(), output::dir::files(&bundle)?)])
+}
+
+/// The render side of a diff, described by its profile.
+fn diff_side(
+    selection: &Selection,
+    checks: &cli::CheckArgs,
+    target: &render::Target,
+) -> Result<diff::Manifests, Error> {
+    let resolved = checked_load(selection, checks)?;
+    let bundle = render::stack(&resolved, target)?;
+    let mut source = match &selection.profile {
+        Some(profile) => format!("profile {profile}"),
+        None => "built-in defaults".to_owned(),
+    };
+    if !selection.files.is_empty() || !selection.sets.is_empty() || selection.namespace.is_some() {
+        source.push_str(" with -f/--set/-n");
+    }
+    diff::Manifests::from_bundle(&bundle, &source)
 }
 
 fn warn(warnings: &[error::Diagnostic]) {

@@ -1,6 +1,7 @@
 //! Turning a [`Bundle`](crate::render::Bundle) into bytes: the only module that calls a
 //! serialisation library for output.
 
+pub mod dir;
 pub mod yaml;
 
 use serde::Serialize;

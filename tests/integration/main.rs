@@ -2,12 +2,15 @@
 //!
 //! - `cli`: behaviour of the command line, specified through its output and exit codes;
 //! - `snapshots`: the exact rendered output of every profile and every seed command;
+//! - `gitops`: `render --out`, the committed `out/` and `check`, `diff`, and `kubectl kustomize`
+//!   as the judge of the output directories;
 //! - `judges`: outside tools no one here wrote check the output (kubernetes-validate,
 //!   prometheus-operator's CRD schemas, PyYAML as a YAML 1.1 reader);
 //! - `monitoring`: the exporter, ServiceMonitor, alert rules (promtool) and dashboard work together.
 
 mod cli;
 mod fuzz;
+mod gitops;
 mod judges;
 mod monitoring;
 mod snapshots;

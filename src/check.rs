@@ -1,0 +1,171 @@
+//! `out/`: every profile rendered into its own directory (`render --all-profiles --out DIR`),
+//! and `relaygen check`, the CI gate that the committed output is what relaygen renders today.
+
+use std::collections::BTreeSet;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use crate::error::{Diagnostic, Error, Result};
+use crate::output::dir::{self, Files};
+use crate::render::{self, Target};
+use crate::values::{self, Selection};
+
+/// One profile's rendered output directory, not yet written.
+#[derive(Debug)]
+pub struct ProfileOutput {
+    /// The profile's name, which is also its directory's name.
+    pub profile: String,
+    /// The directory's files.
+    pub files: Files,
+    /// Warnings validation found in this profile's values.
+    pub warnings: Vec<Diagnostic>,
+}
+
+/// Renders every profile of `base.profiles_dir`, each with `base`'s other layers (`-f`, `--set`,
+/// `-n`) on top. Every profile is rendered before anything is returned; if any fails, the
+/// error lists each failing profile and its problems. With `strict`, warnings fail a profile.
+pub fn render_profiles(base: &Selection, target: &Target, strict: bool) -> Result<Vec<ProfileOutput>> {
+    let names = values::load::available_profiles(&base.profiles_dir);
+    if names.is_empty() {
+        return Err(Error::Read {
+            path: base.profiles_dir.clone(),
+            source: std::io::Error::new(std::io::ErrorKind::NotFound, "no profiles (NAME.yaml) in this directory"),
+        });
+    }
+    let mut outputs = Vec::with_capacity(names.len());
+    let mut failures = Vec::new();
+    for name in names {
+        let selection = Selection { profile: Some(name.clone()), ..base.clone() };
+        let rendered = values::load(&selection).and_then(|resolved| {
+            if strict && !resolved.warnings.is_empty() {
+                return Err(Error::Values(values::validate::strict(resolved.warnings)));
+            }
+            let bundle = render::stack(&resolved, target)?;
+            Ok((dir::files(&bundle)?, resolved.warnings))
+        });
+        match rendered {
+            Ok((files, warnings)) => outputs.push(ProfileOutput { profile: name, files, warnings }),
+            Err(e) => failures.push((name, e)),
+        }
+    }
+    if failures.is_empty() { Ok(outputs) } else { Err(Error::Profiles(failures)) }
+}
+
+/// Replaces `out/<profile>/` for every output at once (see [`dir::replace`]), then removes the
+/// directories relaygen wrote for profiles that no longer exist.
+pub fn write_profiles(out: &Path, outputs: Vec<ProfileOutput>) -> Result<()> {
+    let keep: BTreeSet<String> = outputs.iter().map(|o| o.profile.clone()).collect();
+    let targets: Vec<(PathBuf, Files)> = outputs.into_iter().map(|o| (out.join(&o.profile), o.files)).collect();
+    dir::replace(&targets)?;
+    dir::remove_stale(out, &keep)?;
+    Ok(())
+}
+
+/// How one file of an output directory differs from a fresh render.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum FileState {
+    /// Its contents differ.
+    Changed,
+    /// A fresh render has it; the directory does not.
+    Missing,
+    /// The directory has it; a fresh render does not (e.g. an object that was switched off).
+    Extra,
+}
+
+/// A stale output directory.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Stale {
+    /// `out/<profile>` differs from a fresh render in these files.
+    Files {
+        /// The profile.
+        profile: String,
+        /// Each differing file and how it differs, sorted by name.
+        files: Vec<(String, FileState)>,
+    },
+    /// The profile has no output directory.
+    MissingDir {
+        /// The profile.
+        profile: String,
+    },
+    /// relaygen wrote this directory for a profile that no longer exists.
+    ExtraDir {
+        /// The directory's name.
+        profile: String,
+    },
+}
+
+/// Compares the directories under `out` with fresh outputs; empty when everything is fresh.
+pub fn check(out: &Path, outputs: &[ProfileOutput]) -> Result<Vec<Stale>> {
+    let mut stale = Vec::new();
+    for output in outputs {
+        let path = out.join(&output.profile);
+        if !path.is_dir() {
+            stale.push(Stale::MissingDir { profile: output.profile.clone() });
+            continue;
+        }
+        let on_disk = dir::read(&path)?;
+        let mut files: Vec<(String, FileState)> = Vec::new();
+        for (name, text) in &output.files {
+            match on_disk.get(name) {
+                None => files.push((name.clone(), FileState::Missing)),
+                Some(existing) if existing != text => files.push((name.clone(), FileState::Changed)),
+                Some(_) => {}
+            }
+        }
+        files.extend(
+            on_disk.keys().filter(|name| !output.files.contains_key(*name)).map(|n| (n.clone(), FileState::Extra)),
+        );
+        files.sort();
+        if !files.is_empty() {
+            stale.push(Stale::Files { profile: output.profile.clone(), files });
+        }
+    }
+    let profiles: BTreeSet<&str> = outputs.iter().map(|o| o.profile.as_str()).collect();
+    for path in dir::generated_subdirs(out)? {
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        if !profiles.contains(name.as_str()) {
+            stale.push(Stale::ExtraDir { profile: name });
+        }
+    }
+    Ok(stale)
+}
+
+/// The report `check` prints for stale output, ending with the command that regenerates it.
+pub fn report(stale: &[Stale], out: &Path, profiles_dir: &Path) -> String {
+    let mut text = String::new();
+    let out_name = out.display();
+    for entry in stale {
+        match entry {
+            Stale::Files { profile, files } => {
+                let _ = writeln!(text, "stale: {out_name}/{profile}");
+                for (name, state) in files {
+                    let what = match state {
+                        FileState::Changed => "changed",
+                        FileState::Missing => "missing",
+                        FileState::Extra => "extra  ",
+                    };
+                    let _ = writeln!(text, "  {what} {out_name}/{profile}/{name}");
+                }
+            }
+            Stale::MissingDir { profile } => {
+                let _ = writeln!(text, "stale: {out_name}/{profile} is missing (profile `{profile}` has no output)");
+            }
+            Stale::ExtraDir { profile } => {
+                let _ = writeln!(
+                    text,
+                    "stale: {out_name}/{profile} has no profile (no {}/{profile}.yaml)",
+                    profiles_dir.display()
+                );
+            }
+        }
+    }
+    let mut command = String::from("relaygen render --all-profiles");
+    if profiles_dir != Path::new("profiles") {
+        let _ = write!(command, " --profiles-dir {}", profiles_dir.display());
+    }
+    let _ = write!(command, " --out {out_name}");
+    let count =
+        if stale.len() == 1 { "1 stale directory".to_owned() } else { format!("{} stale directories", stale.len()) };
+    let _ = writeln!(text, "{count}; regenerate with: {command}");
+    text
+}
