@@ -10,6 +10,7 @@ use serde::Serialize;
 
 use crate::error::{Error, Result};
 use crate::values::Resolved;
+use crate::values::model::{RateLimits, Sasl};
 
 /// Where things live in the pod. The Deployment's mounts and the scripts share these.
 pub mod paths {
@@ -31,21 +32,37 @@ pub mod paths {
     pub const TMP: &str = "/tmp";
     /// The `showq` socket the exporter reads queue metrics from.
     pub const SHOWQ: &str = "/var/spool/postfix/public/showq";
+    /// Where the init container sees the relayhost credentials Secret (only it mounts them).
+    pub const SASL_SECRET: &str = "/secrets/relayhost-sasl";
 }
 
 /// ConfigMap keys of the container scripts.
 pub const INIT_SCRIPT: &str = "init-config.sh";
 /// ConfigMap key of the Postfix container's entrypoint.
 pub const START_SCRIPT: &str = "start.sh";
+/// ConfigMap key of the startup and readiness probe (needs bash for `/dev/tcp`).
+pub const PROBE_SCRIPT: &str = "probe.sh";
+/// ConfigMap key of the preStop hook that drains the queue.
+pub const DRAIN_SCRIPT: &str = "drain.sh";
 /// Lookup table of the sender domains allowed to relay (`texthash:`, needs no postmap).
 pub const ALLOWED_SENDERS: &str = "allowed_senders";
+/// `regexp:` table that strips `Received:` headers on the way out.
+pub const HEADER_CHECKS: &str = "smtp_header_checks";
+/// The SASL password table, written by the init container (never part of the ConfigMap).
+pub const SASL_PASSWORDS: &str = "sasl_passwd";
 
-const TEMPLATES: [(&str, &str); 4] = [
+const TEMPLATES: [(&str, &str); 6] = [
     ("main.cf", include_str!("templates/main.cf.j2")),
     ("master.cf", include_str!("templates/master.cf.j2")),
     (INIT_SCRIPT, include_str!("templates/init-config.sh.j2")),
     (START_SCRIPT, include_str!("templates/start.sh.j2")),
+    (PROBE_SCRIPT, include_str!("templates/probe.sh.j2")),
+    (DRAIN_SCRIPT, include_str!("templates/drain.sh.j2")),
 ];
+
+/// Removes every `Received:` header: mail enters the relay from pods, so each one names
+/// cluster-internal hosts.
+const HEADER_CHECKS_TABLE: &str = "/^Received:/ IGNORE\n";
 
 /// What the templates see: already validated, already formatted for Postfix.
 #[derive(Debug, Serialize)]
@@ -56,6 +73,18 @@ struct Context<'a> {
     mynetworks: Vec<String>,
     allowed_sender_domains: &'a [String],
     message_size_limit: u64,
+    rate_limits: &'a RateLimits,
+    strip_received_headers: bool,
+    header_checks_table: &'static str,
+    allowed_senders_table: &'static str,
+    sasl: Option<&'a Sasl>,
+    sasl_table: &'static str,
+    sasl_mount: &'static str,
+    smtp_port: i32,
+    max_log_bytes: u64,
+    spool: &'static str,
+    pre_stop_delay_seconds: u32,
+    drain_timeout_seconds: u32,
     tls_security_level: &'static str,
     tls_ca_file: &'a str,
     tls_wrapper_mode: bool,
@@ -82,13 +111,29 @@ pub fn render_files(resolved: &Resolved) -> Result<BTreeMap<String, String>> {
     if !domains.is_empty() {
         config_files.push(ALLOWED_SENDERS);
     }
+    let postfix = &values.postfix;
+    if postfix.strip_received_headers {
+        config_files.push(HEADER_CHECKS);
+    }
     let context = Context {
         hostname: &values.env.server_hostname,
         maildomain: &values.env.maildomain,
         relayhost: resolved.relay_host.to_string(),
         mynetworks: values.postfix.mynetworks.iter().map(|n| postfix_network(n)).collect(),
         allowed_sender_domains: domains,
-        message_size_limit: values.postfix.message_size_limit,
+        message_size_limit: postfix.message_size_limit,
+        rate_limits: &postfix.rate_limits,
+        strip_received_headers: postfix.strip_received_headers,
+        header_checks_table: HEADER_CHECKS,
+        allowed_senders_table: ALLOWED_SENDERS,
+        sasl: postfix.sasl.enabled.then_some(&postfix.sasl),
+        sasl_table: SASL_PASSWORDS,
+        sasl_mount: paths::SASL_SECRET,
+        smtp_port: crate::render::SMTP_PORT.0,
+        max_log_bytes: u64::from(postfix.log.max_file_size_mib) * 1024 * 1024,
+        spool: paths::SPOOL,
+        pre_stop_delay_seconds: values.shutdown.pre_stop_delay_seconds,
+        drain_timeout_seconds: values.shutdown.drain_timeout_seconds,
         tls_security_level: values.postfix.tls.security_level.as_str(),
         tls_ca_file: &values.postfix.tls.ca_file,
         tls_wrapper_mode: resolved.relay_host.port == 465,
@@ -116,6 +161,9 @@ pub fn render_files(resolved: &Resolved) -> Result<BTreeMap<String, String>> {
     if !domains.is_empty() {
         let table: String = domains.iter().map(|d| format!("{d} OK\n")).collect();
         files.insert(ALLOWED_SENDERS.to_owned(), table);
+    }
+    if postfix.strip_received_headers {
+        files.insert(HEADER_CHECKS.to_owned(), HEADER_CHECKS_TABLE.to_owned());
     }
     Ok(files)
 }

@@ -7,7 +7,7 @@ use k8s_openapi::api::autoscaling::v2::{
 
 use super::{Context, NAME};
 
-/// Scales the Deployment on average CPU utilisation.
+/// Scales the workload (Deployment or StatefulSet) on average CPU utilisation.
 pub(crate) fn horizontal_pod_autoscaler(ctx: &Context<'_>) -> HorizontalPodAutoscaler {
     let scaling = &ctx.resolved.values.autoscaling;
     HorizontalPodAutoscaler {
@@ -15,7 +15,7 @@ pub(crate) fn horizontal_pod_autoscaler(ctx: &Context<'_>) -> HorizontalPodAutos
         spec: Some(HorizontalPodAutoscalerSpec {
             scale_target_ref: CrossVersionObjectReference {
                 api_version: Some("apps/v1".into()),
-                kind: "Deployment".into(),
+                kind: super::workload_kind(&ctx.resolved.values).into(),
                 name: NAME.into(),
             },
             min_replicas: Some(scaling.min_replicas),

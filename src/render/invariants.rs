@@ -17,7 +17,7 @@ use crate::error::{Error, Result};
 use crate::kube;
 
 /// The pod template annotation carrying the configuration checksum.
-const CHECKSUM_ANNOTATION: &str = super::deployment::CHECKSUM_ANNOTATION;
+const CHECKSUM_ANNOTATION: &str = super::pod::CHECKSUM_ANNOTATION;
 
 /// A ConfigMap or Secret the pods use but relaygen does not render (e.g. a user's existing
 /// Secret). Mounting anything else that is not in the bundle is a bug.
@@ -152,6 +152,17 @@ fn workload(object: &Object) -> Option<Workload<'_>> {
                 api_version: "apps/v1",
                 name: d.metadata.name.as_deref().unwrap_or_default(),
                 namespace: d.metadata.namespace.as_deref(),
+                selector: &spec.selector,
+                template: &spec.template,
+            })
+        }
+        Object::StatefulSet(s) => {
+            let spec = s.spec.as_ref()?;
+            Some(Workload {
+                kind: "StatefulSet",
+                api_version: "apps/v1",
+                name: s.metadata.name.as_deref().unwrap_or_default(),
+                namespace: s.metadata.namespace.as_deref(),
                 selector: &spec.selector,
                 template: &spec.template,
             })

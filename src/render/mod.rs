@@ -12,12 +12,14 @@ pub mod invariants;
 mod monitoring;
 mod namespace;
 mod network_policy;
+mod pod;
 mod service_account;
 mod services;
+mod statefulset;
 
 use std::collections::BTreeMap;
 
-use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
 use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
 use k8s_openapi::api::core::v1::{ConfigMap, Namespace, Service, ServiceAccount};
 use k8s_openapi::api::networking::v1::NetworkPolicy;
@@ -65,6 +67,8 @@ pub enum Object {
     Service(Service),
     /// Deployment.
     Deployment(Box<Deployment>),
+    /// StatefulSet (instead of the Deployment, with a persistent queue).
+    StatefulSet(Box<StatefulSet>),
     /// HorizontalPodAutoscaler.
     HorizontalPodAutoscaler(HorizontalPodAutoscaler),
     /// PodDisruptionBudget.
@@ -86,6 +90,7 @@ impl Object {
             Object::ConfigMap(_) => "ConfigMap",
             Object::Service(_) => "Service",
             Object::Deployment(_) => "Deployment",
+            Object::StatefulSet(_) => "StatefulSet",
             Object::HorizontalPodAutoscaler(_) => "HorizontalPodAutoscaler",
             Object::PodDisruptionBudget(_) => "PodDisruptionBudget",
             Object::NetworkPolicy(_) => "NetworkPolicy",
@@ -102,6 +107,7 @@ impl Object {
             Object::ConfigMap(o) => &o.metadata,
             Object::Service(o) => &o.metadata,
             Object::Deployment(o) => &o.metadata,
+            Object::StatefulSet(o) => &o.metadata,
             Object::HorizontalPodAutoscaler(o) => &o.metadata,
             Object::PodDisruptionBudget(o) => &o.metadata,
             Object::NetworkPolicy(o) => &o.metadata,
@@ -187,7 +193,11 @@ pub fn stack(resolved: &Resolved, target: &Target) -> Result<Bundle> {
     objects.push(Object::ConfigMap(config_map));
     objects.extend(dashboard::dashboard(&ctx)?.map(Object::ConfigMap));
     objects.extend(services::services(&ctx).into_iter().map(Object::Service));
-    objects.push(Object::Deployment(Box::new(deployment::deployment(&ctx, &checksum))));
+    if values.queue.persistence.enabled {
+        objects.push(Object::StatefulSet(Box::new(statefulset::stateful_set(&ctx, &checksum))));
+    } else {
+        objects.push(Object::Deployment(Box::new(deployment::deployment(&ctx, &checksum))));
+    }
     if values.autoscaling.enabled {
         objects.push(Object::HorizontalPodAutoscaler(autoscaling::horizontal_pod_autoscaler(&ctx)));
     }
@@ -206,11 +216,19 @@ pub fn stack(resolved: &Resolved, target: &Target) -> Result<Bundle> {
         }
     }
     let bundle = Bundle { objects };
-    // relaygen renders every ConfigMap and Secret its pods use; a component that mounts a
-    // user-provided one declares it here.
-    let external = std::collections::BTreeSet::new();
+    // relaygen renders every ConfigMap and Secret its pods use, except the user's own
+    // relayhost credentials, which are declared here.
+    let mut external = std::collections::BTreeSet::new();
+    if values.postfix.sasl.enabled {
+        external.insert(invariants::External::Secret(values.postfix.sasl.secret_name.clone()));
+    }
     invariants::check(&bundle, target, &external)?;
     Ok(bundle)
+}
+
+/// The kind of the workload that runs the relay pods.
+pub(crate) fn workload_kind(values: &crate::values::Values) -> &'static str {
+    if values.queue.persistence.enabled { "StatefulSet" } else { "Deployment" }
 }
 
 /// Converts a values count-or-percentage to the Kubernetes type.

@@ -37,6 +37,10 @@ pub struct Values {
     pub autoscaling: Autoscaling,
     /// The PodDisruptionBudget (policy/v1).
     pub pod_disruption_budget: PodDisruptionBudgetValues,
+    /// Where the mail queue lives: an emptyDir (Deployment) or a volume per pod (StatefulSet).
+    pub queue: QueueValues,
+    /// How a relay pod stops: it stops accepting mail, flushes, and waits for its queue to drain.
+    pub shutdown: ShutdownValues,
 }
 
 /// A container image reference.
@@ -312,8 +316,93 @@ pub struct PostfixValues {
     pub mynetworks: Vec<String>,
     /// Largest message accepted, in bytes (`message_size_limit`); keep it under the upstream's.
     pub message_size_limit: u64,
+    /// Relay mail from any envelope sender when `env.ALLOWED_SENDER_DOMAINS` is empty. An empty
+    /// list alone is an error: relaying every sender must be chosen, never the default.
+    pub allow_all_sender_domains: bool,
+    /// Remove `Received:` headers before mail leaves the relay, so pod and node addresses of the
+    /// cluster do not reach recipients (`smtp_header_checks`).
+    pub strip_received_headers: bool,
+    /// Per-client limits enforced by Postfix's anvil service; they apply to clients in
+    /// mynetworks too (only loopback, used by the probes, is exempt).
+    pub rate_limits: RateLimits,
     /// Outbound TLS to the relayhost.
     pub tls: Tls,
+    /// Optional SASL login to the relayhost, with credentials from an existing Secret.
+    pub sasl: Sasl,
+    /// The log file Postfix writes (mirrored to `kubectl logs`, read by the exporter).
+    pub log: LogValues,
+}
+
+/// Client limits (`smtpd_client_*_limit`); 0 switches a rate limit off.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct RateLimits {
+    /// Simultaneous connections one client may hold (`smtpd_client_connection_count_limit`).
+    pub connection_count_limit: u32,
+    /// Connections one client may open per `timeUnit` (`smtpd_client_connection_rate_limit`).
+    pub connection_rate_limit: u32,
+    /// Messages one client may send per `timeUnit` (`smtpd_client_message_rate_limit`).
+    pub message_rate_limit: u32,
+    /// The window the rates are counted over (`anvil_rate_time_unit`), e.g. 60s.
+    pub time_unit: String,
+}
+
+/// SASL authentication to the relayhost.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Sasl {
+    /// Log in to the relayhost (`smtp_sasl_auth_enable`).
+    pub enabled: bool,
+    /// An existing Secret in the release namespace holding the credentials, e.g. of type
+    /// `kubernetes.io/basic-auth`. It is mounted as files; the password never enters an
+    /// environment variable or a ConfigMap.
+    pub secret_name: String,
+    /// The Secret key holding the user name.
+    pub username_key: String,
+    /// The Secret key holding the password.
+    pub password_key: String,
+}
+
+/// The Postfix log file.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct LogValues {
+    /// The log file is emptied when it grows past this many MiB. Every line has already been
+    /// copied to the container's stdout, which the kubelet keeps and rotates.
+    pub max_file_size_mib: u32,
+}
+
+/// Where the queue lives.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct QueueValues {
+    /// A PersistentVolumeClaim per pod for `/var/spool/postfix`.
+    pub persistence: QueuePersistence,
+}
+
+/// The persistent queue.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct QueuePersistence {
+    /// Render a StatefulSet with a volumeClaimTemplate instead of the Deployment, so mail
+    /// still queued when a pod stops survives it and is sent when that pod returns.
+    pub enabled: bool,
+    /// Size of each pod's queue volume (a Kubernetes quantity, e.g. 1Gi).
+    pub size: String,
+    /// StorageClass of the queue volumes; empty uses the cluster's default class.
+    pub storage_class_name: String,
+}
+
+/// Graceful shutdown of a relay pod (its preStop hook).
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ShutdownValues {
+    /// Seconds the pod keeps accepting mail after it is told to stop, while the Service's
+    /// endpoints catch up, so clients are not refused mid-rollout.
+    pub pre_stop_delay_seconds: u32,
+    /// Seconds the preStop hook waits for the queue to drain before it lets Postfix stop. It
+    /// never deletes mail. Must leave room within `deployment.terminationGracePeriodSeconds`.
+    pub drain_timeout_seconds: u32,
 }
 
 /// Outbound TLS settings.

@@ -6,7 +6,7 @@ use std::net::IpAddr;
 
 use ipnet::IpNet;
 
-use super::model::{Exporter, IntOrPercent, MESSAGE_AGE_BUCKETS, ResourceList, Values};
+use super::model::{Exporter, IntOrPercent, MESSAGE_AGE_BUCKETS, ResourceList, TlsSecurityLevel, Values};
 use super::set::{Segment, escape_key, parse_path};
 use super::tree::{Node, Value};
 use crate::error::{Diagnostic, Layer, Origin};
@@ -283,13 +283,6 @@ pub fn validate(values: &Values, tree: &Node) -> (Option<RelayHost>, Vec<Diagnos
             "encrypt, verify or secure (or relay to port 587 with STARTTLS)",
         );
     }
-    if env.allowed_sender_domains.0.is_empty() {
-        r.warning(
-            "env.ALLOWED_SENDER_DOMAINS",
-            "no allowed sender domains: any envelope sender from mynetworks is relayed",
-            "list your domains, unless relaying every sender is what you want",
-        );
-    }
     if values.service.port == 0 {
         r.error("service.port", "port 0 is not a valid port", "a port from 1 to 65535 (default 25)");
     }
@@ -305,6 +298,7 @@ pub fn validate(values: &Values, tree: &Node) -> (Option<RelayHost>, Vec<Diagnos
     }
 
     check_workload(values, &mut r);
+    check_relay_policy(values, &mut r);
     check_resources(&mut r, "resources", &values.resources.requests, &values.resources.limits);
     if values.monitoring.enabled {
         let res = &values.monitoring.exporter.resources;
@@ -718,6 +712,152 @@ fn check_labels<'a>(
             );
         }
     }
+}
+
+/// Who may relay, how the relayhost is reached, where the queue lives and how pods stop.
+fn check_relay_policy(values: &Values, r: &mut Report<'_>) {
+    let postfix = &values.postfix;
+    let domains = &values.env.allowed_sender_domains.0;
+    match (domains.is_empty(), postfix.allow_all_sender_domains) {
+        (true, false) => r.error(
+            "env.ALLOWED_SENDER_DOMAINS",
+            "no allowed sender domains: every envelope sender would be relayed",
+            "your sending domains (e.g. example.com), or postfix.allowAllSenderDomains: true to relay any sender",
+        ),
+        (false, true) => r.error(
+            "postfix.allowAllSenderDomains",
+            "allowAllSenderDomains is true, but env.ALLOWED_SENDER_DOMAINS lists domains",
+            "either a list of domains or allowAllSenderDomains: true with an empty list, not both",
+        ),
+        _ => {}
+    }
+
+    let limits = &postfix.rate_limits;
+    if limits.connection_count_limit == 0 {
+        r.error(
+            "postfix.rateLimits.connectionCountLimit",
+            "0 would allow unlimited simultaneous connections per client",
+            "a limit such as 50 (Postfix's default)",
+        );
+    }
+    if !is_postfix_time(&limits.time_unit) {
+        r.error(
+            "postfix.rateLimits.timeUnit",
+            format!("`{}` is not a Postfix time", limits.time_unit),
+            "a number with a unit s, m, h, d or w, e.g. 60s",
+        );
+    }
+
+    let sasl = &postfix.sasl;
+    if sasl.enabled {
+        if sasl.secret_name.is_empty() {
+            r.error(
+                "postfix.sasl.secretName",
+                "SASL is enabled, but no Secret with the credentials is named",
+                "the name of an existing Secret in the release namespace, e.g. relay-credentials",
+            );
+        } else if !is_dns1123_subdomain(&sasl.secret_name) {
+            r.error(
+                "postfix.sasl.secretName",
+                format!("`{}` is not a Secret name", sasl.secret_name),
+                "the name of an existing Secret in the release namespace, e.g. relay-credentials",
+            );
+        }
+        for (path, key) in
+            [("postfix.sasl.usernameKey", &sasl.username_key), ("postfix.sasl.passwordKey", &sasl.password_key)]
+        {
+            if !is_secret_key(key) {
+                r.error(
+                    path,
+                    format!("`{key}` is not a Secret key"),
+                    "letters, digits, `-`, `_` and `.`, e.g. password",
+                );
+            }
+        }
+        if sasl.username_key == sasl.password_key {
+            r.error(
+                "postfix.sasl.passwordKey",
+                "the user name and the password come from the same Secret key",
+                "two different keys, e.g. username and password",
+            );
+        }
+        if postfix.tls.security_level == TlsSecurityLevel::May {
+            r.error(
+                "postfix.tls.securityLevel",
+                "with SASL on, opportunistic TLS could send the password in clear text",
+                "encrypt, verify or secure",
+            );
+        }
+    }
+    if postfix.log.max_file_size_mib == 0 {
+        r.error("postfix.log.maxFileSizeMib", "a 0 MiB log file would be emptied constantly", "MiB, e.g. 64");
+    }
+
+    let persistence = &values.queue.persistence;
+    if persistence.enabled {
+        if values.deployment.strategy.kind == super::model::StrategyType::Recreate {
+            r.error(
+                "deployment.strategy.type",
+                "a persistent queue renders a StatefulSet, which has no Recreate strategy",
+                "RollingUpdate (the StatefulSet replaces one pod at a time)",
+            );
+        }
+        if parse_quantity(&persistence.size).is_none_or(|bytes| bytes <= 0.0) {
+            r.error(
+                "queue.persistence.size",
+                format!("`{}` is not a positive quantity", persistence.size),
+                "a size such as 1Gi",
+            );
+        }
+        let class = &persistence.storage_class_name;
+        if !class.is_empty() && !is_dns1123_subdomain(class) {
+            r.error(
+                "queue.persistence.storageClassName",
+                format!("`{class}` is not a StorageClass name"),
+                "a StorageClass name, or empty for the cluster's default",
+            );
+        }
+    }
+
+    let shutdown = &values.shutdown;
+    let grace = values.deployment.termination_grace_period_seconds;
+    // The kubelet's grace period covers the preStop hook and Postfix's own exit; leave 10 s
+    // for the latter, or SIGKILL cuts a delivery short.
+    let needed = i64::from(shutdown.pre_stop_delay_seconds) + i64::from(shutdown.drain_timeout_seconds) + 10;
+    if grace >= 0 && needed > grace {
+        r.error(
+            "shutdown.drainTimeoutSeconds",
+            format!(
+                "preStopDelaySeconds + drainTimeoutSeconds + 10 s for Postfix to stop is {needed} s, \
+                 longer than deployment.terminationGracePeriodSeconds ({grace} s)"
+            ),
+            format!("drainTimeoutSeconds at most {}", (grace - 10 - i64::from(shutdown.pre_stop_delay_seconds)).max(0)),
+        );
+    }
+}
+
+/// A Postfix time value: digits and one unit letter (`60s`, `1h`).
+fn is_postfix_time(text: &str) -> bool {
+    let Some(unit) = text.chars().last() else { return false };
+    let digits = &text[..text.len() - unit.len_utf8()];
+    matches!(unit, 's' | 'm' | 'h' | 'd' | 'w')
+        && !digits.is_empty()
+        && digits.chars().all(|c| c.is_ascii_digit())
+        && digits.parse::<u32>().is_ok_and(|n| n > 0)
+}
+
+/// A DNS-1123 subdomain: the rule for Secret and StorageClass names.
+pub fn is_dns1123_subdomain(name: &str) -> bool {
+    name.len() <= 253 && !name.is_empty() && name.split('.').all(is_dns1123_label)
+}
+
+/// A key of a Secret's data.
+fn is_secret_key(key: &str) -> bool {
+    !key.is_empty()
+        && key.len() <= 253
+        && key != "."
+        && key != ".."
+        && key.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
 }
 
 #[cfg(test)]
