@@ -18,8 +18,9 @@ ALL_JUDGES=(debian python kubectl)
 # Debian packages the suite runs: a real Postfix for the relay tests (with the SASL
 # client mechanisms, openssl for the sink's throwaway certificate, and unshare/nsenter/ip
 # for the pod-like runs), promtool (package prometheus) for the alert rules, buildah for
-# the Argo CD sidecar image.
-DEBIAN_PACKAGES=(postfix libsasl2-modules openssl util-linux iproute2 prometheus buildah)
+# the Argo CD sidecar image, groff for the man page, zsh and fish to parse the completion
+# scripts.
+DEBIAN_PACKAGES=(postfix libsasl2-modules openssl util-linux iproute2 prometheus buildah groff-base zsh fish)
 
 # Exact pins: a judge that changes under us makes test failures unexplainable.
 PYTHON_REQUIREMENTS=(

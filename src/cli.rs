@@ -9,7 +9,19 @@ use crate::output::Format;
 
 /// Render a validated Postfix SMTP relay stack for Kubernetes.
 #[derive(Debug, Parser)]
-#[command(name = "relaygen", version, about, propagate_version = true)]
+#[command(
+    name = "relaygen",
+    version = env!("RELAYGEN_VERSION"),
+    about,
+    propagate_version = true,
+    after_help = "\
+Examples:
+  relaygen init my-gitops-repo
+  relaygen render --profile prod | kubectl apply -f -
+  relaygen values --profile prod --show-origin
+  relaygen completions bash > ~/.local/share/bash-completion/completions/relaygen
+  relaygen man | man -l -"
+)]
 pub struct Cli {
     /// What to do.
     #[command(subcommand)]
@@ -77,6 +89,28 @@ Examples:
   relaygen diff --profile staging --against-profile prod
   git show main:out/prod/deployment-postfix-relay.yaml | relaygen diff --profile prod --against -")]
     Diff(DiffArgs),
+    /// Start a GitOps repository: profiles/ (dev, staging, prod) and a README.
+    #[command(after_help = "\
+Examples:
+  relaygen init my-gitops-repo
+  relaygen init            # into the current directory
+
+Refuses to overwrite: if any file it would write exists, it writes nothing.")]
+    Init(InitArgs),
+    /// Print a shell completion script.
+    #[command(after_help = "\
+Examples:
+  relaygen completions bash > ~/.local/share/bash-completion/completions/relaygen
+  relaygen completions zsh > \"${fpath[1]}/_relaygen\"
+  relaygen completions fish > ~/.config/fish/completions/relaygen.fish
+  relaygen completions powershell >> $PROFILE")]
+    Completions(CompletionsArgs),
+    /// Print the manual page (roff), or write one page per command into a directory.
+    #[command(after_help = "\
+Examples:
+  relaygen man | man -l -
+  relaygen man --dir /usr/local/share/man/man1")]
+    Man(ManArgs),
 }
 
 /// Flags of `validate`.
@@ -138,6 +172,29 @@ pub struct DiffArgs {
     /// The old side: the render of another profile, with the same -f, --set and -n layers.
     #[arg(long, value_name = "NAME", conflicts_with = "against")]
     pub against_profile: Option<String>,
+
+/// Flags of `init`.
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Directory of the new repository; created if missing.
+    #[arg(value_name = "DIR", default_value = ".")]
+    pub dir: PathBuf,
+}
+
+/// Flags of `completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+/// Flags of `man`.
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Write relaygen.1 and relaygen-COMMAND.1 into this directory instead of printing relaygen(1).
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
 }
 
 /// Flags of `values`.

@@ -221,7 +221,7 @@ pub enum Error {
     /// Writing output failed.
     #[error("cannot write output: {0}")]
     Write(#[source] std::io::Error),
-    /// Writing a file or directory of `--out` failed.
+    /// Writing a file or directory (`--out`, `init`, `man --dir`) failed.
     #[error("cannot write {}: {source}", path.display())]
     WriteTo {
         /// The file or directory.
@@ -252,9 +252,24 @@ pub enum Error {
     /// One or more profiles of `--all-profiles` failed; nothing was written.
     #[error("{} profile(s) failed", .0.len())]
     Profiles(Vec<(String, Error)>),
+    /// Files that a command would create already exist; nothing was written.
+    #[error("{}", exists_message(paths))]
+    Exists {
+        /// The files in the way.
+        paths: Vec<PathBuf>,
+    },
     /// A bug: the rendered objects broke an internal invariant or could not be serialised.
     #[error("internal error (please report this as a bug): {0}")]
     Internal(String),
+}
+
+fn exists_message(paths: &[PathBuf]) -> String {
+    let mut msg = String::from("refusing to overwrite existing files; nothing was written:");
+    for path in paths {
+        let _ = write!(msg, "\n  {}", path.display());
+    }
+    msg.push_str("\n  = help: move them away, or choose another directory");
+    msg
 }
 
 fn unknown_profile_message(name: &str, dir: &std::path::Path, available: &[String]) -> String {

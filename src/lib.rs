@@ -6,11 +6,14 @@
 
 pub mod check;
 pub mod cli;
+pub mod completions;
 pub mod crd;
 pub mod diff;
 pub mod error;
 pub mod explain;
 pub mod kube;
+pub mod init;
+pub mod man;
 pub mod output;
 pub mod postfix;
 pub mod render;
@@ -93,8 +96,7 @@ fn execute(cli: Cli, matches: Option<&ArgMatches>) -> Result<Outcome, Error> {
                     .map(|()| Outcome::Done);
             }
             let resolved = checked_load(&selection, &args.checks)?;
-            let bundle = render::stack(&resolved, &target)?;
-            let text = output::serialize(&bundle, args.output)?;
+            let text = render_resolved(&resolved, &target, args.output)?;
             write_stdout(&text).map(|()| Outcome::Done)
         }
         Command::Check(args) => {
@@ -158,6 +160,20 @@ fn execute(cli: Cli, matches: Option<&ArgMatches>) -> Result<Outcome, Error> {
             };
             write_stdout(&text).map(|()| Outcome::Done)
         }
+        Command::Init(args) => {
+            let written = init::init(&args.dir)?;
+            write_stdout(&written.iter().map(|p| format!("created {}\n", p.display())).collect::<String>())
+                .map(|()| Outcome::Done)
+        }
+        Command::Completions(args) => write_stdout(&completions::script(args.shell)).map(|()| Outcome::Done),
+        Command::Man(args) => match args.dir {
+            Some(dir) => {
+                let written = man::write_pages(&dir)?;
+                write_stdout(&written.iter().map(|p| format!("wrote {}\n", p.display())).collect::<String>())
+                    .map(|()| Outcome::Done)
+            }
+            None => write_stdout(&man::main_page()?).map(|()| Outcome::Done),
+        },
     }
 }
 
@@ -211,6 +227,27 @@ fn diff_side(
         source.push_str(" with -f/--set/-n");
     }
     diff::Manifests::from_bundle(&bundle, &source)
+/// The result of [`render_to_string`]: the serialised stack and the warnings validation found.
+#[derive(Debug)]
+pub struct Rendered {
+    /// The manifests, serialised in the requested format.
+    pub text: String,
+    /// Warnings (e.g. an unpinned image tag); rendering went on despite them.
+    pub warnings: Vec<error::Diagnostic>,
+}
+
+/// Renders the stack for `selection` in process, without printing anything: the whole pipeline
+/// of `relaygen render` (load and validate the values, build the typed objects, serialise).
+pub fn render_to_string(selection: &Selection, target: &render::Target, format: output::Format) -> Result<Rendered, Error> {
+    let resolved = values::load(selection)?;
+    let text = render_resolved(&resolved, target, format)?;
+    Ok(Rendered { text, warnings: resolved.warnings })
+}
+
+/// Builds the typed objects for validated values and serialises them.
+fn render_resolved(resolved: &values::Resolved, target: &render::Target, format: output::Format) -> Result<String, Error> {
+    let bundle = render::stack(resolved, target)?;
+    output::serialize(&bundle, format)
 }
 
 fn warn(warnings: &[error::Diagnostic]) {

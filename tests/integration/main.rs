@@ -8,6 +8,7 @@
 //!   prometheus-operator's CRD schemas, PyYAML as a YAML 1.1 reader);
 //! - `monitoring`: the exporter, ServiceMonitor, alert rules (promtool) and dashboard work together.
 //! - `relay`: Debian's Postfix runs each profile's rendered pod and relays to a local sink.
+//! - `ux`: completions, man page, `--version`, `--help` and `init`.
 
 mod cli;
 mod fuzz;
@@ -16,5 +17,6 @@ mod judges;
 mod monitoring;
 mod relay;
 mod snapshots;
+mod ux;
 mod support;
 mod validation;

@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# Measures relaygen against its performance targets and prints the figures the README publishes:
+#
+#   1. in-process render of the prod profile (criterion, benches/render.rs): median < 200 µs;
+#   2. whole process `relaygen render --profile prod > /dev/null` next to `cat` printing the
+#      same bytes, in one hyperfine run: mean within 1.5x of cat;
+#   3. peak RSS of that process (GNU time -v): < 6 MiB.
+#
+# Installs hyperfine and GNU time from Debian when missing. Measures the release build.
+# Exits non-zero if a target is missed. `--quick` shortens the criterion run.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+quick=false
+[[ "${1:-}" == "--quick" ]] && quick=true
+
+apt_install() {
+    if [[ $(id -u) -ne 0 ]]; then
+        echo "bench.sh: $1 is missing; install the Debian package $1" >&2
+        exit 2
+    fi
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$1" >/dev/null
+}
+command -v hyperfine >/dev/null || apt_install hyperfine
+[[ -x /usr/bin/time ]] || apt_install time
+
+echo "== machine"
+echo "cpu:    $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), $(nproc) cores online"
+echo "memory: $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo)"
+echo "kernel: $(uname -sr)"
+echo "load:   $(cut -d' ' -f1-3 /proc/loadavg) (1, 5, 15 min)"
+echo "rustc:  $(rustc --version)"
+echo "relaygen: $(git describe --always --dirty 2>/dev/null || echo 'no git')"
+
+cargo build --release --locked --quiet
+bin=target/release/relaygen
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+"$bin" render --profile prod >"$work/prod.yaml"
+echo "output: $(wc -c <"$work/prod.yaml") bytes, $(grep -c '^kind:' "$work/prod.yaml") objects"
+
+failed=0
+verdict() { # name, measured, target, met (0/1)
+    if [[ $4 == 1 ]]; then echo "target met:    $1: $2 (target $3)"; else echo "TARGET MISSED: $1: $2 (target $3)"; failed=1; fi
+}
+
+echo
+echo "== 1. in-process render (criterion)"
+criterion_args=()
+$quick && criterion_args=(--warm-up-time 1 --measurement-time 3)
+cargo bench --locked --quiet --bench render -- "render prod (yaml)" "${criterion_args[@]}" | tee "$work/criterion.txt"
+estimates=target/criterion/render\ prod\ \(yaml\)/new/estimates.json
+median_us=$(python3 -c 'import json,sys; print(f"{json.load(open(sys.argv[1]))["median"]["point_estimate"]/1000:.1f}")' "$estimates")
+verdict "in-process render median" "${median_us} µs" "< 200 µs" "$(python3 -c "print(int($median_us < 200))")"
+
+echo
+echo "== 2. whole process vs cat (hyperfine, no shell)"
+hyperfine --shell=none --warmup 50 --runs 500 --export-json "$work/hyperfine.json" \
+    --command-name "relaygen render --profile prod" "$bin render --profile prod" \
+    --command-name "cat (same output)" "cat $work/prod.yaml"
+read -r relaygen_ms cat_ms ratio < <(python3 - "$work/hyperfine.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))["results"]
+mean = [x["mean"] * 1000 for x in r]
+print(f"{mean[0]:.2f} {mean[1]:.2f} {mean[0] / mean[1]:.2f}")
+PY
+)
+verdict "whole process / cat" "${ratio}x (${relaygen_ms} ms vs ${cat_ms} ms)" "<= 1.5x" "$(python3 -c "print(int($ratio <= 1.5))")"
+
+echo
+echo "== 3. peak RSS (GNU time -v, highest of 20 runs)"
+max_kib=0
+for _ in $(seq 20); do
+    kib=$(/usr/bin/time -v "$bin" render --profile prod 2>&1 >/dev/null | awk -F': ' '/Maximum resident set size/ {print $2}')
+    ((kib > max_kib)) && max_kib=$kib
+done
+verdict "peak RSS" "$(python3 -c "print(f'{$max_kib/1024:.2f} MiB')")" "< 6 MiB" "$(python3 -c "print(int($max_kib < 6 * 1024))")"
+
+exit "$failed"

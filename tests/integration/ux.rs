@@ -1,0 +1,217 @@
+//! The polish around rendering: shell completions, the man page, `--version`, `--help` and
+//! `init`, specified through what a user sees. Completion scripts and the man page are checked
+//! by the shells and groff themselves.
+
+use std::path::Path;
+use std::process::Command;
+
+use clap::CommandFactory;
+use relaygen::cli::Cli;
+
+use crate::support::{judge, relaygen, relaygen_in};
+
+/// Every subcommand's name, from the command definition itself.
+fn subcommands() -> Vec<String> {
+    Cli::command().get_subcommands().map(|c| c.get_name().to_owned()).collect()
+}
+
+/// Runs an outside tool; returns (success, stdout + stderr).
+fn run(tool: &Path, args: &[&str]) -> (bool, String) {
+    let out = Command::new(tool).args(args).output().expect("tool runs");
+    (out.status.success(), format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
+}
+
+#[test]
+fn completions_are_generated_for_every_shell_and_know_every_subcommand() {
+    for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
+        let script = relaygen(&["completions", shell]).ok();
+        for sub in subcommands() {
+            assert!(script.contains(&sub), "{shell} completions do not mention `{sub}`");
+        }
+        assert!(script.contains("--profile"), "{shell} completions do not complete flags");
+    }
+}
+
+#[test]
+fn completion_scripts_parse_in_their_shells() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let shells: [(&str, &str, &[&str]); 3] = [("bash", "bash", &["-n"]), ("zsh", "zsh", &["-n"]), ("fish", "fish", &["--no-execute"])];
+    for (shell, binary, check) in shells {
+        let Some(tool) = judge(binary, binary) else { continue };
+        let path = tmp.path().join(format!("relaygen.{shell}"));
+        std::fs::write(&path, relaygen(&["completions", shell]).ok()).expect("write script");
+        let mut args = check.to_vec();
+        let path = path.to_str().expect("UTF-8 path");
+        args.push(path);
+        let (ok, output) = run(&tool, &args);
+        assert!(ok, "{shell} rejects the completion script:\n{output}");
+    }
+    // The judge can fail: a broken script is rejected.
+    if let Some(bash) = judge("bash", "bash") {
+        let broken = tmp.path().join("broken.bash");
+        std::fs::write(&broken, "_relaygen() {\n  if then\n}\n").expect("write");
+        assert!(!run(&bash, &["-n", broken.to_str().expect("UTF-8")]).0);
+    }
+}
+
+#[test]
+fn an_unknown_shell_is_a_usage_error() {
+    let run = relaygen(&["completions", "tcsh"]);
+    assert_eq!(run.code, 2);
+    assert!(run.stdout.is_empty());
+    assert!(run.stderr.contains("possible values"), "{}", run.stderr);
+}
+
+#[test]
+fn the_man_page_lists_every_subcommand_and_renders_without_warnings() {
+    let page = relaygen(&["man"]).ok();
+    assert!(page.starts_with(".ie") || page.starts_with(".TH"), "not roff:\n{page}");
+    assert!(page.contains(".TH relaygen 1"), "{page}");
+    for sub in subcommands() {
+        assert!(page.contains(&format!("relaygen\\-{sub}(1)")), "the man page does not list `{sub}`");
+    }
+    assert!(page.contains(".SH EXAMPLES"), "{page}");
+    assert!(page.contains("kubectl apply"), "the examples are missing");
+
+    let Some(groff) = judge("groff", "groff") else { return };
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let file = tmp.path().join("relaygen.1");
+    std::fs::write(&file, &page).expect("write");
+    let out = Command::new(&groff).args(["-man", "-ww", "-Tutf8"]).arg(&file).output().expect("groff runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success() && stderr.is_empty(), "groff warns:\n{stderr}");
+    let text = String::from_utf8_lossy(&out.stdout);
+    for sub in subcommands() {
+        assert!(text.contains(&format!("relaygen-{sub}(1)")), "rendered page lacks `{sub}`:\n{text}");
+    }
+    // The judge can fail: groff warns about a malformed request.
+    std::fs::write(&file, ".TH x 1\n.SH\n.IP \\fB\n.nosuchmacro\n").expect("write");
+    let out = Command::new(&groff).args(["-man", "-ww", "-Tutf8"]).arg(&file).output().expect("groff runs");
+    assert!(!out.stderr.is_empty(), "groff accepted a broken page");
+}
+
+#[test]
+fn man_dir_writes_one_page_per_command() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path().join("man1");
+    let dir_arg = dir.to_str().expect("UTF-8 path");
+    relaygen(&["man", "--dir", dir_arg]).ok();
+    let mut pages: Vec<String> =
+        std::fs::read_dir(&dir).expect("dir").map(|e| e.expect("entry").file_name().into_string().expect("name")).collect();
+    pages.sort();
+    let mut expected: Vec<String> = subcommands().iter().map(|s| format!("relaygen-{s}.1")).collect();
+    expected.push("relaygen.1".into());
+    expected.sort();
+    assert_eq!(pages, expected);
+    let render = std::fs::read_to_string(dir.join("relaygen-render.1")).expect("render page");
+    assert!(render.contains("\\-\\-profile"), "the render page lists its flags");
+}
+
+/// What `git` says the checked-out commit is, if this is a git checkout with git installed.
+fn git_head() -> Option<String> {
+    let out = Command::new("git")
+        .args(["rev-parse", "--verify", "HEAD"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .ok()?;
+    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).trim().chars().take(12).collect())
+}
+
+#[test]
+fn version_names_the_crate_version_and_the_git_revision() {
+    let version = relaygen(&["--version"]).ok();
+    let expected = match git_head() {
+        Some(rev) => format!("relaygen {} (git {rev})\n", env!("CARGO_PKG_VERSION")),
+        None => format!("relaygen {}\n", env!("CARGO_PKG_VERSION")),
+    };
+    assert_eq!(version, expected);
+    // Deterministic: the same binary answers the same.
+    assert_eq!(relaygen(&["--version"]).ok(), version);
+    // Every subcommand knows it too.
+    assert!(relaygen(&["render", "--version"]).ok().contains(version.trim_start_matches("relaygen ").trim_end()));
+}
+
+#[test]
+fn every_subcommand_has_examples_in_its_help() {
+    for sub in subcommands() {
+        let help = relaygen(&[sub.as_str(), "--help"]).ok();
+        let examples = help.split("Examples:\n").nth(1).unwrap_or_else(|| panic!("`{sub} --help` has no examples"));
+        assert!(examples.contains(&format!("relaygen {sub}")), "`{sub}` examples do not show `relaygen {sub}`:\n{help}");
+    }
+    assert!(relaygen(&["--help"]).ok().contains("Examples:"));
+}
+
+#[test]
+fn init_scaffolds_profiles_and_a_readme_that_render() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let repo = tmp.path().join("gitops");
+    let out = relaygen_in(tmp.path(), &["init", "gitops"]).ok();
+    for file in ["profiles/dev.yaml", "profiles/staging.yaml", "profiles/prod.yaml", "values.schema.json", "README.md"] {
+        assert!(repo.join(file).is_file(), "{file} was not written");
+        assert!(out.contains(file), "init does not report {file}:\n{out}");
+    }
+    for profile in ["dev", "staging", "prod"] {
+        let text = std::fs::read_to_string(repo.join(format!("profiles/{profile}.yaml"))).expect("profile");
+        assert!(
+            text.starts_with("# yaml-language-server: $schema=../values.schema.json\n"),
+            "{profile} lacks the schema comment"
+        );
+        // Rendered from inside the new repository, as its README says.
+        let rendered = relaygen_in(&repo, &["render", "--profile", profile]).ok();
+        // The scaffold is the shipped profile: identical output.
+        assert_eq!(rendered, relaygen(&["render", "--profile", profile]).ok(), "{profile}");
+    }
+    // The schema the profiles point at is the one `relaygen schema` prints.
+    let schema = std::fs::read_to_string(repo.join("values.schema.json")).expect("schema");
+    assert_eq!(schema, relaygen(&["schema"]).ok());
+    let readme = std::fs::read_to_string(repo.join("README.md")).expect("README");
+    assert!(readme.contains("relaygen render --profile prod"));
+}
+
+#[test]
+fn init_into_the_current_directory_by_default() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    relaygen_in(tmp.path(), &["init"]).ok();
+    assert!(tmp.path().join("profiles/prod.yaml").is_file());
+    assert!(tmp.path().join("README.md").is_file());
+}
+
+#[test]
+fn init_refuses_to_overwrite_and_writes_nothing() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    std::fs::create_dir(tmp.path().join("profiles")).expect("mkdir");
+    std::fs::write(tmp.path().join("profiles/staging.yaml"), "mine\n").expect("write");
+    let stderr = relaygen_in(tmp.path(), &["init"]).fails();
+    assert!(stderr.contains("refusing to overwrite"), "{stderr}");
+    assert!(stderr.contains("staging.yaml"), "the error names the file in the way:\n{stderr}");
+    assert_eq!(std::fs::read_to_string(tmp.path().join("profiles/staging.yaml")).expect("read"), "mine\n");
+    let mut left: Vec<String> = walk(tmp.path());
+    left.sort();
+    assert_eq!(left, ["profiles", "profiles/staging.yaml"], "init wrote something");
+}
+
+#[test]
+fn init_reports_a_directory_it_cannot_create() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    std::fs::write(tmp.path().join("file"), "x").expect("write");
+    let stderr = relaygen_in(tmp.path(), &["init", "file/repo"]).fails();
+    assert!(stderr.contains("cannot write") && stderr.contains("file"), "{stderr}");
+    assert_eq!(walk(tmp.path()), ["file"]);
+}
+
+/// Every path under `dir`, relative to it.
+fn walk(dir: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).expect("read_dir") {
+            let path = entry.expect("entry").path();
+            out.push(path.strip_prefix(dir).expect("prefix").to_string_lossy().into_owned());
+            if path.is_dir() {
+                stack.push(path);
+            }
+        }
+    }
+    out.sort();
+    out
+}
