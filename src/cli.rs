@@ -172,6 +172,7 @@ pub struct DiffArgs {
     /// The old side: the render of another profile, with the same -f, --set and -n layers.
     #[arg(long, value_name = "NAME", conflicts_with = "against")]
     pub against_profile: Option<String>,
+}
 
 /// Flags of `init`.
 #[derive(Debug, Args)]

@@ -52,11 +52,8 @@ fn with_schema_comment(text: &str) -> String {
 /// Scaffolds the repository in `dir` (created if missing) and returns the files written.
 pub fn init(dir: &Path) -> Result<Vec<PathBuf>> {
     let files = files()?;
-    let existing: Vec<PathBuf> = files
-        .iter()
-        .map(|(rel, _)| dir.join(rel))
-        .filter(|path| path.symlink_metadata().is_ok())
-        .collect();
+    let existing: Vec<PathBuf> =
+        files.iter().map(|(rel, _)| dir.join(rel)).filter(|path| path.symlink_metadata().is_ok()).collect();
     if !existing.is_empty() {
         return Err(Error::Exists { paths: existing });
     }

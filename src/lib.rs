@@ -11,8 +11,8 @@ pub mod crd;
 pub mod diff;
 pub mod error;
 pub mod explain;
-pub mod kube;
 pub mod init;
+pub mod kube;
 pub mod man;
 pub mod output;
 pub mod postfix;
@@ -227,6 +227,8 @@ fn diff_side(
         source.push_str(" with -f/--set/-n");
     }
     diff::Manifests::from_bundle(&bundle, &source)
+}
+
 /// The result of [`render_to_string`]: the serialised stack and the warnings validation found.
 #[derive(Debug)]
 pub struct Rendered {
@@ -238,14 +240,22 @@ pub struct Rendered {
 
 /// Renders the stack for `selection` in process, without printing anything: the whole pipeline
 /// of `relaygen render` (load and validate the values, build the typed objects, serialise).
-pub fn render_to_string(selection: &Selection, target: &render::Target, format: output::Format) -> Result<Rendered, Error> {
+pub fn render_to_string(
+    selection: &Selection,
+    target: &render::Target,
+    format: output::Format,
+) -> Result<Rendered, Error> {
     let resolved = values::load(selection)?;
     let text = render_resolved(&resolved, target, format)?;
     Ok(Rendered { text, warnings: resolved.warnings })
 }
 
 /// Builds the typed objects for validated values and serialises them.
-fn render_resolved(resolved: &values::Resolved, target: &render::Target, format: output::Format) -> Result<String, Error> {
+fn render_resolved(
+    resolved: &values::Resolved,
+    target: &render::Target,
+    format: output::Format,
+) -> Result<String, Error> {
     let bundle = render::stack(resolved, target)?;
     output::serialize(&bundle, format)
 }

@@ -17,6 +17,6 @@ mod judges;
 mod monitoring;
 mod relay;
 mod snapshots;
-mod ux;
 mod support;
+mod ux;
 mod validation;

@@ -28,14 +28,19 @@ fn completions_are_generated_for_every_shell_and_know_every_subcommand() {
         for sub in subcommands() {
             assert!(script.contains(&sub), "{shell} completions do not mention `{sub}`");
         }
-        assert!(script.contains("--profile"), "{shell} completions do not complete flags");
+        // fish spells a long flag `-l profile`, the others `--profile`.
+        assert!(
+            script.contains("--profile") || script.contains("-l profile"),
+            "{shell} completions do not complete flags"
+        );
     }
 }
 
 #[test]
 fn completion_scripts_parse_in_their_shells() {
     let tmp = tempfile::tempdir().expect("tempdir");
-    let shells: [(&str, &str, &[&str]); 3] = [("bash", "bash", &["-n"]), ("zsh", "zsh", &["-n"]), ("fish", "fish", &["--no-execute"])];
+    let shells: [(&str, &str, &[&str]); 3] =
+        [("bash", "bash", &["-n"]), ("zsh", "zsh", &["-n"]), ("fish", "fish", &["--no-execute"])];
     for (shell, binary, check) in shells {
         let Some(tool) = judge(binary, binary) else { continue };
         let path = tmp.path().join(format!("relaygen.{shell}"));
@@ -96,8 +101,10 @@ fn man_dir_writes_one_page_per_command() {
     let dir = tmp.path().join("man1");
     let dir_arg = dir.to_str().expect("UTF-8 path");
     relaygen(&["man", "--dir", dir_arg]).ok();
-    let mut pages: Vec<String> =
-        std::fs::read_dir(&dir).expect("dir").map(|e| e.expect("entry").file_name().into_string().expect("name")).collect();
+    let mut pages: Vec<String> = std::fs::read_dir(&dir)
+        .expect("dir")
+        .map(|e| e.expect("entry").file_name().into_string().expect("name"))
+        .collect();
     pages.sort();
     let mut expected: Vec<String> = subcommands().iter().map(|s| format!("relaygen-{s}.1")).collect();
     expected.push("relaygen.1".into());
@@ -136,7 +143,10 @@ fn every_subcommand_has_examples_in_its_help() {
     for sub in subcommands() {
         let help = relaygen(&[sub.as_str(), "--help"]).ok();
         let examples = help.split("Examples:\n").nth(1).unwrap_or_else(|| panic!("`{sub} --help` has no examples"));
-        assert!(examples.contains(&format!("relaygen {sub}")), "`{sub}` examples do not show `relaygen {sub}`:\n{help}");
+        assert!(
+            examples.contains(&format!("relaygen {sub}")),
+            "`{sub}` examples do not show `relaygen {sub}`:\n{help}"
+        );
     }
     assert!(relaygen(&["--help"]).ok().contains("Examples:"));
 }
@@ -146,7 +156,8 @@ fn init_scaffolds_profiles_and_a_readme_that_render() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let repo = tmp.path().join("gitops");
     let out = relaygen_in(tmp.path(), &["init", "gitops"]).ok();
-    for file in ["profiles/dev.yaml", "profiles/staging.yaml", "profiles/prod.yaml", "values.schema.json", "README.md"] {
+    for file in ["profiles/dev.yaml", "profiles/staging.yaml", "profiles/prod.yaml", "values.schema.json", "README.md"]
+    {
         assert!(repo.join(file).is_file(), "{file} was not written");
         assert!(out.contains(file), "init does not report {file}:\n{out}");
     }
