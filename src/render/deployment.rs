@@ -3,7 +3,7 @@
 use k8s_openapi::api::apps::v1::{Deployment, DeploymentSpec, DeploymentStrategy, RollingUpdateDeployment};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 
-use super::{Context, NAME, int_or_string, pod};
+use super::{Context, int_or_string, pod};
 use crate::values::model::StrategyType;
 
 /// The Deployment; `checksum` is the ConfigMap's, so config changes roll the pods.
@@ -21,7 +21,7 @@ pub(crate) fn deployment(ctx: &Context<'_>, checksum: &str) -> Deployment {
         StrategyType::Recreate => DeploymentStrategy { type_: Some("Recreate".into()), rolling_update: None },
     };
     Deployment {
-        metadata: ctx.metadata(NAME),
+        metadata: pod::workload_metadata(ctx),
         spec: Some(DeploymentSpec {
             // With autoscaling the HPA owns the replica count; a fixed one would fight it on
             // every apply.

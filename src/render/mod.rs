@@ -13,6 +13,7 @@ mod monitoring;
 mod namespace;
 mod network_policy;
 mod pod;
+mod policy_exceptions;
 mod service_account;
 mod services;
 mod statefulset;

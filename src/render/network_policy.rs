@@ -1,7 +1,8 @@
 //! The NetworkPolicy guarding the relay pods.
 
 use k8s_openapi::api::networking::v1::{
-    IPBlock, NetworkPolicy, NetworkPolicyIngressRule, NetworkPolicyPeer, NetworkPolicyPort, NetworkPolicySpec,
+    IPBlock, NetworkPolicy, NetworkPolicyEgressRule, NetworkPolicyIngressRule, NetworkPolicyPeer, NetworkPolicyPort,
+    NetworkPolicySpec,
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, LabelSelectorRequirement};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
@@ -36,36 +37,58 @@ fn peer(p: &Peer) -> NetworkPolicyPeer {
     }
 }
 
-fn tcp(port: i32) -> Vec<NetworkPolicyPort> {
-    vec![NetworkPolicyPort {
-        port: Some(IntOrString::Int(port)),
-        protocol: Some("TCP".into()),
+fn port(protocol: &str, number: i32) -> NetworkPolicyPort {
+    NetworkPolicyPort {
+        port: Some(IntOrString::Int(number)),
+        protocol: Some(protocol.into()),
         ..NetworkPolicyPort::default()
-    }]
+    }
 }
 
-/// Admits SMTP only from the configured peers (by default, namespaces labelled
-/// `email-server.kubernetes.io/smtp-access: "true"`) and, with monitoring on, the metrics port.
-/// Everything else is denied: the policy selects the relay pods for Ingress.
+/// Default deny for the relay pods, then exactly what a relay needs:
+/// - in: port 25 from the configured peers (by default, namespaces labelled
+///   `email-server.kubernetes.io/smtp-access: "true"`); with monitoring on, the metrics port from
+///   the monitoring peers (by default, the `monitoring` namespace);
+/// - out: DNS (UDP and TCP 53) to the cluster DNS, and the relayhost's port to the relayhost
+///   peers (by default, any address outside the private ranges).
 pub(crate) fn network_policy(ctx: &Context<'_>) -> NetworkPolicy {
     let values = &ctx.resolved.values;
-    let ingress = &values.network_policy.ingress;
-    let mut rules = vec![NetworkPolicyIngressRule {
+    let policy = &values.network_policy;
+    let ingress = &policy.ingress;
+    let mut ingress_rules = vec![NetworkPolicyIngressRule {
         // With ingress restriction off, port 25 is open to every source; the policy still
         // keeps every other port closed.
         from: ingress.enabled.then(|| ingress.from.iter().map(peer).collect()),
-        ports: Some(tcp(SMTP_PORT.0)),
+        ports: Some(vec![port("TCP", SMTP_PORT.0)]),
     }];
-    if values.monitoring.enabled {
-        rules.push(NetworkPolicyIngressRule { from: None, ports: Some(tcp(METRICS_PORT.0)) });
+    if values.monitoring.enabled && !policy.metrics.from.is_empty() {
+        ingress_rules.push(NetworkPolicyIngressRule {
+            from: Some(policy.metrics.from.iter().map(peer).collect()),
+            ports: Some(vec![port("TCP", METRICS_PORT.0)]),
+        });
     }
+    let egress = &policy.egress;
+    let mut policy_types = vec!["Ingress".to_owned()];
+    let egress_rules = egress.enabled.then(|| {
+        policy_types.push("Egress".to_owned());
+        vec![
+            NetworkPolicyEgressRule {
+                to: Some(egress.dns.iter().map(peer).collect()),
+                ports: Some(vec![port("UDP", 53), port("TCP", 53)]),
+            },
+            NetworkPolicyEgressRule {
+                to: Some(egress.relayhost.iter().map(peer).collect()),
+                ports: Some(vec![port("TCP", i32::from(ctx.resolved.relay_host.port))]),
+            },
+        ]
+    });
     NetworkPolicy {
         metadata: ctx.metadata(NAME),
         spec: Some(NetworkPolicySpec {
             pod_selector: Some(LabelSelector { match_labels: Some(ctx.selector.clone()), ..LabelSelector::default() }),
-            policy_types: Some(vec!["Ingress".into()]),
-            ingress: Some(rules),
-            ..NetworkPolicySpec::default()
+            policy_types: Some(policy_types),
+            ingress: Some(ingress_rules),
+            egress: egress_rules,
         }),
     }
 }

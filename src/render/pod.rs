@@ -6,10 +6,10 @@ use std::collections::BTreeMap;
 use k8s_openapi::api::core::v1::{
     Capabilities, ConfigMapVolumeSource, Container, ContainerPort, EmptyDirVolumeSource, ExecAction, HTTPGetAction,
     KeyToPath, Lifecycle, LifecycleHandler, PodSecurityContext, PodSpec, PodTemplateSpec, Probe, ResourceRequirements,
-    SeccompProfile, SecretVolumeSource, SecurityContext, Toleration, Volume, VolumeMount,
+    SeccompProfile, SecretVolumeSource, SecurityContext, Toleration, TopologySpreadConstraint, Volume, VolumeMount,
 };
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::{Context, METRICS_PORT, NAME, SMTP_PORT};
@@ -179,6 +179,11 @@ fn postfix_container(ctx: &Context<'_>) -> Container {
 fn exporter_container(ctx: &Context<'_>) -> Container {
     let exporter = &ctx.resolved.values.monitoring.exporter;
     let metrics_path = &ctx.resolved.values.monitoring.service_monitor.path;
+    let metrics_get = || HTTPGetAction {
+        path: Some(metrics_path.clone()),
+        port: IntOrString::String(METRICS_PORT.1.into()),
+        ..HTTPGetAction::default()
+    };
     Container {
         name: "exporter".into(),
         image: Some(exporter.image.reference()),
@@ -196,13 +201,13 @@ fn exporter_container(ctx: &Context<'_>) -> Container {
             protocol: Some("TCP".into()),
             ..ContainerPort::default()
         }]),
-        readiness_probe: Some(Probe {
-            http_get: Some(HTTPGetAction {
-                path: Some(metrics_path.clone()),
-                port: IntOrString::String(METRICS_PORT.1.into()),
-                ..HTTPGetAction::default()
-            }),
-            period_seconds: Some(30),
+        readiness_probe: Some(Probe { http_get: Some(metrics_get()), period_seconds: Some(30), ..Probe::default() }),
+        // A wedged exporter is restarted on its own; Postfix is not touched.
+        liveness_probe: Some(Probe {
+            http_get: Some(metrics_get()),
+            period_seconds: Some(60),
+            timeout_seconds: Some(10),
+            failure_threshold: Some(3),
             ..Probe::default()
         }),
         resources: Some(resources(&exporter.resources)),
@@ -236,6 +241,26 @@ fn memory_dir(name: &str, size_limit: &str) -> Volume {
     }
 }
 
+/// One constraint per failure domain: nodes, then zones.
+fn topology_spread(ctx: &Context<'_>) -> Option<Vec<TopologySpreadConstraint>> {
+    let spread = &ctx.resolved.values.deployment.topology_spread;
+    spread.enabled.then(|| {
+        ["kubernetes.io/hostname", "topology.kubernetes.io/zone"]
+            .into_iter()
+            .map(|key| TopologySpreadConstraint {
+                topology_key: key.into(),
+                max_skew: spread.max_skew,
+                when_unsatisfiable: spread.when_unsatisfiable.as_str().into(),
+                label_selector: Some(LabelSelector {
+                    match_labels: Some(ctx.selector.clone()),
+                    ..LabelSelector::default()
+                }),
+                ..TopologySpreadConstraint::default()
+            })
+            .collect()
+    })
+}
+
 fn tolerations(values: &[model::Toleration]) -> Option<Vec<Toleration>> {
     (!values.is_empty()).then(|| {
         values
@@ -249,6 +274,14 @@ fn tolerations(values: &[model::Toleration]) -> Option<Vec<Toleration>> {
             })
             .collect()
     })
+}
+
+/// Metadata of the workload (Deployment or StatefulSet): the common metadata plus the
+/// documented policy exceptions that scanners read from it.
+pub(crate) fn workload_metadata(ctx: &Context<'_>) -> ObjectMeta {
+    let mut metadata = ctx.metadata(NAME);
+    metadata.annotations = Some(super::policy_exceptions::annotations(&ctx.resolved.values));
+    metadata
 }
 
 /// The pod template; `checksum` is the ConfigMap's, so config changes roll the pods. The
@@ -320,6 +353,11 @@ pub(crate) fn pod_template(ctx: &Context<'_>, checksum: &str, queue_claimed: boo
             containers,
             node_selector: (!node_selector.is_empty()).then(|| node_selector.clone()),
             tolerations: tolerations(&values.deployment.tolerations),
+            topology_spread_constraints: topology_spread(ctx),
+            priority_class_name: (!values.deployment.priority_class_name.is_empty())
+                .then(|| values.deployment.priority_class_name.clone()),
+            // Rendered only when it changes something: `true` is Kubernetes' default.
+            host_users: (!values.deployment.host_users).then_some(false),
             volumes: Some(volumes),
             ..PodSpec::default()
         }),

@@ -14,7 +14,7 @@ use k8s_openapi::api::core::v1::{PersistentVolumeClaim, PersistentVolumeClaimSpe
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 
-use super::{Context, HEADLESS_SERVICE, NAME, pod};
+use super::{Context, HEADLESS_SERVICE, pod};
 
 /// The StatefulSet; `checksum` is the ConfigMap's, so config changes roll the pods.
 pub(crate) fn stateful_set(ctx: &Context<'_>, checksum: &str) -> StatefulSet {
@@ -42,7 +42,7 @@ pub(crate) fn stateful_set(ctx: &Context<'_>, checksum: &str) -> StatefulSet {
         ..PersistentVolumeClaim::default()
     };
     StatefulSet {
-        metadata: ctx.metadata(NAME),
+        metadata: pod::workload_metadata(ctx),
         spec: Some(StatefulSetSpec {
             replicas: (!values.autoscaling.enabled).then_some(values.deployment.replicas),
             selector: LabelSelector { match_labels: Some(ctx.selector.clone()), ..LabelSelector::default() },

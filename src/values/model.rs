@@ -51,15 +51,31 @@ pub struct Image {
     pub repository: String,
     /// Image tag; pin one (`latest` draws a warning).
     pub tag: String,
+    /// Content digest (`sha256:` and 64 hex digits). When set, the kubelet runs exactly these
+    /// bytes whatever the tag later points to; the tag stays for humans. Empty: tag only.
+    pub digest: String,
     /// When the kubelet pulls the image.
     pub pull_policy: PullPolicy,
 }
 
 impl Image {
-    /// `repository:tag`, as the container spec wants it (`repository` alone when the tag is
-    /// empty, e.g. for a repository pinned by `@sha256:` digest).
+    /// `repository[:tag][@digest]`, as the container spec wants it.
     pub fn reference(&self) -> String {
-        if self.tag.is_empty() { self.repository.clone() } else { format!("{}:{}", self.repository, self.tag) }
+        let mut reference = self.repository.clone();
+        if !self.tag.is_empty() {
+            reference.push(':');
+            reference.push_str(&self.tag);
+        }
+        if !self.digest.is_empty() {
+            reference.push('@');
+            reference.push_str(&self.digest);
+        }
+        reference
+    }
+
+    /// Whether the reference names its content by digest, in any of the accepted spellings.
+    pub fn pinned_by_digest(&self) -> bool {
+        !self.digest.is_empty() || self.tag.contains('@') || self.repository.contains('@')
     }
 }
 
@@ -101,6 +117,47 @@ pub struct DeploymentValues {
     pub node_selector: BTreeMap<String, String>,
     /// Taints the pods tolerate.
     pub tolerations: Vec<Toleration>,
+    /// Spread the pods across nodes and zones, so one node or zone failing leaves relays up.
+    pub topology_spread: TopologySpread,
+    /// PriorityClass of the pods; empty for the cluster default. A relay that queues everyone's
+    /// mail often deserves a high one.
+    pub priority_class_name: String,
+    /// Share the host's user namespace. `false` runs the pod in its own user namespace
+    /// (Kubernetes ≥ 1.33 with a runtime that supports it), so root in the Postfix container is
+    /// not root on the node.
+    pub host_users: bool,
+}
+
+/// Topology spread constraints of the relay pods.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct TopologySpread {
+    /// Render the constraints (one per node, one per zone).
+    pub enabled: bool,
+    /// Largest allowed difference in relay pods between two nodes or zones.
+    pub max_skew: i32,
+    /// `ScheduleAnyway` prefers spreading; `DoNotSchedule` insists, and leaves pods pending
+    /// when the cluster has too few nodes or zones.
+    pub when_unsatisfiable: WhenUnsatisfiable,
+}
+
+/// What the scheduler does when a spread constraint cannot be met.
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
+pub enum WhenUnsatisfiable {
+    /// Schedule anyway, preferring placements that reduce the skew.
+    ScheduleAnyway,
+    /// Leave the pod pending.
+    DoNotSchedule,
+}
+
+impl WhenUnsatisfiable {
+    /// The spelling Kubernetes uses.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WhenUnsatisfiable::ScheduleAnyway => "ScheduleAnyway",
+            WhenUnsatisfiable::DoNotSchedule => "DoNotSchedule",
+        }
+    }
 }
 
 /// Deployment update strategy.
@@ -486,17 +543,44 @@ pub struct ServiceAccountValues {
 #[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct NetworkPolicyValues {
-    /// Render the NetworkPolicy.
+    /// Render the NetworkPolicy. It denies all traffic to and from the relay pods that the
+    /// rules below do not admit.
     pub enabled: bool,
     /// Who may connect to port 25.
     pub ingress: NetworkPolicyIngress,
+    /// Who may scrape the exporter's metrics port.
+    pub metrics: MetricsIngress,
+    /// Where the relay pods may connect: DNS and the relayhost's port.
+    pub egress: NetworkPolicyEgress,
+}
+
+/// Ingress to the metrics port.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct MetricsIngress {
+    /// Peers admitted to the metrics port (NetworkPolicyPeer form), by default the `monitoring`
+    /// namespace; an empty list admits no one.
+    pub from: Vec<Peer>,
+}
+
+/// Egress of the relay pods.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct NetworkPolicyEgress {
+    /// Restrict egress; when false the pods may connect anywhere.
+    pub enabled: bool,
+    /// The cluster DNS, reached on UDP and TCP 53 (Postfix looks the relayhost up).
+    pub dns: Vec<Peer>,
+    /// Where the relayhost may be, reached on its port only. The default is any address outside
+    /// the private ranges, so the relay cannot reach other pods or internal services.
+    pub relayhost: Vec<Peer>,
 }
 
 /// Ingress rule for port 25.
 #[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct NetworkPolicyIngress {
-    /// Restrict ingress; when false the policy admits nothing to port 25.
+    /// Restrict ingress; when false port 25 is open to every source (other ports stay closed).
     pub enabled: bool,
     /// Peers admitted to port 25 (NetworkPolicyPeer form).
     pub from: Vec<Peer>,

@@ -308,41 +308,71 @@ pub fn validate(values: &Values, tree: &Node) -> (Option<RelayHost>, Vec<Diagnos
     check_labels(&mut r, "deployment.podAnnotations", values.deployment.pod_annotations.iter(), false);
     check_labels(&mut r, "serviceAccount.annotations", values.service_account.annotations.iter(), false);
     check_labels(&mut r, "deployment.nodeSelector", values.deployment.node_selector.iter(), true);
-    if values.network_policy.enabled
-        && values.network_policy.ingress.enabled
-        && values.network_policy.ingress.from.is_empty()
-    {
-        // An empty `from` list admits every source in Kubernetes.
-        r.error(
+    check_network_policy(values, &mut r);
+    (relay_host, r.diagnostics)
+}
+
+/// Every peer list of the NetworkPolicy. In Kubernetes an empty list, or an empty peer, means
+/// "everyone": the opposite of what a user who wrote it meant, so both are refused.
+fn check_network_policy(values: &Values, r: &mut Report<'_>) {
+    let policy = &values.network_policy;
+    let lists: [(&str, &[super::model::Peer], bool, &str); 4] = [
+        (
             "networkPolicy.ingress.from",
-            "an empty list would admit every source to port 25",
+            &policy.ingress.from,
+            policy.ingress.enabled,
             "at least one peer, or networkPolicy.ingress.enabled: false to open port 25 on purpose",
-        );
-    }
-    for (i, peer) in values.network_policy.ingress.from.iter().enumerate() {
-        let path = format!("networkPolicy.ingress.from[{i}]");
-        if peer.ip_block.is_some() && (peer.namespace_selector.is_some() || peer.pod_selector.is_some()) {
-            r.error(&path, "ipBlock cannot be combined with a selector in one peer", "one peer per kind");
+        ),
+        (
+            "networkPolicy.metrics.from",
+            &policy.metrics.from,
+            values.monitoring.enabled,
+            "at least one peer that runs Prometheus, e.g. the monitoring namespace",
+        ),
+        (
+            "networkPolicy.egress.dns",
+            &policy.egress.dns,
+            policy.egress.enabled,
+            "the cluster DNS pods: Postfix must resolve the relayhost",
+        ),
+        (
+            "networkPolicy.egress.relayhost",
+            &policy.egress.relayhost,
+            policy.egress.enabled,
+            "where the relayhost may be, e.g. an ipBlock of 0.0.0.0/0 except the private ranges",
+        ),
+    ];
+    for (path, peers, in_use, expected) in lists {
+        if policy.enabled && in_use && peers.is_empty() {
+            let whom = if path.contains(".egress.") { "every destination" } else { "every source" };
+            r.error(path, format!("an empty list would admit {whom}"), expected);
         }
-        if peer.ip_block.is_none() && peer.namespace_selector.is_none() && peer.pod_selector.is_none() {
-            // Kubernetes reads an empty peer as "every source": the opposite of the intent.
-            r.error(&path, "the peer is empty", "namespaceSelector, podSelector or ipBlock");
-        }
-        if let Some(block) = &peer.ip_block {
-            for cidr in std::iter::once(&block.cidr).chain(&block.except) {
-                if cidr.parse::<IpNet>().is_err() {
-                    r.error(&format!("{path}.ipBlock"), format!("`{cidr}` is not a CIDR"), "e.g. 10.0.0.0/8");
+        for (i, peer) in peers.iter().enumerate() {
+            let path = format!("{path}[{i}]");
+            if peer.ip_block.is_some() && (peer.namespace_selector.is_some() || peer.pod_selector.is_some()) {
+                r.error(&path, "ipBlock cannot be combined with a selector in one peer", "one peer per kind");
+            }
+            if peer.ip_block.is_none() && peer.namespace_selector.is_none() && peer.pod_selector.is_none() {
+                // Kubernetes reads an empty peer as "every address": the opposite of the intent.
+                r.error(&path, "the peer is empty", "namespaceSelector, podSelector or ipBlock");
+            }
+            if let Some(block) = &peer.ip_block {
+                for cidr in std::iter::once(&block.cidr).chain(&block.except) {
+                    if cidr.parse::<IpNet>().is_err() {
+                        r.error(&format!("{path}.ipBlock"), format!("`{cidr}` is not a CIDR"), "e.g. 10.0.0.0/8");
+                    }
+                }
+            }
+            for (kind, selector) in
+                [("namespaceSelector", &peer.namespace_selector), ("podSelector", &peer.pod_selector)]
+            {
+                if let Some(selector) = selector {
+                    let at = format!("{path}.{kind}.matchLabels");
+                    check_labels(r, &at, selector.match_labels.iter(), true);
                 }
             }
         }
-        for (kind, selector) in [("namespaceSelector", &peer.namespace_selector), ("podSelector", &peer.pod_selector)] {
-            if let Some(selector) = selector {
-                let at = format!("{path}.{kind}.matchLabels");
-                check_labels(&mut r, &at, selector.match_labels.iter(), true);
-            }
-        }
     }
-    (relay_host, r.diagnostics)
 }
 
 fn check_relay_host(values: &Values, r: &mut Report<'_>) -> Option<RelayHost> {
@@ -436,7 +466,23 @@ fn check_image(r: &mut Report<'_>, path: &str, image: &super::model::Image) {
             "letters, digits, `_`, `.` and `-`, at most 128, not starting with `.` or `-`",
         );
     }
-    let pinned_by_digest = tag_digest.is_some() || repo_digest.is_some();
+    if !image.digest.is_empty() {
+        if !is_digest(&image.digest) {
+            r.error(
+                &format!("{path}.digest"),
+                format!("`{}` is not an image digest", image.digest),
+                "sha256: and 64 hex digits",
+            );
+        }
+        if tag_digest.is_some() || repo_digest.is_some() {
+            r.error(
+                &format!("{path}.digest"),
+                "the image is pinned twice: by digest here and by @digest in the tag or repository",
+                "the digest in one place, preferably here",
+            );
+        }
+    }
+    let pinned_by_digest = image.pinned_by_digest();
     if !pinned_by_digest && (tag.is_empty() || tag == "latest") {
         let what = if tag.is_empty() { "no image tag".to_owned() } else { format!("image tag `{tag}`") };
         r.warning(
@@ -449,6 +495,21 @@ fn check_image(r: &mut Report<'_>, path: &str, image: &super::model::Image) {
 
 fn check_workload(values: &Values, r: &mut Report<'_>) {
     let deployment = &values.deployment;
+    if deployment.topology_spread.enabled && deployment.topology_spread.max_skew < 1 {
+        r.error(
+            "deployment.topologySpread.maxSkew",
+            format!("maxSkew is {}", deployment.topology_spread.max_skew),
+            "at least 1",
+        );
+    }
+    let priority = &deployment.priority_class_name;
+    if !priority.is_empty() && !is_dns1123_subdomain(priority) {
+        r.error(
+            "deployment.priorityClassName",
+            format!("`{priority}` is not a PriorityClass name"),
+            "a PriorityClass name, or empty for the cluster default",
+        );
+    }
     if deployment.replicas < 1 {
         r.error("deployment.replicas", format!("replicas is {}", deployment.replicas), "at least 1");
     }
