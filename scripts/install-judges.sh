@@ -2,7 +2,7 @@
 # Install the external "judges" that relaygen's tests run on rendered YAML.
 #
 # Usage: scripts/install-judges.sh [JUDGE...]   (default: every judge)
-# Judges: debian python kubectl
+# Judges: debian python checkov kubectl
 #
 # Everything lands under .judges/ in the repository root. Each judge is one
 # install_<judge> function that returns early when its stamp is present, so a
@@ -13,7 +13,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 JUDGES_DIR="$ROOT/.judges"
 VENV="$JUDGES_DIR/venv"
 
-ALL_JUDGES=(debian python kubectl)
+ALL_JUDGES=(debian python checkov kubectl)
 
 # Debian packages the suite runs: a real Postfix for the relay tests (with the SASL
 # client mechanisms, openssl for the sink's throwaway certificate, and unshare/nsenter/ip
@@ -21,6 +21,9 @@ ALL_JUDGES=(debian python kubectl)
 # the Argo CD sidecar image, groff for the man page, zsh and fish to parse the completion
 # scripts.
 DEBIAN_PACKAGES=(postfix libsasl2-modules openssl util-linux iproute2 prometheus buildah groff-base zsh fish)
+
+# The security scanner run on every profile's output.
+CHECKOV_REQUIREMENTS=("checkov==3.3.30")
 
 # Exact pins: a judge that changes under us makes test failures unexplainable.
 PYTHON_REQUIREMENTS=(
@@ -85,29 +88,41 @@ install_debian() {
   log "debian packages installed"
 }
 
-install_python() {
+# pip_venv LABEL VENV REQUIREMENT...: a venv at VENV holding exactly the pinned requirements.
+pip_venv() {
+  local label="$1" venv="$2"
+  shift 2
   local stamp
-  stamp="$VENV/.stamp-python-$(stamp_hash "${PYTHON_REQUIREMENTS[@]}")"
-  if [[ -f "$stamp" ]] && "$VENV/bin/python" -c '' 2>/dev/null; then
-    log "python judges up to date in ${VENV#"$ROOT"/}"
+  stamp="$venv/.stamp-$label-$(stamp_hash "$@")"
+  if [[ -f "$stamp" ]] && "$venv/bin/python" -c '' 2>/dev/null; then
+    log "$label judges up to date in ${venv#"$ROOT"/}"
     return 0
   fi
 
   # A venv whose interpreter no longer runs (python moved or upgraded) is
   # rebuilt from scratch rather than patched.
-  if ! "$VENV/bin/python" -c '' 2>/dev/null; then
-    log "creating venv ${VENV#"$ROOT"/}"
+  if ! "$venv/bin/python" -c '' 2>/dev/null; then
+    log "creating venv ${venv#"$ROOT"/}"
     mkdir -p "$JUDGES_DIR"
-    python3 -m venv --clear "$VENV"
+    python3 -m venv --clear "$venv"
   fi
 
-  log "pip installing: ${PYTHON_REQUIREMENTS[*]}"
-  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
-    --no-input "${PYTHON_REQUIREMENTS[@]}" >&2
+  log "pip installing: $*"
+  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-input "$@" >&2
 
-  rm -f "$VENV"/.stamp-python-*
+  rm -f "$venv"/.stamp-"$label"-*
   touch "$stamp"
-  log "python judges installed"
+  log "$label judges installed"
+}
+
+install_python() {
+  pip_venv python "$VENV" "${PYTHON_REQUIREMENTS[@]}"
+}
+
+# checkov brings ~100 dependencies with their own pins; its own venv keeps them from
+# fighting the other judges' pins.
+install_checkov() {
+  pip_venv checkov "$JUDGES_DIR/checkov-venv" "${CHECKOV_REQUIREMENTS[@]}"
 }
 
 install_kubectl() {

@@ -9,6 +9,7 @@
 //! - `monitoring`: the exporter, ServiceMonitor, alert rules (promtool) and dashboard work together.
 //! - `relay`: Debian's Postfix runs each profile's rendered pod and relays to a local sink.
 //! - `ux`: completions, man page, `--version`, `--help` and `init`.
+//! - `security`: checkov on every rendering, the NetworkPolicy's exact reach, pod hardening.
 
 mod cli;
 mod fuzz;
@@ -16,6 +17,7 @@ mod gitops;
 mod judges;
 mod monitoring;
 mod relay;
+mod security;
 mod snapshots;
 mod support;
 mod ux;
