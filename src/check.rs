@@ -32,17 +32,30 @@ pub fn render_profiles(base: &Selection, target: &Target, strict: bool) -> Resul
             source: std::io::Error::new(std::io::ErrorKind::NotFound, "no profiles (NAME.yaml) in this directory"),
         });
     }
-    let mut outputs = Vec::with_capacity(names.len());
-    let mut failures = Vec::new();
-    for name in names {
+    let render_one = |name: &String| {
         let selection = Selection { profile: Some(name.clone()), ..base.clone() };
-        let rendered = values::load(&selection).and_then(|resolved| {
+        values::load(&selection).and_then(|resolved| {
             if strict && !resolved.warnings.is_empty() {
                 return Err(Error::Values(values::validate::strict(resolved.warnings)));
             }
             let bundle = render::stack(&resolved, target)?;
             Ok((dir::files(&bundle)?, resolved.warnings))
-        });
+        })
+    };
+    // Profiles are independent: render them on every core, then put the results back in
+    // name order, so output and error messages do not depend on scheduling.
+    let workers = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+    let chunk = names.len().div_ceil(workers);
+    let results: Vec<_> = std::thread::scope(|scope| {
+        let handles: Vec<_> = names
+            .chunks(chunk)
+            .map(|part| scope.spawn(move || part.iter().map(render_one).collect::<Vec<_>>()))
+            .collect();
+        handles.into_iter().flat_map(|h| h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))).collect()
+    });
+    let mut outputs = Vec::with_capacity(names.len());
+    let mut failures = Vec::new();
+    for (name, rendered) in names.into_iter().zip(results) {
         match rendered {
             Ok((files, warnings)) => outputs.push(ProfileOutput { profile: name, files, warnings }),
             Err(e) => failures.push((name, e)),

@@ -158,14 +158,36 @@ fn swap(staging: &Path, target: &Path) -> Result<()> {
     std::fs::rename(&old, staging).map_err(write_err(staging))
 }
 
+/// True when `dir` holds exactly `files`: no other entry, every file byte-for-byte equal.
+fn holds_exactly(dir: &Path, files: &Files) -> bool {
+    let Ok(entries) = std::fs::read_dir(dir) else { return false };
+    let mut count = 0;
+    for entry in entries {
+        let Ok(entry) = entry else { return false };
+        count += 1;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let same = files.get(&name).is_some_and(|text| {
+            entry.file_type().is_ok_and(|t| t.is_file())
+                && std::fs::read(entry.path()).is_ok_and(|bytes| bytes == text.as_bytes())
+        });
+        if !same {
+            return false;
+        }
+    }
+    count == files.len()
+}
+
 /// Replaces each target directory with exactly the given files.
 ///
 /// All targets are checked and staged before any is touched: if anything fails until then,
-/// every existing directory is left exactly as it was. Parent directories are created.
+/// every existing directory is left exactly as it was. A directory that already holds exactly
+/// its files is left alone (same bytes, nothing to swap). Parent directories are created.
 pub fn replace(targets: &[(PathBuf, Files)]) -> Result<()> {
     for (target, _) in targets {
         check_replaceable(target)?;
     }
+    let targets: Vec<&(PathBuf, Files)> =
+        targets.iter().filter(|(target, files)| !holds_exactly(target, files)).collect();
     let mut staged = Vec::with_capacity(targets.len());
     let result = targets.iter().try_for_each(|(target, files)| {
         if let Some(parent) = target.parent().filter(|p| !p.as_os_str().is_empty()) {
@@ -181,7 +203,7 @@ pub fn replace(targets: &[(PathBuf, Files)]) -> Result<()> {
         }
         return Err(e);
     }
-    for (i, ((target, _), staging)) in targets.iter().zip(&staged).enumerate() {
+    for (i, ((target, _), staging)) in targets.iter().copied().zip(&staged).enumerate() {
         if let Err(e) = swap(staging, target).and_then(|()| remove_if_present(staging)) {
             for rest in &staged[i..] {
                 let _ = std::fs::remove_dir_all(rest);
@@ -246,6 +268,22 @@ mod tests {
         assert_eq!(read(&target).expect("read"), generated(&[("a.yaml", "a: 2\n")]));
         let leftovers: Vec<_> = std::fs::read_dir(tmp.path().join("nested")).expect("ls").flatten().collect();
         assert_eq!(leftovers.len(), 1, "staging directories must not stay behind: {leftovers:?}");
+    }
+
+    #[test]
+    fn an_unchanged_directory_is_not_rewritten_but_an_extra_entry_counts_as_a_change() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let target = tmp.path().join("prod");
+        let wanted = generated(&[("a.yaml", "a: 1\n")]);
+        replace(&[(target.clone(), wanted.clone())]).expect("first");
+        let inode = |p: &Path| std::os::unix::fs::MetadataExt::ino(&std::fs::metadata(p).expect("stat"));
+        let before = inode(&target);
+        replace(&[(target.clone(), wanted.clone())]).expect("same again");
+        assert_eq!(inode(&target), before, "the same directory, untouched");
+        std::fs::create_dir(target.join("extra")).expect("mkdir");
+        replace(&[(target.clone(), wanted.clone())]).expect("replace");
+        assert_eq!(read(&target).expect("read"), wanted);
+        assert!(!target.join("extra").exists(), "the directory was replaced whole");
     }
 
     #[test]
