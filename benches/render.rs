@@ -21,10 +21,10 @@ fn render_prod(c: &mut Criterion) {
     let rendered = relaygen::render_to_string(&selection, &target, Format::Yaml).expect("the prod profile renders");
     assert!(rendered.text.contains("kind: Deployment"));
 
-    c.bench_function("render prod (yaml)", |b| {
+    c.bench_function("render_prod_yaml", |b| {
         b.iter(|| relaygen::render_to_string(black_box(&selection), black_box(&target), Format::Yaml))
     });
-    c.bench_function("render prod (json)", |b| {
+    c.bench_function("render_prod_json", |b| {
         b.iter(|| relaygen::render_to_string(black_box(&selection), black_box(&target), Format::Json))
     });
 }
