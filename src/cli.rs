@@ -111,6 +111,109 @@ Examples:
   relaygen man | man -l -
   relaygen man --dir /usr/local/share/man/man1")]
     Man(ManArgs),
+    /// Argo CD: the config-management plugin, its sidecar, Applications and fleets.
+    #[command(subcommand)]
+    Argocd(ArgocdCommand),
+}
+
+/// Subcommands of `argocd`.
+#[derive(Debug, Subcommand)]
+pub enum ArgocdCommand {
+    /// Print the plugin's plugin.yaml (for /home/argocd/cmp-server/config/plugin.yaml).
+    Plugin,
+    /// Print the argocd-repo-server patch (Kustomize strategic merge) adding the plugin sidecar.
+    #[command(after_help = "\
+Examples:
+  relaygen argocd sidecar --image registry.example.com/relaygen-cmp:0.1.0 > relaygen-sidecar.yaml
+  # kustomization.yaml of your Argo CD installation:
+  #   patches:
+  #   - path: relaygen-sidecar.yaml")]
+    Sidecar(SidecarArgs),
+    /// The plugin's generate command: render from Argo CD's environment (run by Argo CD).
+    #[command(after_help = "\
+Run by argocd-cmp-server in the application's directory. Reads ARGOCD_ENV_{PROFILE,VALUES,SET,
+NAMESPACE}, the parameters (ARGOCD_APP_PARAMETERS, else PARAM_*), ARGOCD_APP_NAMESPACE,
+KUBE_VERSION and KUBE_API_VERSIONS. Prints only manifests on stdout; never an empty stream.")]
+    Generate,
+    /// The plugin's dynamic parameters command: the profiles found, as JSON (run by Argo CD).
+    Parameters,
+    /// Print an Application deploying one profile through the plugin.
+    #[command(after_help = "\
+Examples:
+  relaygen argocd application --profile prod --repo https://git.example.com/mail.git --path deploy/relay")]
+    Application(ApplicationArgs),
+    /// Print an ApplicationSet deploying a fleet: one Application per profile (and cluster).
+    #[command(after_help = "\
+Examples:
+  relaygen argocd appset --repo https://git.example.com/mail.git --path deploy/relay
+  relaygen argocd appset --repo URL --path deploy/relay \\
+    --profiles eu-west=https://eu-west.example.com:6443,us-east=https://us-east.example.com:6443")]
+    Appset(AppSetArgs),
+}
+
+/// Flags of `argocd sidecar`.
+#[derive(Debug, Args)]
+pub struct SidecarArgs {
+    /// The plugin image (built from the repository's Containerfile).
+    #[arg(long, value_name = "IMAGE")]
+    pub image: String,
+}
+
+/// Where the relay's source lives and where Argo CD keeps its Applications.
+#[derive(Debug, Args)]
+pub struct SourceArgs {
+    /// Git repository URL.
+    #[arg(long, value_name = "URL")]
+    pub repo: String,
+    /// Directory in the repository that holds profiles/.
+    #[arg(long, value_name = "PATH")]
+    pub path: String,
+    /// Branch, tag or commit to deploy.
+    #[arg(long, value_name = "REVISION", default_value = "HEAD")]
+    pub revision: String,
+    /// Argo CD project.
+    #[arg(long, value_name = "PROJECT", default_value = "default")]
+    pub project: String,
+    /// Namespace Argo CD watches for Applications.
+    #[arg(long, value_name = "NAMESPACE", default_value = "argocd")]
+    pub argocd_namespace: String,
+    /// Local copy of the profiles, to check them and read their namespaces [default: PATH/profiles].
+    #[arg(long, value_name = "DIR")]
+    pub profiles_dir: Option<PathBuf>,
+}
+
+/// Flags of `argocd application`.
+#[derive(Debug, Args)]
+pub struct ApplicationArgs {
+    /// Profile to deploy.
+    #[arg(short, long, value_name = "NAME")]
+    pub profile: String,
+    /// Repository, path and Argo CD placement.
+    #[command(flatten)]
+    pub source: SourceArgs,
+    /// Application name [default: postfix-relay-PROFILE].
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+    /// Destination namespace [default: the profile's `namespace` value].
+    #[arg(short, long, value_name = "NAMESPACE")]
+    pub namespace: Option<String>,
+    /// API server URL of the destination cluster.
+    #[arg(long, value_name = "URL", default_value = crate::argocd::apps::IN_CLUSTER)]
+    pub server: String,
+}
+
+/// Flags of `argocd appset`.
+#[derive(Debug, Args)]
+pub struct AppSetArgs {
+    /// Repository, path and Argo CD placement.
+    #[command(flatten)]
+    pub source: SourceArgs,
+    /// Fleet members, PROFILE or PROFILE=SERVER (comma list or repeated) [default: every profile, in-cluster].
+    #[arg(long, value_name = "PROFILE[=SERVER]", value_delimiter = ',')]
+    pub profiles: Vec<crate::argocd::apps::Member>,
+    /// ApplicationSet name.
+    #[arg(long, value_name = "NAME", default_value = "postfix-relay")]
+    pub name: String,
 }
 
 /// Flags of `validate`.

@@ -4,6 +4,7 @@
 //! ([`values::load`]) → validation → typed objects ([`render::stack`]) → [`output`].
 //! Errors are values ([`error::Error`]) and are printed once, here, at the edge.
 
+pub mod argocd;
 pub mod check;
 pub mod cli;
 pub mod completions;
@@ -147,6 +148,7 @@ fn execute(cli: Cli, matches: Option<&ArgMatches>) -> Result<Outcome, Error> {
             ))
             .map(|()| Outcome::Done)
         }
+        Command::Argocd(command) => argocd_command(command).map(|()| Outcome::Done),
         Command::Schema => write_stdout(&schema::values_schema_text()?).map(|()| Outcome::Done),
         Command::Explain(args) => write_stdout(&explain::explain(&args.key)?).map(|()| Outcome::Done),
         Command::Values(args) => {
@@ -174,6 +176,47 @@ fn execute(cli: Cli, matches: Option<&ArgMatches>) -> Result<Outcome, Error> {
             }
             None => write_stdout(&man::main_page()?).map(|()| Outcome::Done),
         },
+    }
+}
+
+fn argocd_command(command: cli::ArgocdCommand) -> Result<(), Error> {
+    use cli::ArgocdCommand as C;
+    let source = |args: &cli::SourceArgs| argocd::apps::SourceRef {
+        repo: args.repo.clone(),
+        path: args.path.clone(),
+        revision: args.revision.clone(),
+        project: args.project.clone(),
+        argocd_namespace: args.argocd_namespace.clone(),
+        profiles_dir: args
+            .profiles_dir
+            .clone()
+            .unwrap_or_else(|| std::path::Path::new(&args.path).join(argocd::PROFILES_DIR)),
+    };
+    match command {
+        C::Plugin => write_stdout(&output::yaml::to_document(&argocd::plugin::plugin())?),
+        C::Sidecar(args) => write_stdout(&output::yaml::to_document(&argocd::sidecar::patch(&args.image)?)?),
+        C::Generate => {
+            // The only place the Argo CD environment is read; everything below gets a map.
+            let vars = argocd::env::contract_variables(std::env::vars_os())?;
+            let generated = argocd::generate(&vars)?;
+            warn(&generated.warnings);
+            write_stdout(&generated.manifests)
+        }
+        C::Parameters => write_stdout(&argocd::parameters(std::path::Path::new("."))?),
+        C::Application(args) => {
+            let app = argocd::apps::application(
+                &source(&args.source),
+                &args.profile,
+                args.name.as_deref(),
+                args.namespace.as_deref(),
+                &args.server,
+            )?;
+            write_stdout(&output::yaml::to_document(&app)?)
+        }
+        C::Appset(args) => {
+            let set = argocd::apps::application_set(&source(&args.source), &args.name, &args.profiles)?;
+            write_stdout(&output::yaml::to_document(&set)?)
+        }
     }
 }
 

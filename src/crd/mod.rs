@@ -4,6 +4,10 @@
 //! Hand-written rather than generated: generated crates pin other k8s-openapi versions, and
 //! these few fields are checked against the upstream CRD schemas by the test suite.
 //! Fields are declared in alphabetical order to match k8s-openapi's output style.
+//!
+//! [`argocd`] holds the Argo CD Application and ApplicationSet.
+
+pub mod argocd;
 
 use std::collections::BTreeMap;
 

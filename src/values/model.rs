@@ -666,6 +666,11 @@ pub struct Monitoring {
     pub prometheus_rule: PrometheusRuleValues,
     /// The Grafana dashboard ConfigMap.
     pub dashboard: DashboardValues,
+    /// Whether the cluster must have the prometheus-operator CRDs (`monitoring.coreos.com/v1`).
+    /// Only `relaygen argocd generate` knows what the cluster serves (Argo CD's
+    /// `KUBE_API_VERSIONS`): when the ServiceMonitor or PrometheusRule kind is missing there,
+    /// `false` leaves that object out with a warning, `true` fails the generation instead.
+    pub require_crds: bool,
 }
 
 /// Exporter sidecar.

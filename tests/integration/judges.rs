@@ -52,29 +52,29 @@ fn renderings_for(version: &str) -> Vec<(String, String)> {
     out
 }
 
-fn documents(yaml: &str) -> Vec<Value> {
+pub(crate) fn documents(yaml: &str) -> Vec<Value> {
     serde_saphyr::from_multiple(yaml).expect("output is valid YAML")
 }
 
-fn is_custom(doc: &Value) -> bool {
+pub(crate) fn is_custom(doc: &Value) -> bool {
     doc["apiVersion"].as_str().is_some_and(|v| v.starts_with("monitoring.coreos.com/"))
 }
 
-fn write(dir: &Path, name: &str, text: &str) -> String {
+pub(crate) fn write(dir: &Path, name: &str, text: &str) -> String {
     let path = dir.join(name);
     std::fs::write(&path, text).expect("write manifest");
     path.to_str().expect("utf8 path").to_owned()
 }
 
 /// Runs a judge; returns its exit code and everything it printed.
-fn run(command: &mut Command) -> (i32, String) {
+pub(crate) fn run(command: &mut Command) -> (i32, String) {
     let out = command.output().unwrap_or_else(|e| panic!("cannot run {command:?}: {e}"));
     let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     (out.status.code().unwrap_or(-1), text)
 }
 
 /// Runs kubernetes-validate strictly against one Kubernetes version.
-fn kubernetes_validate(tool: &Path, version: &str, file: &str) -> (i32, String) {
+pub(crate) fn kubernetes_validate(tool: &Path, version: &str, file: &str) -> (i32, String) {
     // Flags must come before the file: kubernetes-validate reads later flags as file names.
     run(Command::new(tool).args(["--strict", "-k", version, file]))
 }
@@ -112,7 +112,7 @@ fn kubernetes_validate_accepts_every_built_in_object_strictly() {
 }
 
 /// Runs the CRD-schema judge, requiring at least one custom resource in the file.
-fn validate_crds(python: &Path, file: &str) -> (i32, String) {
+pub(crate) fn validate_crds(python: &Path, file: &str) -> (i32, String) {
     run(Command::new(python).arg(repo().join("scripts/judges/validate-crds.py")).args(["--require", file]))
 }
 

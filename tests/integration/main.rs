@@ -11,6 +11,7 @@
 //! - `ux`: completions, man page, `--version`, `--help` and `init`.
 //! - `security`: checkov on every rendering, the NetworkPolicy's exact reach, pod hardening.
 
+mod argocd;
 mod cli;
 mod fuzz;
 mod gitops;
