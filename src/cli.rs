@@ -112,7 +112,15 @@ Examples:
   relaygen man --dir /usr/local/share/man/man1")]
     Man(ManArgs),
     /// Argo CD: the config-management plugin, its sidecar, Applications and fleets.
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "\
+Examples:
+  relaygen argocd plugin                                  # the plugin.yaml baked into the image
+  relaygen argocd sidecar --image registry.example.com/relaygen-cmp:0.1.0
+  relaygen argocd application --profile prod --repo URL --path deploy/relay
+  relaygen argocd appset --repo URL --path deploy/relay"
+    )]
     Argocd(ArgocdCommand),
 }
 
@@ -120,6 +128,9 @@ Examples:
 #[derive(Debug, Subcommand)]
 pub enum ArgocdCommand {
     /// Print the plugin's plugin.yaml (for /home/argocd/cmp-server/config/plugin.yaml).
+    #[command(after_help = "\
+Examples:
+  relaygen argocd plugin > plugin.yaml    # scripts/build-image.sh bakes it into the image")]
     Plugin,
     /// Print the argocd-repo-server patch (Kustomize strategic merge) adding the plugin sidecar.
     #[command(after_help = "\
@@ -133,14 +144,21 @@ Examples:
     #[command(after_help = "\
 Run by argocd-cmp-server in the application's directory. Reads ARGOCD_ENV_{PROFILE,VALUES,SET,
 NAMESPACE}, the parameters (ARGOCD_APP_PARAMETERS, else PARAM_*), ARGOCD_APP_NAMESPACE,
-KUBE_VERSION and KUBE_API_VERSIONS. Prints only manifests on stdout; never an empty stream.")]
+KUBE_VERSION and KUBE_API_VERSIONS. Prints only manifests on stdout; never an empty stream.
+
+Examples:
+  ARGOCD_APP_NAMESPACE=mail ARGOCD_ENV_PROFILE=prod KUBE_VERSION=v1.34.2 relaygen argocd generate")]
     Generate,
     /// The plugin's dynamic parameters command: the profiles found, as JSON (run by Argo CD).
+    #[command(after_help = "\
+Examples:
+  relaygen argocd parameters    # in the application's directory")]
     Parameters,
     /// Print an Application deploying one profile through the plugin.
     #[command(after_help = "\
 Examples:
-  relaygen argocd application --profile prod --repo https://git.example.com/mail.git --path deploy/relay")]
+  relaygen argocd application --profile prod \\
+    --repo https://git.example.com/mail.git --path deploy/relay")]
     Application(ApplicationArgs),
     /// Print an ApplicationSet deploying a fleet: one Application per profile (and cluster).
     #[command(after_help = "\
