@@ -54,8 +54,12 @@ pub fn parse_relay_host(text: &str) -> Result<RelayHost, String> {
             }
         }
     };
-    if host.parse::<IpAddr>().is_err() && !is_dns_name(host) {
-        return Err(format!("`{host}` is not a valid host name or IP address"));
+    match host.parse::<IpAddr>() {
+        // The relay speaks IPv4 only (inet_protocols = ipv4, IPv4 egress rules).
+        Ok(IpAddr::V6(_)) => return Err(format!("`{host}` is an IPv6 address; the relay connects over IPv4")),
+        Ok(IpAddr::V4(_)) => {}
+        Err(_) if !is_dns_name(host) => return Err(format!("`{host}` is not a valid host name or IP address")),
+        Err(_) => {}
     }
     Ok(RelayHost { host: host.to_owned(), port, bracketed })
 }
@@ -306,6 +310,13 @@ pub fn validate(values: &Values, tree: &Node) -> (Option<RelayHost>, Vec<Diagnos
     }
     check_monitoring(values, &mut r);
     check_labels(&mut r, "deployment.podAnnotations", values.deployment.pod_annotations.iter(), false);
+    if values.deployment.pod_annotations.contains_key("checksum/config") {
+        r.error(
+            "deployment.podAnnotations",
+            "`checksum/config` is reserved: relaygen sets it to the ConfigMap's hash so config changes roll the pods",
+            "another annotation key",
+        );
+    }
     check_labels(&mut r, "serviceAccount.annotations", values.service_account.annotations.iter(), false);
     check_labels(&mut r, "deployment.nodeSelector", values.deployment.node_selector.iter(), true);
     check_network_policy(values, &mut r);
@@ -445,6 +456,16 @@ fn is_digest(digest: &str) -> bool {
         .is_some_and(|hex| hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)))
 }
 
+/// How a layer is named in messages.
+fn layer_name(layer: Layer) -> &'static str {
+    match layer {
+        Layer::Defaults => "the built-in defaults",
+        Layer::Profile => "the profile",
+        Layer::File => "a -f file",
+        Layer::Set => "--set",
+    }
+}
+
 fn check_image(r: &mut Report<'_>, path: &str, image: &super::model::Image) {
     let tag_path = format!("{path}.tag");
     let (tag, tag_digest) = match image.tag.split_once('@') {
@@ -481,6 +502,26 @@ fn check_image(r: &mut Report<'_>, path: &str, image: &super::model::Image) {
                 "the digest in one place, preferably here",
             );
         }
+    }
+    // A digest wins over the tag at pull time: a newer layer that changes only the tag would
+    // relabel the pods with a version they do not run.
+    if !image.digest.is_empty()
+        && let (Some(tag_layer), Some(digest_layer)) = (r.layer(&tag_path), r.layer(&format!("{path}.digest")))
+        && tag_layer > digest_layer
+    {
+        r.error(
+            &tag_path,
+            format!(
+                "the tag comes from {}, but {path}.digest ({}) from {} still pins the old image: the pods would \
+                 keep running it under the new version label",
+                layer_name(tag_layer),
+                image.digest,
+                layer_name(digest_layer)
+            ),
+            format!(
+                "set {path}.digest to the new tag's digest alongside the tag, or clear it (--set-string {path}.digest=)"
+            ),
+        );
     }
     let pinned_by_digest = image.pinned_by_digest();
     if !pinned_by_digest && (tag.is_empty() || tag == "latest") {
@@ -569,7 +610,11 @@ fn check_workload(values: &Values, r: &mut Report<'_>) {
         let fewest = if scaling.enabled { scaling.min_replicas } else { deployment.replicas };
         let blocks = match &pdb.min_available {
             IntOrPercent::Int(n) => *n >= fewest,
-            IntOrPercent::Percent(p) => p == "100%",
+            // Kubernetes rounds a percentage of minAvailable up: 60% of 2 pods is 2.
+            IntOrPercent::Percent(p) => p
+                .strip_suffix('%')
+                .and_then(|n| n.parse::<i64>().ok())
+                .is_some_and(|percent| (percent * i64::from(fewest) + 99) / 100 >= i64::from(fewest)),
         };
         if blocks {
             r.error(

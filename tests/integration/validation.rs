@@ -234,3 +234,39 @@ fn regression_namespace_flag_reaches_every_namespaced_object() {
         }
     }
 }
+
+#[test]
+fn values_kubernetes_or_postfix_would_silently_misread_are_refused() {
+    // (arguments, key path named, words said)
+    let cases: &[(&[&str], &str, &str)] = &[
+        // A new tag over a lower layer's digest: the runtime pulls by digest, labels say new.
+        (&["--profile", "prod", "--set", "image.tag=v5.1.1"], "image.tag", "still pins the old image"),
+        // Kubernetes rounds a minAvailable percentage up: 60% of 2 pods blocks every drain.
+        (
+            &["--set", "podDisruptionBudget.enabled=true", "--set-string", "podDisruptionBudget.minAvailable=60%"],
+            "podDisruptionBudget.minAvailable",
+            "block every voluntary eviction",
+        ),
+        // The relay speaks IPv4 only.
+        (&["--set", "env.relayhost=[2001:db8::1]:587"], "env.relayhost", "IPv6"),
+        // relaygen owns the checksum annotation.
+        (&["--set", "deployment.podAnnotations.checksum/config=x"], "deployment.podAnnotations", "reserved"),
+    ];
+    for (args, path, words) in cases {
+        let mut full = vec!["render"];
+        full.extend_from_slice(args);
+        let stderr = relaygen(&full).fails();
+        assert!(stderr.contains(path) && stderr.contains(words), "{args:?}:\n{stderr}");
+    }
+    // The same changes made consistently render.
+    let digest = format!("image.digest=sha256:{}", "d".repeat(64));
+    relaygen(&["render", "--profile", "prod", "--set", "image.tag=v5.1.1", "--set", &digest]).ok();
+    relaygen(&[
+        "render",
+        "--set",
+        "podDisruptionBudget.enabled=true",
+        "--set-string",
+        "podDisruptionBudget.minAvailable=40%",
+    ])
+    .ok();
+}
