@@ -368,6 +368,14 @@ class PodRunner:
             "seconds": round(time.monotonic() - started, 2),
         }
 
+    def exec_as(self, name, uid, gid, argv):
+        """argv in `name`'s mount namespace and root, as uid:gid with no supplementary groups."""
+        pid = self.processes[name].pid
+        command = ["nsenter", "-t", str(pid), "-m", "-r", "-w", "--", "setpriv", f"--reuid={uid}",
+                   f"--regid={gid}", "--clear-groups", "--no-new-privs", "--bounding-set=-all", "--"] + argv
+        done = subprocess.run(command, capture_output=True, text=True, timeout=60)
+        return {"exit": done.returncode, "stdout": done.stdout, "stderr": done.stderr}
+
     def probe(self, name, kind):
         return self.exec(name, self.pod.container(name)[kind]["exec"]["command"])
 
@@ -444,6 +452,38 @@ def queued(runner):
 # Scenarios
 
 
+SHOWQ_CLIENT = """
+import socket, sys
+client = socket.socket(socket.AF_UNIX)
+client.connect(sys.argv[1])
+client.settimeout(10)
+print(len(client.recv(65536)))
+"""
+
+
+def exporter_reads_showq(runner):
+    """Connects to showq the way the exporter does: as its runAsUser, with the postdrop group.
+
+    The rendered runAsGroup is the image's postdrop GID; Debian's Postfix here has its own, so
+    the host's `postdrop` GID stands in for it (a machine-specific substitution). A control run
+    with the exporter's UID but its own group must be refused, or the check proves nothing.
+    """
+    container = next((c for c in runner.pod.spec["containers"] if c["name"] == "exporter"), None)
+    if container is None:
+        return None
+    uid = container["securityContext"]["runAsUser"]
+    socket_path = next(a.split("=", 1)[1] for a in container["args"] if a.startswith("--postfix.showq_path="))
+    postdrop = int(sh("getent", "group", "postdrop", capture_output=True, text=True).stdout.split(":")[2])
+    argv = ["/usr/bin/python3", "-c", SHOWQ_CLIENT, socket_path]
+    return {
+        "uid": uid,
+        "rendered_gid": container["securityContext"]["runAsGroup"],
+        "host_postdrop_gid": postdrop,
+        "with_postdrop": runner.exec_as("postfix", uid, postdrop, argv),
+        "without_postdrop": runner.exec_as("postfix", uid, uid, argv),
+    }
+
+
 def scenario_relay(runner, sink, domain, size_limit, report):
     """Allowed, foreign and malformed senders; a too-big message; checks; a drain with the
     upstream down, then recovery."""
@@ -458,6 +498,7 @@ def scenario_relay(runner, sink, domain, size_limit, report):
     report["postfix_check"] = runner.exec("postfix", ["postfix", "check"])
     report["postconf_n"] = runner.exec("postfix", ["postconf", "-n"])
     report["postqueue_p"] = runner.exec("postfix", ["postqueue", "-p"])
+    report["exporter_showq"] = exporter_reads_showq(runner)
 
     # The upstream goes away: mail must wait in the queue, not bounce.
     sink.stop()

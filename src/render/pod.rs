@@ -59,13 +59,18 @@ fn resources(values: &model::Resources) -> ResourceRequirements {
     }
 }
 
-fn root_security_context() -> SecurityContext {
+/// The init container only copies files: CHOWN and FOWNER let `cp -a` keep the image's owners
+/// and modes, DAC_OVERRIDE lets root read files of other owners. It binds no port and drops
+/// no privileges, so it gets none of the master's other capabilities.
+const INIT_CAPABILITIES: [&str; 3] = ["CHOWN", "DAC_OVERRIDE", "FOWNER"];
+
+fn root_security_context(capabilities: &[&str]) -> SecurityContext {
     SecurityContext {
         allow_privilege_escalation: Some(false),
         read_only_root_filesystem: Some(true),
         capabilities: Some(Capabilities {
             drop: Some(vec!["ALL".into()]),
-            add: Some(POSTFIX_CAPABILITIES.iter().map(|c| (*c).to_owned()).collect()),
+            add: Some(capabilities.iter().map(|c| (*c).to_owned()).collect()),
         }),
         ..SecurityContext::default()
     }
@@ -87,7 +92,7 @@ fn init_container(ctx: &Context<'_>) -> Container {
         image_pull_policy: Some(image.pull_policy.as_str().into()),
         command: Some(sh(postfix::INIT_SCRIPT)),
         resources: Some(resources(&ctx.resolved.values.resources)),
-        security_context: Some(root_security_context()),
+        security_context: Some(root_security_context(&INIT_CAPABILITIES)),
         volume_mounts: Some(
             [
                 mount(CONFIG, paths::CONFIG_MOUNT, true),
@@ -158,7 +163,7 @@ fn postfix_container(ctx: &Context<'_>) -> Container {
             }),
             ..Lifecycle::default()
         }),
-        security_context: Some(root_security_context()),
+        security_context: Some(root_security_context(&POSTFIX_CAPABILITIES)),
         volume_mounts: Some(vec![
             mount(CONFIG, paths::CONFIG_MOUNT, true),
             mount(ETC_POSTFIX, paths::ETC_POSTFIX, false),

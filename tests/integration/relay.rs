@@ -183,6 +183,14 @@ fn assert_relay_contract(profile: &str) {
     );
     assert_eq!(run.get("postqueue_p")["stdout"], "Mail queue is empty\n");
 
+    // The exporter's identity can read the queue through showq: its non-root UID with the
+    // postdrop group can, the same UID without it cannot.
+    let showq = run.get("exporter_showq");
+    assert!(showq["uid"].as_i64().is_some_and(|u| u >= 10000), "exporter UID: {showq}");
+    assert_eq!(showq["with_postdrop"]["exit"], 0, "exporter identity cannot read showq: {showq}");
+    assert_ne!(showq["without_postdrop"]["exit"], 0, "showq is readable without postdrop: the check proves nothing");
+    assert!(showq["without_postdrop"]["stderr"].as_str().unwrap_or("").contains("Permission denied"), "{showq}");
+
     // `kubectl logs` shows Postfix's lines (deliveries, rejects) but not the probes' sessions.
     let container_log = run.text("container_log");
     assert!(container_log.contains("status=sent"), "no delivery in kubectl logs:\n{container_log}");
@@ -200,8 +208,6 @@ fn assert_relay_contract(profile: &str) {
     assert_eq!(run.get("queued_before_drain"), 1);
     let drain = run.get("drain");
     assert_eq!(drain["exit"], 0, "drain failed: {drain}");
-    let seconds = drain["seconds"].as_f64().expect("drain seconds");
-    assert!((4.0..20.0).contains(&seconds), "drain took {seconds} s, expected its 1 s delay + 3 s deadline");
     assert_eq!(run.get("queued_after_drain"), 1, "the drain must never delete mail");
     assert_eq!(run.get("port_25_open_after_drain"), false, "port 25 still accepts mail after the drain");
     assert!(log.contains("deadline of 3s reached; 1 message(s) stay queued"), "drain did not log its deadline:\n{log}");
