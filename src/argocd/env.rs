@@ -189,7 +189,7 @@ fn json_parameters(json: &str, problems: &mut Vec<Diagnostic>) -> Inputs {
         Ok(raw) => raw,
         Err(e) => {
             problems.push(
-                Diagnostic::error(format!("{PARAMETERS_JSON} is not valid: {e}"))
+                Diagnostic::error(format!("not valid JSON: {e}"))
                     .at(PARAMETERS_JSON)
                     .expected(r#"a JSON array such as [{"name": "profile", "string": "prod"}]"#),
             );
@@ -372,7 +372,7 @@ fn kube_version(text: Option<&String>, problems: &mut Vec<Diagnostic>, warnings:
         Some(v) if v > kube::NEWEST => {
             warnings.push(
                 Diagnostic::warning(format!(
-                    "KUBE_VERSION {text}: Kubernetes {v} is newer than relaygen knows; rendering for {}",
+                    "`{text}` is Kubernetes {v}, newer than relaygen knows; rendering for {}",
                     kube::NEWEST
                 ))
                 .at("KUBE_VERSION")
@@ -384,7 +384,7 @@ fn kube_version(text: Option<&String>, problems: &mut Vec<Diagnostic>, warnings:
         Some(v) => {
             problems.push(
                 Diagnostic::error(format!(
-                    "KUBE_VERSION {text}: Kubernetes {v} is not supported; relaygen renders for {} through {}",
+                    "`{text}` is Kubernetes {v}, which is not supported; relaygen renders for {} through {}",
                     kube::OLDEST,
                     kube::NEWEST
                 ))
@@ -459,7 +459,7 @@ mod tests {
             problems(&[(PARAMETERS_JSON, r#"[{"name":"profil","string":"x"}]"#)]).contains("did you mean `profile`")
         );
         assert!(problems(&[(PARAMETERS_JSON, r#"[{"name":"set","string":"x"}]"#)]).contains("takes a map"));
-        assert!(problems(&[(PARAMETERS_JSON, "not json")]).contains("is not valid"));
+        assert!(problems(&[(PARAMETERS_JSON, "not json")]).contains("not valid JSON"));
         assert!(
             problems(&[(PARAMETERS_JSON, r#"[{"name":"available-profiles","array":[]}]"#)]).contains("information")
         );

@@ -78,9 +78,12 @@ pub(crate) fn service_monitor(ctx: &Context<'_>) -> ServiceMonitor {
 }
 
 /// The labels that pick out the metrics Service (and only it: the SMTP Services carry another
-/// `component`).
+/// `component`). Not `app.kubernetes.io/instance`: Argo CD's label-based resource tracking
+/// rewrites that label on every object it manages to the Application's name, which would leave
+/// the ServiceMonitor selecting nothing. The namespace selector scopes it to this relay.
 pub(crate) fn metrics_service_selector(ctx: &Context<'_>) -> BTreeMap<String, String> {
     let mut selector = ctx.selector.clone();
+    selector.remove("app.kubernetes.io/instance");
     selector.insert("app.kubernetes.io/component".into(), "metrics".into());
     selector
 }

@@ -248,7 +248,7 @@ fn generate_errors_exit_non_zero_with_nothing_on_stdout() {
         ("ARGOCD_APP_PARAMETERS", r#"[{"name":"set","map":{"deployment.replicaz":"3"}}]"#, "did you mean `replicas`"),
         ("ARGOCD_APP_PARAMETERS", r#"[{"name":"profiles","string":"prod"}]"#, "unknown parameter"),
         ("ARGOCD_APP_PARAMETERS", r#"[{"name":"values","array":["../../etc/passwd"]}]"#, "without `..`"),
-        ("ARGOCD_APP_PARAMETERS", "[{", "ARGOCD_APP_PARAMETERS is not valid"),
+        ("ARGOCD_APP_PARAMETERS", "[{", "ARGOCD_APP_PARAMETERS: not valid JSON"),
         ("ARGOCD_ENV_PROFLE", "prod", "did you mean `PROFILE`"),
         ("PARAM_SET_DEPLOYMENT_NODESELECTOR_KUBERNETES_IO_OS", "linux", "ARGOCD_APP_PARAMETERS"),
         ("KUBE_VERSION", "v1.28.9", "not supported"),
