@@ -194,11 +194,8 @@ fn selects(selector: &LabelSelector, labels: &BTreeMap<String, String>) -> bool 
 
 fn check_api_versions(bundle: &Bundle, served: &[&str], problems: &mut Vec<String>) {
     for object in &bundle.objects {
-        let api_version = serde_json::to_value(object)
-            .ok()
-            .and_then(|v| v.get("apiVersion").and_then(|a| a.as_str()).map(str::to_owned))
-            .unwrap_or_default();
-        if !served.contains(&api_version.as_str()) {
+        let api_version = object.api_version();
+        if !served.contains(&api_version) {
             problems.push(format!(
                 "{} {} uses {api_version:?}, which the target Kubernetes version does not serve",
                 object.kind(),

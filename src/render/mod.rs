@@ -100,6 +100,24 @@ impl Object {
         }
     }
 
+    /// The object's `apiVersion`, as its serialisation writes it.
+    pub fn api_version(&self) -> &str {
+        use k8s_openapi::Resource;
+        match self {
+            Object::Namespace(_) => Namespace::API_VERSION,
+            Object::ServiceAccount(_) => ServiceAccount::API_VERSION,
+            Object::ConfigMap(_) => ConfigMap::API_VERSION,
+            Object::Service(_) => Service::API_VERSION,
+            Object::Deployment(_) => Deployment::API_VERSION,
+            Object::StatefulSet(_) => StatefulSet::API_VERSION,
+            Object::HorizontalPodAutoscaler(_) => HorizontalPodAutoscaler::API_VERSION,
+            Object::PodDisruptionBudget(_) => PodDisruptionBudget::API_VERSION,
+            Object::NetworkPolicy(_) => NetworkPolicy::API_VERSION,
+            Object::ServiceMonitor(o) => o.api_version,
+            Object::PrometheusRule(o) => o.api_version,
+        }
+    }
+
     /// The object's metadata.
     pub fn metadata(&self) -> &ObjectMeta {
         match self {
