@@ -4,6 +4,7 @@
 //! Kubernetes objects never pass through a template; only these files do.
 
 use std::collections::BTreeMap;
+use std::sync::LazyLock;
 
 use minijinja::{Environment, UndefinedBehavior};
 use serde::Serialize;
@@ -103,6 +104,25 @@ fn postfix_network(cidr: &str) -> String {
     }
 }
 
+/// The templates, compiled once per process. They are compiled into the binary, so the
+/// compiled environment can never be stale; `--all-profiles` renders every profile with it.
+fn environment() -> Result<&'static Environment<'static>> {
+    static ENVIRONMENT: LazyLock<Result<Environment<'static>, String>> = LazyLock::new(|| {
+        let mut env = Environment::new();
+        env.set_undefined_behavior(UndefinedBehavior::Strict);
+        let syntax = minijinja::syntax::SyntaxConfig::builder()
+            .keep_trailing_newline(true)
+            .build()
+            .map_err(|e| format!("template syntax: {e}"))?;
+        env.set_syntax(syntax);
+        for (name, source) in TEMPLATES {
+            env.add_template(name, source).map_err(|e| format!("template {name}: {e}"))?;
+        }
+        Ok(env)
+    });
+    ENVIRONMENT.as_ref().map_err(|message| Error::Internal(message.clone()))
+}
+
 /// Renders every Postfix file of the ConfigMap, keyed by file name.
 pub fn render_files(resolved: &Resolved) -> Result<BTreeMap<String, String>> {
     let values = &resolved.values;
@@ -144,17 +164,12 @@ pub fn render_files(resolved: &Resolved) -> Result<BTreeMap<String, String>> {
         config_files,
     };
 
-    let mut env = Environment::new();
-    env.set_undefined_behavior(UndefinedBehavior::Strict);
-    let syntax = minijinja::syntax::SyntaxConfig::builder()
-        .keep_trailing_newline(true)
-        .build()
-        .map_err(|e| Error::Internal(format!("template syntax: {e}")))?;
-    env.set_syntax(syntax);
+    let env = environment()?;
     let mut files = BTreeMap::new();
-    for (name, source) in TEMPLATES {
+    for (name, _) in TEMPLATES {
         let rendered = env
-            .render_str(source, minijinja::value::Serde(&context))
+            .get_template(name)
+            .and_then(|template| template.render(minijinja::value::Serde(&context)))
             .map_err(|e| Error::Internal(format!("template {name}: {e}")))?;
         files.insert(name.to_owned(), rendered);
     }
