@@ -42,17 +42,8 @@ pub fn render_profiles(base: &Selection, target: &Target, strict: bool) -> Resul
             Ok((dir::files(&bundle)?, resolved.warnings))
         })
     };
-    // Profiles are independent: render them on every core, then put the results back in
-    // name order, so output and error messages do not depend on scheduling.
-    let workers = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
-    let chunk = names.len().div_ceil(workers);
-    let results: Vec<_> = std::thread::scope(|scope| {
-        let handles: Vec<_> = names
-            .chunks(chunk)
-            .map(|part| scope.spawn(move || part.iter().map(render_one).collect::<Vec<_>>()))
-            .collect();
-        handles.into_iter().flat_map(|h| h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))).collect()
-    });
+    // Profiles are independent: render them on every core, in name order.
+    let results = crate::parallel::map(&names, render_one);
     let mut outputs = Vec::with_capacity(names.len());
     let mut failures = Vec::new();
     for (name, rendered) in names.into_iter().zip(results) {

@@ -16,6 +16,7 @@ pub mod init;
 pub mod kube;
 pub mod man;
 pub mod output;
+pub mod parallel;
 pub mod postfix;
 pub mod render;
 pub mod schema;
