@@ -59,7 +59,8 @@ pub struct Image {
 }
 
 impl Image {
-    /// `repository[:tag][@digest]`, as the container spec wants it.
+    /// `repository[:tag][@digest]`, as the container spec wants it. Validation keeps `@` out of
+    /// the repository and the tag, so `digest` is the only place a digest comes from.
     pub fn reference(&self) -> String {
         let mut reference = self.repository.clone();
         if !self.tag.is_empty() {
@@ -73,9 +74,9 @@ impl Image {
         reference
     }
 
-    /// Whether the reference names its content by digest, in any of the accepted spellings.
+    /// Whether the reference names its content by digest.
     pub fn pinned_by_digest(&self) -> bool {
-        !self.digest.is_empty() || self.tag.contains('@') || self.repository.contains('@')
+        !self.digest.is_empty()
     }
 }
 

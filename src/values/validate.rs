@@ -449,7 +449,7 @@ fn is_image_tag(tag: &str) -> bool {
     tag.len() <= 128 && tag.bytes().next().is_some_and(word) && tag.bytes().all(|b| word(b) || b == b'.' || b == b'-')
 }
 
-/// `@sha256:` followed by 64 lower-case hex digits.
+/// `sha256:` followed by 64 lower-case hex digits.
 fn is_digest(digest: &str) -> bool {
     digest
         .strip_prefix("sha256:")
@@ -468,45 +468,33 @@ fn layer_name(layer: Layer) -> &'static str {
 
 fn check_image(r: &mut Report<'_>, path: &str, image: &super::model::Image) {
     let tag_path = format!("{path}.tag");
-    let (tag, tag_digest) = match image.tag.split_once('@') {
-        Some((t, d)) => (t, Some(d)),
-        None => (image.tag.as_str(), None),
-    };
-    let repo_digest = image.repository.split_once('@').map(|(_, d)| d);
-    for (digest, at) in [(tag_digest, &tag_path), (repo_digest, &format!("{path}.repository"))] {
-        if let Some(d) = digest
-            && !is_digest(d)
-        {
-            r.error(at, format!("`@{d}` is not an image digest"), "@sha256: and 64 hex digits");
+    let digest_path = format!("{path}.digest");
+    // One place for a digest: `repo:tag@sha256:…` spelled inside the tag or repository would
+    // hide it from the checks below (and from anyone reading the values).
+    for (at, text) in [(&tag_path, &image.tag), (&format!("{path}.repository"), &image.repository)] {
+        if let Some((_, digest)) = text.split_once('@') {
+            r.error(
+                at,
+                format!("`@{digest}` pins a digest inside {at}"),
+                format!("the digest alone in {digest_path} (e.g. sha256:…), without the `@`"),
+            );
         }
     }
-    if !tag.is_empty() && !is_image_tag(tag) {
+    let tag = image.tag.as_str();
+    if !tag.is_empty() && !tag.contains('@') && !is_image_tag(tag) {
         r.error(
             &tag_path,
             format!("`{tag}` is not a valid image tag"),
             "letters, digits, `_`, `.` and `-`, at most 128, not starting with `.` or `-`",
         );
     }
-    if !image.digest.is_empty() {
-        if !is_digest(&image.digest) {
-            r.error(
-                &format!("{path}.digest"),
-                format!("`{}` is not an image digest", image.digest),
-                "sha256: and 64 hex digits",
-            );
-        }
-        if tag_digest.is_some() || repo_digest.is_some() {
-            r.error(
-                &format!("{path}.digest"),
-                "the image is pinned twice: by digest here and by @digest in the tag or repository",
-                "the digest in one place, preferably here",
-            );
-        }
+    if !image.digest.is_empty() && !is_digest(&image.digest) {
+        r.error(&digest_path, format!("`{}` is not an image digest", image.digest), "sha256: and 64 hex digits");
     }
     // A digest wins over the tag at pull time: a newer layer that changes only the tag would
     // relabel the pods with a version they do not run.
     if !image.digest.is_empty()
-        && let (Some(tag_layer), Some(digest_layer)) = (r.layer(&tag_path), r.layer(&format!("{path}.digest")))
+        && let (Some(tag_layer), Some(digest_layer)) = (r.layer(&tag_path), r.layer(&digest_path))
         && tag_layer > digest_layer
     {
         r.error(
@@ -523,13 +511,12 @@ fn check_image(r: &mut Report<'_>, path: &str, image: &super::model::Image) {
             ),
         );
     }
-    let pinned_by_digest = image.pinned_by_digest();
-    if !pinned_by_digest && (tag.is_empty() || tag == "latest") {
+    if image.digest.is_empty() && (tag.is_empty() || tag == "latest") {
         let what = if tag.is_empty() { "no image tag".to_owned() } else { format!("image tag `{tag}`") };
         r.warning(
             &tag_path,
             format!("{what} and no digest: the image is not pinned, so pods may run different versions"),
-            "pin a release tag such as v5.1.0, or a digest (repository@sha256:…)",
+            format!("pin a release tag such as v5.1.0, or a digest in {digest_path}"),
         );
     }
 }

@@ -99,10 +99,16 @@ fn an_unpinned_image_is_a_warning_and_an_error_with_strict() {
         }
     }
     // A digest pins the image even without a tag.
-    let digest = format!("image.repository=boky/postfix@sha256:{}", "a".repeat(64));
+    let digest = format!("image.digest=sha256:{}", "a".repeat(64));
     relaygen(&["validate", "--strict", "--set", &digest, "--set-string", "image.tag="]).ok();
     let run = relaygen(&["render", "--set", &digest, "--set-string", "image.tag="]);
     assert!(run.stdout.contains(&format!("image: boky/postfix@sha256:{}\n", "a".repeat(64))), "{}", run.stderr);
+    // ...and only from there: a digest spelled into the repository or tag is refused.
+    for set in [format!("image.repository=boky/postfix@sha256:{}", "a".repeat(64)), "image.tag=v5.1.0@sha256:0".into()]
+    {
+        let err = relaygen(&["render", "--set", &set]).fails();
+        assert!(err.contains("pins a digest inside") && err.contains("image.digest"), "{set}:\n{err}");
+    }
 }
 
 #[test]
