@@ -5,13 +5,20 @@
 #
 # For each COUNT, writes COUNT distinct profiles (own namespace and hostname, replicas 2-6, every
 # third autoscaled, every other with a PDB, some without alert rules) into a temporary directory
-# and times `render --all-profiles` of all of them in three situations:
-#   fresh      the output directory does not exist: every file is written;
+# and times `render --all-profiles` of all of them in four situations:
+#   fresh      the output directory does not exist: every file is written. The previous output
+#              is moved aside (renamed, not deleted) before each run, for the reason below;
 #   changed    every profile's output differs (the previous run used another image tag): every
 #              directory is validated, staged and swapped in, the old one deleted;
 #   unchanged  the output is already current (CI regenerating without a change): every profile
-#              is rendered and compared, nothing is written.
-# Uses hyperfine when it is installed (Debian: apt-get install hyperfine), else timed loops.
+#              is rendered and compared, nothing is written;
+#   recreated  `rm -rf` of the whole output right before the run, then every file is written.
+#              On an ext4 file system without a journal (this VM's disk) the kernel skips inodes
+#              freed in the last 30 s to 5 min when it allocates new ones (fs/ext4/ialloc.c,
+#              recently_deleted()), so creating files right after deleting thousands costs far
+#              more kernel time than creating them fresh. That cost is the file system's, and
+#              this situation shows it separately instead of hiding it in "fresh".
+# Fresh runs come first, for every COUNT, so no earlier deletion slows them.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -50,15 +57,24 @@ render() { # render N [EXTRA ARGS...]
 }
 
 if command -v hyperfine >/dev/null; then
+  hf() { hyperfine --shell=none --warmup 1 --runs 10 "$@" >&2; }
   for n in "${counts[@]}"; do
     cmd="$BIN render --all-profiles --profiles-dir $WORK/$n/profiles --out $WORK/$n/out"
-    render "$n"
+    mkdir -p "$WORK/$n/aside"
+    render "$n" # something to move aside before the first run
+    hf -n "fresh $n" --prepare "mv --backup=numbered $WORK/$n/out $WORK/$n/aside/" "$cmd" \
+      --export-json "$WORK/fresh-$n.json"
+  done
+  for n in "${counts[@]}"; do
+    cmd="$BIN render --all-profiles --profiles-dir $WORK/$n/profiles --out $WORK/$n/out"
     printf 'bench-profiles: %d profiles -> %d files\n' "$n" "$(find "$WORK/$n/out" -type f | wc -l)" >&2
-    hyperfine --shell=none --warmup 1 --runs 10 \
-      -n "fresh $n" --prepare "rm -rf $WORK/$n/out" "$cmd" \
-      -n "changed $n" --prepare "$cmd --set image.tag=v0.0.0-bench" "$cmd" \
+    hf -n "changed $n" --prepare "$cmd --set image.tag=v0.0.0-bench" "$cmd" \
       -n "unchanged $n" --prepare "$cmd" "$cmd" \
-      --export-json "$WORK/results-$n.json" >&2
+      --export-json "$WORK/steady-$n.json"
+  done
+  for n in "${counts[@]}"; do
+    cmd="$BIN render --all-profiles --profiles-dir $WORK/$n/profiles --out $WORK/$n/out"
+    hf -n "recreated $n" --prepare "rm -rf $WORK/$n/out" "$cmd" --export-json "$WORK/recreated-$n.json"
   done
   # One table in milliseconds: wall-clock mean ± σ, and the CPU time (user + system) behind it,
   # which is the steadier figure on a machine shared with other work.
@@ -68,7 +84,8 @@ work, counts = sys.argv[1], sys.argv[2:]
 print("| Profiles | Situation | Wall mean ± σ [ms] | Wall min [ms] | CPU user + sys [ms] | CPU per profile [ms] |")
 print("|---:|:---|---:|---:|---:|---:|")
 for n in counts:
-    for r in json.load(open(f"{work}/results-{n}.json"))["results"]:
+  for kind in ("fresh", "steady", "recreated"):
+    for r in json.load(open(f"{work}/{kind}-{n}.json"))["results"]:
         situation = r["command"].split()[0]
         cpu = (r["user"] + r["system"]) * 1000
         print(f"| {n} | {situation} | {r['mean'] * 1000:.0f} ± {r['stddev'] * 1000:.0f} | "
@@ -90,8 +107,11 @@ else
   }
   printf '| Profiles | Situation | Mean [ms] |\n|---:|:---|---:|\n'
   for n in "${counts[@]}"; do
-    time_runs fresh "$n" rm -rf "$WORK/$n/out"
+    mkdir -p "$WORK/$n/aside"
+    render "$n"
+    time_runs fresh "$n" mv --backup=numbered "$WORK/$n/out" "$WORK/$n/aside/"
     time_runs changed "$n" render "$n" --set image.tag=v0.0.0-bench
     time_runs unchanged "$n" render "$n"
+    time_runs recreated "$n" rm -rf "$WORK/$n/out"
   done
 fi
