@@ -3,8 +3,8 @@
 #
 # Usage: scripts/build-image.sh [IMAGE]        (default: relaygen-cmp:<crate version>)
 #
-# 1. compiles relaygen statically (glibc, `+crt-static`) into target/static/, its own target
-#    directory, so it never invalidates the ordinary debug build;
+# 1. compiles relaygen statically with scripts/build-static.sh (glibc, `+crt-static`) into
+#    target/static/, its own target directory, so it never invalidates the ordinary debug build;
 # 2. writes plugin.yaml with that binary's `relaygen argocd plugin` (never a hand-kept copy);
 # 3. runs `buildah bud` on a context holding just those two files.
 #
@@ -16,11 +16,7 @@ cd "$ROOT"
 
 version="$(sed -n 's/^version = "\(.*\)"$/\1/p' Cargo.toml | head -n1)"
 image="${1:-relaygen-cmp:$version}"
-target=x86_64-unknown-linux-gnu
-
-RUSTFLAGS='-C target-feature=+crt-static' \
-  cargo build --locked --release --target "$target" --target-dir target/static
-binary="target/static/$target/release/relaygen"
+binary="$(scripts/build-static.sh)"
 
 context="$(mktemp -d)"
 trap 'rm -rf "$context"' EXIT
