@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 
 use k8s_openapi::api::core::v1::ConfigMap;
-use serde_json::{Value, json};
+use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use super::monitoring::{metric, recorded};
@@ -20,37 +20,162 @@ pub(crate) const DASHBOARD_NAME: &str = "postfix-relay-dashboard";
 /// The ConfigMap key holding the dashboard JSON.
 pub(crate) const DASHBOARD_KEY: &str = "postfix-relay.json";
 
+// The Grafana JSON model, typed. Fields are declared in the byte order of their JSON names, so
+// the keys come out sorted, as Grafana itself and a `jq -S` diff show them.
+
+/// A dashboard (Grafana's JSON model, the parts this one uses).
+#[derive(Serialize)]
+struct Dashboard {
+    editable: bool,
+    panels: Vec<Panel>,
+    refresh: &'static str,
+    #[serde(rename = "schemaVersion")]
+    schema_version: u32,
+    tags: [&'static str; 2],
+    templating: Templating,
+    time: TimeRange,
+    timezone: &'static str,
+    title: String,
+    uid: String,
+}
+
+/// The data source every panel and query reads: the dashboard variable `datasource`.
+#[derive(Serialize)]
+struct DataSource {
+    r#type: &'static str,
+    uid: &'static str,
+}
+
+const DATASOURCE: DataSource = DataSource { r#type: "prometheus", uid: "${datasource}" };
+
+/// One time-series panel.
+#[derive(Serialize)]
+struct Panel {
+    datasource: DataSource,
+    description: &'static str,
+    #[serde(rename = "fieldConfig")]
+    field_config: FieldConfig,
+    #[serde(rename = "gridPos")]
+    grid_pos: GridPos,
+    id: u32,
+    options: PanelOptions,
+    targets: Vec<Target>,
+    title: &'static str,
+    r#type: &'static str,
+}
+
+#[derive(Serialize)]
+struct FieldConfig {
+    defaults: FieldDefaults,
+    overrides: [(); 0],
+}
+
+#[derive(Serialize)]
+struct FieldDefaults {
+    unit: &'static str,
+}
+
+#[derive(Serialize)]
+struct GridPos {
+    h: u32,
+    w: u32,
+    x: u32,
+    y: u32,
+}
+
+#[derive(Serialize)]
+struct PanelOptions {
+    legend: Legend,
+    tooltip: Tooltip,
+}
+
+#[derive(Serialize)]
+struct Legend {
+    #[serde(rename = "displayMode")]
+    display_mode: &'static str,
+    placement: &'static str,
+}
+
+#[derive(Serialize)]
+struct Tooltip {
+    mode: &'static str,
+}
+
+/// One PromQL query of a panel.
+#[derive(Serialize)]
+struct Target {
+    datasource: DataSource,
+    expr: String,
+    #[serde(rename = "legendFormat")]
+    legend_format: &'static str,
+    #[serde(rename = "refId")]
+    ref_id: String,
+}
+
+#[derive(Serialize)]
+struct Templating {
+    list: [Variable; 1],
+}
+
+/// A dashboard variable.
+#[derive(Serialize)]
+struct Variable {
+    current: Empty,
+    hide: u32,
+    label: &'static str,
+    name: &'static str,
+    query: &'static str,
+    r#type: &'static str,
+}
+
+/// `{}`.
+#[derive(Serialize)]
+struct Empty {}
+
+#[derive(Serialize)]
+struct TimeRange {
+    from: &'static str,
+    to: &'static str,
+}
+
 /// One time-series panel on a 24-column grid, two panels per row.
-fn panel(id: u32, title: &str, unit: &str, description: &str, targets: &[(&str, &str)]) -> Value {
+fn panel(
+    id: u32,
+    title: &'static str,
+    unit: &'static str,
+    description: &'static str,
+    targets: Vec<(String, &'static str)>,
+) -> Panel {
     let row = (id - 1) / 2;
     let column = (id - 1) % 2;
-    let targets: Vec<Value> = targets
-        .iter()
+    let targets = targets
+        .into_iter()
         .zip('A'..)
-        .map(|((expr, legend), ref_id)| {
-            json!({
-                "datasource": {"type": "prometheus", "uid": "${datasource}"},
-                "expr": expr,
-                "legendFormat": legend,
-                "refId": ref_id.to_string(),
-            })
+        .map(|((expr, legend_format), ref_id)| Target {
+            datasource: DATASOURCE,
+            expr,
+            legend_format,
+            ref_id: ref_id.to_string(),
         })
         .collect();
-    json!({
-        "id": id,
-        "type": "timeseries",
-        "title": title,
-        "description": description,
-        "datasource": {"type": "prometheus", "uid": "${datasource}"},
-        "gridPos": {"h": 8, "w": 12, "x": column * 12, "y": row * 8},
-        "fieldConfig": {"defaults": {"unit": unit}, "overrides": []},
-        "options": {"legend": {"displayMode": "list", "placement": "bottom"}, "tooltip": {"mode": "multi"}},
-        "targets": targets,
-    })
+    Panel {
+        datasource: DATASOURCE,
+        description,
+        field_config: FieldConfig { defaults: FieldDefaults { unit }, overrides: [] },
+        grid_pos: GridPos { h: 8, w: 12, x: column * 12, y: row * 8 },
+        id,
+        options: PanelOptions {
+            legend: Legend { display_mode: "list", placement: "bottom" },
+            tooltip: Tooltip { mode: "multi" },
+        },
+        targets,
+        title,
+        r#type: "timeseries",
+    }
 }
 
 /// The dashboard JSON model for the relay in `namespace`.
-pub(crate) fn dashboard_json(namespace: &str) -> Value {
+fn dashboard_json(namespace: &str) -> Dashboard {
     let scrape = format!(r#"job="{METRICS_SERVICE}", namespace="{namespace}""#);
     let recorded_in = format!(r#"namespace="{namespace}""#);
     let panels = vec![
@@ -59,59 +184,61 @@ pub(crate) fn dashboard_json(namespace: &str) -> Value {
             "Queue depth by queue",
             "short",
             "Messages in each Postfix queue, all pods (showq).",
-            &[(&format!("sum by (queue) ({}{{{scrape}}})", metric::QUEUE_DEPTH), "{{queue}}")],
+            vec![(format!("sum by (queue) ({}{{{scrape}}})", metric::QUEUE_DEPTH), "{{queue}}")],
         ),
         panel(
             2,
             "Deliveries by status",
             "ops",
             "Delivery attempts to the relayhost per second: sent, deferred, bounced.",
-            &[(&format!("sum by (status) ({}{{{recorded_in}}})", recorded::SMTP_MESSAGES_RATE), "{{status}}")],
+            vec![(format!("sum by (status) ({}{{{recorded_in}}})", recorded::SMTP_MESSAGES_RATE), "{{status}}")],
         ),
         panel(
             3,
             "Rejected messages by reply code",
             "ops",
             "SMTP commands rejected per second (e.g. 554 relay access denied).",
-            &[(&format!("sum by (code) ({}{{{recorded_in}}})", recorded::SMTPD_REJECTS_RATE), "{{code}}")],
+            vec![(format!("sum by (code) ({}{{{recorded_in}}})", recorded::SMTPD_REJECTS_RATE), "{{code}}")],
         ),
         panel(
             4,
             "Incoming connections",
             "ops",
             "Client connections to port 25 per second, by pod.",
-            &[(&format!("sum by (pod) ({}{{{recorded_in}}})", recorded::SMTPD_CONNECTS_RATE), "{{pod}}")],
+            vec![(format!("sum by (pod) ({}{{{recorded_in}}})", recorded::SMTPD_CONNECTS_RATE), "{{pod}}")],
         ),
         panel(
             5,
             "Postfix answering showq",
             "short",
             "1 when the exporter could read the queue of the pod's Postfix, 0 when not.",
-            &[(&format!(r#"max by (pod) ({}{{{scrape}, path=~".*showq.*"}})"#, metric::POSTFIX_UP), "{{pod}}")],
+            vec![(format!(r#"max by (pod) ({}{{{scrape}, path=~".*showq.*"}})"#, metric::POSTFIX_UP), "{{pod}}")],
         ),
     ];
     // Grafana limits uids to 40 characters; a namespace may have 63.
     let digest = Sha256::digest(namespace.as_bytes());
-    let uid: String = digest.iter().take(6).map(|b| format!("{b:02x}")).collect();
-    json!({
-        "uid": format!("postfix-relay-{uid}"),
-        "title": format!("Postfix relay ({namespace})"),
-        "tags": ["postfix", "smtp-relay"],
-        "editable": true,
-        "schemaVersion": 39,
-        "refresh": "1m",
-        "time": {"from": "now-6h", "to": "now"},
-        "timezone": "browser",
-        "templating": {"list": [{
-            "name": "datasource",
-            "label": "Data source",
-            "type": "datasource",
-            "query": "prometheus",
-            "current": {},
-            "hide": 0,
-        }]},
-        "panels": panels,
-    })
+    let uid = super::config_map::hex(&digest[..6]);
+    Dashboard {
+        editable: true,
+        panels,
+        refresh: "1m",
+        schema_version: 39,
+        tags: ["postfix", "smtp-relay"],
+        templating: Templating {
+            list: [Variable {
+                current: Empty {},
+                hide: 0,
+                label: "Data source",
+                name: "datasource",
+                query: "prometheus",
+                r#type: "datasource",
+            }],
+        },
+        time: TimeRange { from: "now-6h", to: "now" },
+        timezone: "browser",
+        title: format!("Postfix relay ({namespace})"),
+        uid: format!("postfix-relay-{uid}"),
+    }
 }
 
 /// The dashboard ConfigMap, when it is switched on.
