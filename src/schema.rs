@@ -20,7 +20,7 @@ pub const SCHEMA_FILE: &str = "values.schema.json";
 
 /// The built-in defaults as typed values.
 pub fn default_values() -> Result<Values> {
-    let tree = defaults_tree()?;
+    let tree = defaults_tree();
     from_node(tree, "").map_err(|d| Error::Internal(format!("built-in defaults do not fit the model: {}", d.message)))
 }
 

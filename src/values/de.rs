@@ -6,12 +6,13 @@
 //! key path and the origin of the node that caused it, found on the way back up.
 
 use std::fmt::Display;
+use std::sync::Arc;
 
 use serde::de::{self, DeserializeSeed, IntoDeserializer, Visitor};
 
 use super::set::{Segment, escape_key, parse_path};
-use super::tree::{Node, ScalarKind, Value};
-use crate::error::Diagnostic;
+use super::tree::{Node, ScalarKind, Text, Value};
+use crate::error::{Diagnostic, Origin};
 use crate::suggest;
 
 /// A deserialization error on its way to becoming a [`Diagnostic`].
@@ -79,7 +80,7 @@ fn list(items: &[&str]) -> String {
 
 /// Deserializes `T` from `node`, whose key path is `path`; stops at the first error.
 pub fn from_node<T: de::DeserializeOwned>(node: &Node, path: &str) -> Result<T, Diagnostic> {
-    T::deserialize(NodeDe { node, path: path.to_owned() }).map_err(DeError::into_diagnostic)
+    T::deserialize(NodeDe { node, path: KeyPath::Root(path) }).map_err(DeError::into_diagnostic)
 }
 
 /// The most errors one run reports; far more than anyone fixes in one go.
@@ -99,7 +100,7 @@ pub fn from_node_all<T: de::DeserializeOwned>(tree: &Node, defaults: &Node) -> R
     let mut repaired: Vec<Vec<Segment>> = Vec::new();
     loop {
         let current = work.as_ref().unwrap_or(tree);
-        let err = match T::deserialize(NodeDe { node: current, path: String::new() }) {
+        let err = match T::deserialize(NodeDe { node: current, path: KeyPath::Root("") }) {
             Ok(value) if diagnostics.is_empty() => return Ok(value),
             Ok(_) => return Err(in_file_order(diagnostics)),
             Err(err) => err,
@@ -142,9 +143,10 @@ fn repair(root: &mut Node, defaults: &Node, path: &[Segment], unknown_key: bool)
     }
     let Some(parent) = node_at_mut(root, parent_path) else { return false };
     match (&mut parent.value, last) {
-        (Value::Map(map), Segment::Key(key)) => map.remove(key).is_some(),
+        (Value::Map(map), Segment::Key(key)) => Arc::make_mut(map).remove(key.as_str()).is_some(),
         (Value::Seq(_), Segment::Index(_)) => {
-            let fallback = node_at(defaults, parent_path).map_or(Value::Seq(Vec::new()), |d| d.value.clone());
+            let fallback =
+                node_at(defaults, parent_path).map_or_else(|| Value::Seq(Arc::default()), |d| d.value.clone());
             parent.value = fallback;
             true
         }
@@ -154,16 +156,17 @@ fn repair(root: &mut Node, defaults: &Node, path: &[Segment], unknown_key: bool)
 
 fn node_at<'n>(node: &'n Node, path: &[Segment]) -> Option<&'n Node> {
     path.iter().try_fold(node, |node, segment| match (&node.value, segment) {
-        (Value::Map(map), Segment::Key(key)) => map.get(key),
+        (Value::Map(map), Segment::Key(key)) => map.get(key.as_str()),
         (Value::Seq(items), Segment::Index(i)) => items.get(*i),
         _ => None,
     })
 }
 
+/// The node at `path` for writing; shared collections on the way are copied first.
 fn node_at_mut<'n>(node: &'n mut Node, path: &[Segment]) -> Option<&'n mut Node> {
     path.iter().try_fold(node, |node, segment| match (&mut node.value, segment) {
-        (Value::Map(map), Segment::Key(key)) => map.get_mut(key),
-        (Value::Seq(items), Segment::Index(i)) => items.get_mut(*i),
+        (Value::Map(map), Segment::Key(key)) => Arc::make_mut(map).get_mut(key.as_str()),
+        (Value::Seq(items), Segment::Index(i)) => Arc::make_mut(items).get_mut(*i),
         _ => None,
     })
 }
@@ -171,29 +174,74 @@ fn node_at_mut<'n>(node: &'n mut Node, path: &[Segment]) -> Option<&'n mut Node>
 /// Deserializes one node; knows its own key path.
 struct NodeDe<'a> {
     node: &'a Node,
-    path: String,
+    path: KeyPath<'a>,
 }
 
-fn child_path(parent: &str, key: &str) -> String {
-    let key = escape_key(key);
-    if parent.is_empty() { key } else { format!("{parent}.{key}") }
+/// The key path of a node as a chain of steps back to the root. Only an error needs the
+/// path as text ([`KeyPath::render`]), so walking the tree builds no strings.
+#[derive(Clone, Copy)]
+enum KeyPath<'a> {
+    /// The path of the node deserialization started at (`""` for the root).
+    Root(&'a str),
+    /// A map key under a parent.
+    Key(&'a KeyPath<'a>, &'a str),
+    /// A list index under a parent.
+    Index(&'a KeyPath<'a>, usize),
+}
+
+impl KeyPath<'_> {
+    /// The path as text: keys joined with `.` and escaped as `--set` spells them, indices as `[N]`.
+    fn render(&self) -> String {
+        let mut out = String::new();
+        self.write(&mut out);
+        out
+    }
+
+    fn write(&self, out: &mut String) {
+        match self {
+            KeyPath::Root(path) => out.push_str(path),
+            KeyPath::Key(parent, key) => {
+                parent.write(out);
+                push_key(out, key);
+            }
+            KeyPath::Index(parent, index) => {
+                parent.write(out);
+                out.push('[');
+                out.push_str(&index.to_string());
+                out.push(']');
+            }
+        }
+    }
+}
+
+/// Appends `key` to the path in `out`, after a `.` unless the path is empty.
+fn push_key(out: &mut String, key: &str) {
+    if !out.is_empty() {
+        out.push('.');
+    }
+    out.push_str(&escape_key(key));
+}
+
+/// Fills in the path and origin of an error that does not have them yet (the innermost node
+/// that saw the error knows best).
+fn locate(mut err: DeError, path: &KeyPath<'_>, origin: &Origin) -> DeError {
+    if err.diagnostic.key_path.is_none() {
+        let mut text = path.render();
+        if let Some(field) = err.missing.take() {
+            push_key(&mut text, field);
+        }
+        err.diagnostic.key_path = Some(if text.is_empty() { "(top level)".into() } else { text });
+    }
+    if err.diagnostic.origin.is_none() {
+        err.diagnostic.origin = Some(origin.clone());
+    }
+    err
 }
 
 impl<'a> NodeDe<'a> {
-    /// Fills in the path and origin of an error that does not have them yet (the innermost
-    /// node that saw the error knows best).
-    fn locate(&self, mut err: DeError) -> DeError {
-        if err.diagnostic.key_path.is_none() {
-            let path = match err.missing.take() {
-                Some(field) => child_path(&self.path, field),
-                None => self.path.clone(),
-            };
-            err.diagnostic.key_path = Some(if path.is_empty() { "(top level)".into() } else { path });
-        }
-        if err.diagnostic.origin.is_none() {
-            err.diagnostic.origin = Some(self.node.origin.clone());
-        }
-        err
+    /// Fills in this node's path and origin where the error lacks them (see [`locate`]).
+    fn locate(&self, err: DeError) -> DeError {
+        locate(err, &self.path, &self.node.origin)
     }
 
     fn kind_name(&self) -> String {
@@ -255,9 +303,10 @@ impl<'a> NodeDe<'a> {
 
     fn boolean(&self) -> Result<bool, DeError> {
         let text = self.plain("a boolean (true or false)")?;
+        if let Some(b) = literal_bool(text) {
+            return Ok(b);
+        }
         match text {
-            "true" | "True" | "TRUE" => Ok(true),
-            "false" | "False" | "FALSE" => Ok(false),
             "yes" | "Yes" | "YES" | "on" | "On" | "ON" | "y" | "Y" | "no" | "No" | "NO" | "off" | "Off" | "OFF"
             | "n" | "N" => Err(DeError::new(
                 Diagnostic::error(format!("`{text}` is a YAML 1.1 boolean, which relaygen does not guess"))
@@ -270,6 +319,15 @@ impl<'a> NodeDe<'a> {
     fn float(&self) -> Result<f64, DeError> {
         let text = self.plain("a number")?;
         text.parse::<f64>().ok().filter(|f| f.is_finite()).ok_or_else(|| self.mismatch("a number"))
+    }
+}
+
+/// The plain scalars that are booleans: `true` and `false`, in the spellings YAML 1.2 allows.
+fn literal_bool(text: &str) -> Option<bool> {
+    match text {
+        "true" | "True" | "TRUE" => Some(true),
+        "false" | "False" | "FALSE" => Some(false),
+        _ => None,
     }
 }
 
@@ -306,7 +364,8 @@ impl<'de> de::Deserializer<'de> for NodeDe<'_> {
         let result = match &self.node.value {
             Value::Scalar(_, ScalarKind::Plain) if self.node.is_null() => visitor.visit_unit(),
             Value::Scalar(t, ScalarKind::Plain) => {
-                if let Ok(b) = self.boolean() {
+                // The literal booleans of `boolean()`, checked without building its errors.
+                if let Some(b) = literal_bool(t) {
                     visitor.visit_bool(b)
                 } else if let Ok(i) = t.parse::<i64>() {
                     visitor.visit_i64(i)
@@ -437,38 +496,36 @@ impl<'de> de::Deserializer<'de> for NodeDe<'_> {
 
 struct SeqAccess<'a, I> {
     items: I,
-    path: &'a str,
+    path: &'a KeyPath<'a>,
 }
 
-impl<'a, 'de, I: Iterator<Item = (usize, &'a Node)>> de::SeqAccess<'de> for SeqAccess<'a, I> {
+impl<'a, 'n: 'a, 'de, I: Iterator<Item = (usize, &'n Node)>> de::SeqAccess<'de> for SeqAccess<'a, I> {
     type Error = DeError;
 
     fn next_element_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<Option<T::Value>, DeError> {
         match self.items.next() {
             None => Ok(None),
-            Some((index, node)) => seed.deserialize(NodeDe { node, path: format!("{}[{index}]", self.path) }).map(Some),
+            Some((index, node)) => seed.deserialize(NodeDe { node, path: KeyPath::Index(self.path, index) }).map(Some),
         }
     }
 }
 
-struct MapAccess<'a, I> {
+struct MapAccess<'a, 'n, I> {
     entries: I,
-    pending: Option<(&'a String, &'a Node)>,
-    path: &'a str,
+    pending: Option<(&'n str, &'n Node)>,
+    path: &'a KeyPath<'a>,
 }
 
-impl<'a, 'de, I: Iterator<Item = (&'a String, &'a Node)>> de::MapAccess<'de> for MapAccess<'a, I> {
+impl<'a, 'n: 'a, 'de, I: Iterator<Item = (&'n Text, &'n Node)>> de::MapAccess<'de> for MapAccess<'a, 'n, I> {
     type Error = DeError;
 
     fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, DeError> {
         let Some((key, node)) = self.entries.next() else { return Ok(None) };
+        let key: &'n str = key;
         self.pending = Some((key, node));
-        let key_de = NodeDe {
-            node: &Node { value: Value::Scalar(key.clone(), ScalarKind::Quoted), origin: node.origin.clone() },
-            path: child_path(self.path, key),
-        };
-        // The key node is temporary, so locate errors here rather than inside it.
-        let located = seed.deserialize(KeyDe(key)).map_err(|e| key_de.locate(e))?;
+        // An error about the key itself points at the entry (there is no node for the key).
+        let located =
+            seed.deserialize(KeyDe(key)).map_err(|e| locate(e, &KeyPath::Key(self.path, key), &node.origin))?;
         Ok(Some(located))
     }
 
@@ -476,7 +533,7 @@ impl<'a, 'de, I: Iterator<Item = (&'a String, &'a Node)>> de::MapAccess<'de> for
         let Some((key, node)) = self.pending.take() else {
             return Err(de::Error::custom("value requested before key"));
         };
-        seed.deserialize(NodeDe { node, path: child_path(self.path, key) })
+        seed.deserialize(NodeDe { node, path: KeyPath::Key(self.path, key) })
     }
 }
 

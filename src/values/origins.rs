@@ -26,8 +26,8 @@ fn origin_text(node: &Node) -> String {
 fn walk(node: &Node, path: String, lines: &mut Vec<(String, String)>) {
     match &node.value {
         Value::Map(map) if !map.is_empty() => {
-            for (key, child) in map {
-                let child_path = if path.is_empty() { key.clone() } else { format!("{path}.{key}") };
+            for (key, child) in map.iter() {
+                let child_path = if path.is_empty() { key.to_string() } else { format!("{path}.{key}") };
                 walk(child, child_path, lines);
             }
         }
@@ -40,7 +40,7 @@ fn inline(node: &Node) -> String {
     match &node.value {
         Value::Scalar(text, ScalarKind::Quoted) => format!("{text:?}"),
         Value::Scalar(text, ScalarKind::Plain) if text.is_empty() => "null".into(),
-        Value::Scalar(text, ScalarKind::Plain) => text.clone(),
+        Value::Scalar(text, ScalarKind::Plain) => text.to_string(),
         Value::Seq(items) => format!("[{}]", items.iter().map(inline).collect::<Vec<_>>().join(", ")),
         Value::Map(map) => {
             format!("{{{}}}", map.iter().map(|(k, v)| format!("{k}: {}", inline(v))).collect::<Vec<_>>().join(", "))

@@ -6,7 +6,7 @@
 //! as whatever the key needs, `--set-string` a quoted one that only a string key accepts. And
 //! an index may edit an existing element or append one, never silently pad a list with nulls.
 
-use std::collections::BTreeMap;
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use super::tree::{Node, ScalarKind, Value};
@@ -177,17 +177,20 @@ fn find_unescaped(text: &str, target: char) -> Option<usize> {
 
 fn parse_value(raw: &str, kind: ScalarKind, origin: &Origin) -> Node {
     let value = if raw == "[]" {
-        Value::Seq(Vec::new())
+        Value::Seq(Arc::default())
     } else if raw.len() >= 2 && raw.starts_with('{') && raw.ends_with('}') {
         let inner = &raw[1..raw.len() - 1];
         let items = split_unescaped(inner, ',', true)
             .into_iter()
             .filter(|(_, item)| !(inner.trim().is_empty() && item.trim().is_empty()))
-            .map(|(_, item)| Node { value: Value::Scalar(unescape(item.trim()), kind), origin: origin.clone() })
+            .map(|(_, item)| Node {
+                value: Value::Scalar(Cow::Owned(unescape(item.trim())), kind),
+                origin: origin.clone(),
+            })
             .collect();
-        Value::Seq(items)
+        Value::Seq(Arc::new(items))
     } else {
-        Value::Scalar(unescape(raw), kind)
+        Value::Scalar(Cow::Owned(unescape(raw)), kind)
     };
     Node { value, origin: origin.clone() }
 }
@@ -202,10 +205,12 @@ pub fn apply(root: &mut Node, assignment: Assignment) -> Result<(), Diagnostic> 
         match segment {
             Segment::Key(key) => {
                 if !matches!(node.value, Value::Map(_)) {
-                    *node = Node { value: Value::Map(BTreeMap::new()), origin: origin.clone() };
+                    *node = Node::empty_map(origin.clone());
                 }
                 let Value::Map(map) = &mut node.value else { unreachable!("made a map above") };
-                node = map.entry(key.clone()).or_insert_with(|| Node::empty_map(origin.clone()));
+                node = Arc::make_mut(map)
+                    .entry(Cow::Owned(key.clone()))
+                    .or_insert_with(|| Node::empty_map(origin.clone()));
                 if !walked.is_empty() {
                     walked.push('.');
                 }
@@ -213,9 +218,10 @@ pub fn apply(root: &mut Node, assignment: Assignment) -> Result<(), Diagnostic> 
             }
             Segment::Index(index) => {
                 if !matches!(node.value, Value::Seq(_)) {
-                    *node = Node { value: Value::Seq(Vec::new()), origin: origin.clone() };
+                    *node = Node { value: Value::Seq(Arc::default()), origin: origin.clone() };
                 }
                 let Value::Seq(items) = &mut node.value else { unreachable!("made a list above") };
+                let items = Arc::make_mut(items);
                 if *index > items.len() {
                     return Err(Diagnostic::error(format!(
                         "index {index} is past the end of `{walked}`, which has {} element(s)",

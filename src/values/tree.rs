@@ -5,7 +5,12 @@
 //! model or by validation, can point at a file, line and column. Scalars keep their source text
 //! and whether they were quoted: the typed model, not the YAML parser, decides whether `1.10`
 //! is a number or a string, which is how relaygen avoids Helm's type guessing.
+//!
+//! Collections are shared ([`Arc`]) and copied on write, so every load can start from the one
+//! built-in defaults tree without copying it: merging a profile copies only the mappings on the
+//! paths it changes. Text is [`Cow`]: the defaults borrow theirs from the binary.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -31,21 +36,28 @@ pub struct Node {
     pub origin: Origin,
 }
 
+/// The text of a scalar or a map key: borrowed from the binary for the built-in defaults,
+/// owned for everything read at run time.
+pub type Text = Cow<'static, str>;
+
+/// The entries of a mapping, sorted by key so every traversal is deterministic.
+pub type Map = BTreeMap<Text, Node>;
+
 /// The content of a [`Node`].
 #[derive(Clone, Debug)]
 pub enum Value {
     /// A scalar with its source text.
-    Scalar(String, ScalarKind),
-    /// A list.
-    Seq(Vec<Node>),
-    /// A mapping; keys are sorted so every traversal is deterministic.
-    Map(BTreeMap<String, Node>),
+    Scalar(Text, ScalarKind),
+    /// A list, shared until written to ([`Arc::make_mut`]).
+    Seq(Arc<Vec<Node>>),
+    /// A mapping, shared until written to ([`Arc::make_mut`]).
+    Map(Arc<Map>),
 }
 
 impl Node {
     /// An empty mapping, used as the root of an empty layer.
     pub fn empty_map(origin: Origin) -> Node {
-        Node { value: Value::Map(BTreeMap::new()), origin }
+        Node { value: Value::Map(Arc::default()), origin }
     }
 
     /// True for plain `null`, `~` or an empty plain scalar.
@@ -73,7 +85,8 @@ impl Node {
                 // The map was last written by the overlay: errors about the map as a whole
                 // (e.g. its label values) point at the user's line, not the default's.
                 self.origin = overlay.origin;
-                for (key, node) in over {
+                let base = Arc::make_mut(base);
+                for (key, node) in Arc::unwrap_or_clone(over) {
                     match base.get_mut(&key) {
                         Some(existing) => existing.merge(node),
                         None => {
@@ -143,7 +156,7 @@ fn origin_at(source: &Arc<Source>, line: usize, column: usize) -> Origin {
 /// A collection being built while its events stream in.
 enum Frame {
     Seq { items: Vec<Node>, origin: Origin, anchor: usize },
-    Map { entries: BTreeMap<String, Node>, pending_key: Option<(String, Origin)>, origin: Origin, anchor: usize },
+    Map { entries: Map, pending_key: Option<(Text, Origin)>, origin: Origin, anchor: usize },
 }
 
 struct Builder<'s> {
@@ -191,7 +204,8 @@ impl Builder<'_> {
                         .help("remove the tag; the values schema decides each key's type"));
                     }
                 }
-                let node = Node { value: Value::Scalar(text.into_owned(), kind), origin: self.origin(span) };
+                let node =
+                    Node { value: Value::Scalar(Cow::Owned(text.into_owned()), kind), origin: self.origin(span) };
                 self.remember(anchor, &node);
                 self.push_node(node)
             }
@@ -211,12 +225,12 @@ impl Builder<'_> {
             Event::SequenceEnd | Event::MappingEnd => {
                 let node = match self.stack.pop() {
                     Some(Frame::Seq { items, origin, anchor }) => {
-                        let node = Node { value: Value::Seq(items), origin };
+                        let node = Node { value: Value::Seq(Arc::new(items)), origin };
                         self.remember(anchor, &node);
                         node
                     }
                     Some(Frame::Map { entries, origin, anchor, .. }) => {
-                        let node = Node { value: Value::Map(entries), origin };
+                        let node = Node { value: Value::Map(Arc::new(entries)), origin };
                         self.remember(anchor, &node);
                         node
                     }
@@ -301,7 +315,7 @@ mod tests {
     fn scalars_keep_their_text_and_quoting() {
         let root = parse("a: 1.10\nb: 'on'\nc: no\n").expect("valid");
         let text = |k: &str| match &root.get(&[k]).expect("key").value {
-            Value::Scalar(t, kind) => (t.clone(), *kind),
+            Value::Scalar(t, kind) => (t.to_string(), *kind),
             other => panic!("not a scalar: {other:?}"),
         };
         assert_eq!(text("a"), ("1.10".into(), ScalarKind::Plain));

@@ -166,7 +166,7 @@ pub fn origin_of(tree: &Node, path: &str) -> Option<Origin> {
     let mut best = None;
     for segment in &segments {
         let next = match (&node.value, segment) {
-            (Value::Map(map), Segment::Key(key)) => map.get(key),
+            (Value::Map(map), Segment::Key(key)) => map.get(key.as_str()),
             (Value::Seq(items), Segment::Index(i)) => items.get(*i),
             _ => None,
         };
