@@ -251,15 +251,15 @@ pub fn validate(values: &Values, tree: &Node) -> (Option<RelayHost>, Vec<Diagnos
     }
 
     for (i, network) in values.postfix.mynetworks.iter().enumerate() {
-        let path = format!("postfix.mynetworks[{i}]");
+        let path = || format!("postfix.mynetworks[{i}]");
         match network.parse::<IpNet>() {
             Ok(net) if net.trunc() != net => r.error(
-                &path,
+                &path(),
                 format!("`{network}` has host bits set"),
                 format!("the network address, e.g. {}", net.trunc()),
             ),
             Ok(_) => {}
-            Err(_) => r.error(&path, format!("`{network}` is not a CIDR"), "a network such as 10.0.0.0/8"),
+            Err(_) => r.error(&path(), format!("`{network}` is not a CIDR"), "a network such as 10.0.0.0/8"),
         }
     }
     if values.postfix.message_size_limit == 0 {
@@ -359,18 +359,19 @@ fn check_network_policy(values: &Values, r: &mut Report<'_>) {
             r.error(path, format!("an empty list would admit {whom}"), expected);
         }
         for (i, peer) in peers.iter().enumerate() {
-            let path = format!("{path}[{i}]");
+            // The peer's key path, built only for a diagnostic.
+            let peer_path = || format!("{path}[{i}]");
             if peer.ip_block.is_some() && (peer.namespace_selector.is_some() || peer.pod_selector.is_some()) {
-                r.error(&path, "ipBlock cannot be combined with a selector in one peer", "one peer per kind");
+                r.error(&peer_path(), "ipBlock cannot be combined with a selector in one peer", "one peer per kind");
             }
             if peer.ip_block.is_none() && peer.namespace_selector.is_none() && peer.pod_selector.is_none() {
                 // Kubernetes reads an empty peer as "every address": the opposite of the intent.
-                r.error(&path, "the peer is empty", "namespaceSelector, podSelector or ipBlock");
+                r.error(&peer_path(), "the peer is empty", "namespaceSelector, podSelector or ipBlock");
             }
             if let Some(block) = &peer.ip_block {
                 for cidr in std::iter::once(&block.cidr).chain(&block.except) {
                     if cidr.parse::<IpNet>().is_err() {
-                        r.error(&format!("{path}.ipBlock"), format!("`{cidr}` is not a CIDR"), "e.g. 10.0.0.0/8");
+                        r.error(&format!("{path}[{i}].ipBlock"), format!("`{cidr}` is not a CIDR"), "e.g. 10.0.0.0/8");
                     }
                 }
             }
@@ -378,8 +379,7 @@ fn check_network_policy(values: &Values, r: &mut Report<'_>) {
                 [("namespaceSelector", &peer.namespace_selector), ("podSelector", &peer.pod_selector)]
             {
                 if let Some(selector) = selector {
-                    let at = format!("{path}.{kind}.matchLabels");
-                    check_labels(r, &at, selector.match_labels.iter(), true);
+                    check_labels(r, format_args!("{path}[{i}].{kind}.matchLabels"), selector.match_labels.iter(), true);
                 }
             }
         }
@@ -467,14 +467,17 @@ fn layer_name(layer: Layer) -> &'static str {
 }
 
 fn check_image(r: &mut Report<'_>, path: &str, image: &super::model::Image) {
-    let tag_path = format!("{path}.tag");
-    let digest_path = format!("{path}.digest");
+    // Key paths are only built for a diagnostic (this runs on every load).
+    let tag_path = || format!("{path}.tag");
+    let digest_path = || format!("{path}.digest");
     // One place for a digest: `repo:tag@sha256:…` spelled inside the tag or repository would
     // hide it from the checks below (and from anyone reading the values).
-    for (at, text) in [(&tag_path, &image.tag), (&format!("{path}.repository"), &image.repository)] {
+    for (field, text) in [("tag", &image.tag), ("repository", &image.repository)] {
         if let Some((_, digest)) = text.split_once('@') {
+            let digest_path = digest_path();
+            let at = format!("{path}.{field}");
             r.error(
-                at,
+                &at,
                 format!("`@{digest}` pins a digest inside {at}"),
                 format!("the digest alone in {digest_path} (e.g. sha256:…), without the `@`"),
             );
@@ -483,22 +486,22 @@ fn check_image(r: &mut Report<'_>, path: &str, image: &super::model::Image) {
     let tag = image.tag.as_str();
     if !tag.is_empty() && !tag.contains('@') && !is_image_tag(tag) {
         r.error(
-            &tag_path,
+            &tag_path(),
             format!("`{tag}` is not a valid image tag"),
             "letters, digits, `_`, `.` and `-`, at most 128, not starting with `.` or `-`",
         );
     }
     if !image.digest.is_empty() && !is_digest(&image.digest) {
-        r.error(&digest_path, format!("`{}` is not an image digest", image.digest), "sha256: and 64 hex digits");
+        r.error(&digest_path(), format!("`{}` is not an image digest", image.digest), "sha256: and 64 hex digits");
     }
     // A digest wins over the tag at pull time: a newer layer that changes only the tag would
     // relabel the pods with a version they do not run.
     if !image.digest.is_empty()
-        && let (Some(tag_layer), Some(digest_layer)) = (r.layer(&tag_path), r.layer(&digest_path))
+        && let (Some(tag_layer), Some(digest_layer)) = (r.layer(&tag_path()), r.layer(&digest_path()))
         && tag_layer > digest_layer
     {
         r.error(
-            &tag_path,
+            &tag_path(),
             format!(
                 "the tag comes from {}, but {path}.digest ({}) from {} still pins the old image: the pods would \
                  keep running it under the new version label",
@@ -514,9 +517,9 @@ fn check_image(r: &mut Report<'_>, path: &str, image: &super::model::Image) {
     if image.digest.is_empty() && (tag.is_empty() || tag == "latest") {
         let what = if tag.is_empty() { "no image tag".to_owned() } else { format!("image tag `{tag}`") };
         r.warning(
-            &tag_path,
+            &tag_path(),
             format!("{what} and no digest: the image is not pinned, so pods may run different versions"),
-            format!("pin a release tag such as v5.1.0, or a digest in {digest_path}"),
+            format!("pin a release tag such as v5.1.0, or a digest in {}", digest_path()),
         );
     }
 }
@@ -693,21 +696,21 @@ fn check_monitoring(values: &Values, r: &mut Report<'_>) {
         .map(|(n, a)| (*n, &a.for_duration, &a.severity))
         .chain(thresholds.iter().map(|(n, a)| (*n, &a.for_duration, &a.severity)));
     for (name, duration, severity) in settings {
-        let path = format!("monitoring.prometheusRule.alerts.{name}");
+        let path = "monitoring.prometheusRule.alerts";
         if !is_prometheus_duration(duration) {
-            r.error(&format!("{path}.for"), format!("`{duration}` is not a duration"), "e.g. 5m");
+            r.error(&format!("{path}.{name}.for"), format!("`{duration}` is not a duration"), "e.g. 5m");
         }
         if !is_label_value(severity) || severity.is_empty() {
             r.error(
-                &format!("{path}.severity"),
+                &format!("{path}.{name}.severity"),
                 format!("`{severity}` is not a valid label value"),
                 "e.g. critical or warning",
             );
         }
     }
     for (name, alert) in thresholds {
-        let path = format!("monitoring.prometheusRule.alerts.{name}.threshold");
         if !alert.threshold.is_finite() || alert.threshold < 0.0 {
+            let path = format!("monitoring.prometheusRule.alerts.{name}.threshold");
             r.error(&path, format!("the threshold {} is not a number of 0 or more", alert.threshold), "0 or more");
         }
     }
@@ -788,18 +791,19 @@ pub fn is_prometheus_label_name(name: &str) -> bool {
 /// Checks the keys of a label or annotation map, and with `check_values` its values (labels).
 fn check_labels<'a>(
     r: &mut Report<'_>,
-    path: &str,
+    path: impl std::fmt::Display,
     entries: impl Iterator<Item = (&'a String, &'a String)>,
     check_values: bool,
 ) {
     for (key, value) in entries {
-        let at = format!("{path}.{}", escape_key(key));
+        // The key path is only built for an error (this runs for every label of every load).
+        let at = || format!("{path}.{}", escape_key(key));
         if !is_label_key(key) {
-            r.error(&at, format!("`{key}` is not a valid Kubernetes key"), "[prefix/]name, e.g. example.com/team");
+            r.error(&at(), format!("`{key}` is not a valid Kubernetes key"), "[prefix/]name, e.g. example.com/team");
         }
         if check_values && !is_label_value(value) {
             r.error(
-                &at,
+                &at(),
                 format!("`{value}` is not a valid label value"),
                 "at most 63 letters, digits, `-`, `_` or `.`",
             );
