@@ -2,6 +2,7 @@
 //! serialisation library for output.
 
 pub mod dir;
+mod emit;
 pub mod yaml;
 
 use serde::Serialize;
