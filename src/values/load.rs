@@ -229,6 +229,44 @@ mod tests {
     }
 
     #[test]
+    fn a_load_copies_only_what_it_changes_and_never_the_defaults_themselves() {
+        let set = |expression: &str| SetArg { expression: expression.into(), string: false };
+        let selection = Selection {
+            sets: vec![set("deployment.replicas=3"), set("postfix.mynetworks[0]=10.1.0.0/16")],
+            ..Selection::default()
+        };
+        let shared = |tree: &Node, path: &[&str]| match (
+            &tree.get(path).expect("present").value,
+            &defaults_tree().get(path).expect("default").value,
+        ) {
+            (Value::Map(a), Value::Map(b)) => Arc::ptr_eq(a, b),
+            (Value::Seq(a), Value::Seq(b)) => Arc::ptr_eq(a, b),
+            _ => panic!("`{}` is not a collection", path.join(".")),
+        };
+        let scalar = |tree: &Node, path: &[&str]| match &tree.get(path).expect("present").value {
+            Value::Scalar(text, _) => text.to_string(),
+            other => panic!("not a scalar: {other:?}"),
+        };
+        let tree = merge_layers(&selection).expect("valid");
+        assert!(shared(&tree, &["resources"]), "an untouched mapping is the defaults' own");
+        assert!(!shared(&tree, &["deployment"]), "a changed mapping is a copy");
+        assert!(!shared(&tree, &["postfix", "mynetworks"]), "a changed list is a copy");
+        assert_eq!(scalar(&tree, &["deployment", "replicas"]), "3");
+        let first_network = |tree: &Node| match &tree.get(&["postfix", "mynetworks"]).expect("present").value {
+            Value::Seq(items) => match &items[0].value {
+                Value::Scalar(text, _) => text.to_string(),
+                other => panic!("not a scalar: {other:?}"),
+            },
+            other => panic!("not a list: {other:?}"),
+        };
+        assert_eq!(first_network(&tree), "10.1.0.0/16");
+        // The defaults every later load starts from are untouched.
+        assert_eq!(scalar(defaults_tree(), &["deployment", "replicas"]), "2");
+        assert_eq!(first_network(defaults_tree()), "127.0.0.0/8");
+        assert!(shared(&merge_layers(&Selection::default()).expect("valid"), &["deployment"]));
+    }
+
+    #[test]
     fn a_comparison_of_different_trees_fails() {
         let parsed = |text: &str| {
             parse_document(&source(Layer::Defaults, "built-in defaults".into(), text.into())).expect("valid")
