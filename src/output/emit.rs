@@ -1266,6 +1266,10 @@ fn needs_escaping(c: char) -> bool {
 /// Whether a `|` block can hold the text literally: printable characters, tab and newline;
 /// `\r` (a reader normalises it) and the Unicode line separators need escapes instead.
 fn is_block_scalar_content_safe(s: &str) -> bool {
+    // The common case (config files, scripts, JSON) is ASCII: decide byte by byte, no decoding.
+    if s.is_ascii() {
+        return s.bytes().all(|b| matches!(b, b'\n' | b'\t' | 0x20..=0x7E));
+    }
     s.chars().all(|c| match c {
         '\n' | '\t' => true,
         '\r' | '\u{0085}' | '\u{2028}' | '\u{2029}' | '\u{FEFF}' => false,
