@@ -131,6 +131,26 @@ fn assert_pod_started(run: &PodRun) {
 }
 
 /// Everything a shipped profile promises, observed on one boot of its pod.
+/// cleanup(8)'s check of a new queue file's mtime against time(): on a loaded machine the file
+/// system's timestamp can run a second ahead of the clock Postfix reads, and Postfix then warns
+/// and resets the file's times. It says something about the host's clocks, nothing about the
+/// rendered configuration (seen once in a CI dry run under load), so it is the one warning the
+/// log check lets through.
+fn is_host_clock_warning(line: &str) -> bool {
+    (line.contains("warning: file system clock is ") && line.contains(" ahead of local clock"))
+        || line.contains("warning: resetting file time stamps - this hurts performance")
+}
+
+#[test]
+fn only_the_host_clock_warnings_are_let_through_the_log_check() {
+    let clock = "Nov 28 23:26:07 mail-staging postfix/cleanup[14371]: warning: file system clock is 1 seconds ahead of local clock";
+    let reset = "Nov 28 23:26:07 mail-staging postfix/cleanup[14371]: warning: resetting file time stamps - this hurts performance";
+    let config = "Nov 28 23:26:07 mail-staging postfix/postfix-script[1]: warning: /etc/postfix/main.cf, line 12: overriding earlier entry: relayhost=x";
+    let tls = "Nov 28 23:26:07 mail-staging postfix/smtp[9]: warning: TLS library problem: error:0A000086:SSL routines::certificate verify failed";
+    assert!(is_host_clock_warning(clock) && is_host_clock_warning(reset));
+    assert!(!is_host_clock_warning(config) && !is_host_clock_warning(tls));
+}
+
 fn assert_relay_contract(profile: &str) {
     let mut args = vec!["--profile", profile];
     args.extend_from_slice(&FAST_SHUTDOWN);
@@ -175,7 +195,7 @@ fn assert_relay_contract(profile: &str) {
     assert_eq!(run.get("postfix_check")["stderr"], "", "postfix check: {}", run.get("postfix_check"));
     assert_eq!(run.get("postconf_n")["exit"], 0, "postconf -n: {}", run.get("postconf_n"));
     assert_eq!(run.get("postconf_n")["stderr"], "", "postconf -n warned");
-    let warnings: Vec<&str> = log.lines().filter(|l| l.contains("warning:")).collect();
+    let warnings: Vec<&str> = log.lines().filter(|l| l.contains("warning:") && !is_host_clock_warning(l)).collect();
     assert!(warnings.is_empty(), "Postfix warned:\n{}", warnings.join("\n"));
     // The seed's troubleshooting commands show the live state in the pod.
     assert!(
