@@ -131,7 +131,9 @@ fn stage(staging: &Path, target: &Path, files: &Files, same: &BTreeSet<String>) 
     std::fs::create_dir(staging).map_err(write_err(staging))?;
     for (name, text) in files {
         let path = staging.join(name);
-        // A file system without hard links (or a race with someone else's edit): write instead.
+        // A file system without hard links: write instead. (Linking trusts that nobody edits
+        // the generated directory between the comparison above and this line, as writing the
+        // whole directory anew trusts nobody edits it until the swap.)
         if same.contains(name) && std::fs::hard_link(target.join(name), &path).is_ok() {
             continue;
         }
