@@ -114,6 +114,59 @@ fn man_dir_writes_one_page_per_command() {
     assert!(render.contains("\\-\\-profile"), "the render page lists its flags");
 }
 
+/// Every command path (`["render"]`, `["argocd", "sidecar"]`, ...) with the long flags and the
+/// description the fully built command definition gives it.
+fn commands_with_flags() -> Vec<(Vec<String>, Vec<String>, String)> {
+    fn walk(cmd: &clap::Command, path: &[String], out: &mut Vec<(Vec<String>, Vec<String>, String)>) {
+        for sub in cmd.get_subcommands().filter(|s| s.get_name() != "help") {
+            let mut path = path.to_vec();
+            path.push(sub.get_name().to_owned());
+            let flags = sub
+                .get_arguments()
+                .filter_map(|a| a.get_long())
+                .filter(|long| !matches!(*long, "help" | "version"))
+                .map(|long| format!("--{long}"))
+                .collect();
+            let about = sub.get_about().map(ToString::to_string).unwrap_or_default();
+            out.push((path.clone(), flags, about));
+            walk(sub, &path, out);
+        }
+    }
+    let mut cmd = Cli::command();
+    cmd.build();
+    let mut out = Vec::new();
+    walk(&cmd, &[], &mut out);
+    out
+}
+
+#[test]
+fn flags_defined_only_when_their_subcommand_runs_still_reach_help_completions_and_man_pages() {
+    // Subcommands' flags are deferred (clap `Command::defer`) so that a run builds only its own;
+    // every place a user reads them from must still show all of them, under the right title.
+    let commands = commands_with_flags();
+    let render = commands.iter().find(|(path, _, _)| path == &["render"]).expect("render");
+    assert!(render.1.contains(&"--profile".to_owned()) && render.1.contains(&"--out".to_owned()), "{render:?}");
+    let bash = relaygen(&["completions", "bash"]).ok();
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path().to_str().expect("UTF-8 path");
+    relaygen(&["man", "--dir", dir]).ok();
+    for (path, flags, about) in &commands {
+        let mut args: Vec<&str> = path.iter().map(String::as_str).collect();
+        args.push("--help");
+        let help = relaygen(&args).ok();
+        assert_eq!(help.lines().next(), Some(about.as_str()), "`{}` help opens with its description", path.join(" "));
+        let page = std::fs::read_to_string(tmp.path().join(format!("relaygen-{}.1", path[0]))).expect("man page");
+        for flag in flags {
+            assert!(help.contains(flag.as_str()), "`{} --help` lacks {flag}", path.join(" "));
+            assert!(bash.contains(flag.as_str()), "bash completions lack {flag} of `{}`", path.join(" "));
+            // One page per top-level command; `argocd`'s page lists its subcommands, not their flags.
+            if path.len() == 1 {
+                assert!(page.contains(&flag.replace('-', "\\-")), "man page of `{}` lacks {flag}", path[0]);
+            }
+        }
+    }
+}
+
 /// What `git` says the checked-out commit is, if this is a git checkout with git installed.
 fn git_head() -> Option<String> {
     let out = Command::new("git")
