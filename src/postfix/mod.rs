@@ -71,7 +71,8 @@ struct Context<'a> {
     hostname: &'a str,
     maildomain: &'a str,
     relayhost: String,
-    mynetworks: Vec<String>,
+    /// Space-separated, as `mynetworks` takes them.
+    mynetworks: String,
     allowed_sender_domains: &'a [String],
     message_size_limit: u64,
     rate_limits: &'a RateLimits,
@@ -93,7 +94,8 @@ struct Context<'a> {
     data_directory: &'static str,
     etc_dir: &'static str,
     config_mount: &'static str,
-    config_files: Vec<&'static str>,
+    /// Space-separated, for the init script's `for` loop.
+    config_files: String,
 }
 
 /// Postfix writes IPv6 networks in brackets (`[fd00::]/8`); a bare `fd00::/8` is misread.
@@ -139,7 +141,7 @@ pub fn render_files(resolved: &Resolved) -> Result<BTreeMap<String, String>> {
         hostname: &values.env.server_hostname,
         maildomain: &values.env.maildomain,
         relayhost: resolved.relay_host.to_string(),
-        mynetworks: values.postfix.mynetworks.iter().map(|n| postfix_network(n)).collect(),
+        mynetworks: values.postfix.mynetworks.iter().map(|n| postfix_network(n)).collect::<Vec<_>>().join(" "),
         allowed_sender_domains: domains,
         message_size_limit: postfix.message_size_limit,
         rate_limits: &postfix.rate_limits,
@@ -161,7 +163,7 @@ pub fn render_files(resolved: &Resolved) -> Result<BTreeMap<String, String>> {
         data_directory: paths::DATA,
         etc_dir: paths::ETC_POSTFIX_STAGING,
         config_mount: paths::CONFIG_MOUNT,
-        config_files,
+        config_files: config_files.join(" "),
     };
 
     let env = environment()?;
