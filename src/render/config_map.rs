@@ -16,8 +16,13 @@ pub(crate) fn config_map(ctx: &Context<'_>) -> Result<ConfigMap> {
 /// SHA-256 over every key and value of the ConfigMap, in key order. Put on the pod template,
 /// it rolls the pods when (and only when) the configuration changes.
 pub(crate) fn checksum(config_map: &ConfigMap) -> String {
+    checksum_of(config_map.data.iter().flatten().map(|(key, value)| (key.as_str(), value.as_str())))
+}
+
+/// [`checksum`] over `(key, value)` pairs given in key order, without building a ConfigMap.
+pub(crate) fn checksum_of<'a>(entries: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
     let mut hasher = Sha256::new();
-    for (key, value) in config_map.data.iter().flatten() {
+    for (key, value) in entries {
         // Length prefixes keep ("ab","c") and ("a","bc") apart.
         hasher.update((key.len() as u64).to_be_bytes());
         hasher.update(key.as_bytes());

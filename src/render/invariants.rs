@@ -6,9 +6,10 @@
 //! would all render valid YAML that quietly does not work. A violation is a bug in relaygen,
 //! not in the user's values, so it fails the render as [`Error::Internal`].
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 
-use k8s_openapi::api::core::v1::{ConfigMap, Container, PodTemplateSpec};
+use k8s_openapi::api::core::v1::{Container, PodTemplateSpec};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
@@ -356,18 +357,19 @@ fn check_references(
 /// checksum of their data merged in bundle order (a single ConfigMap: its own checksum).
 fn check_checksum(bundle: &Bundle, workload: &Workload<'_>, problems: &mut Vec<String>) {
     let used = references(workload);
-    let mut merged: BTreeMap<String, String> = BTreeMap::new();
+    // Borrowed: the data is hashed in place, not copied (it is most of the stack's bytes).
+    let mut merged: BTreeMap<Cow<'_, str>, &str> = BTreeMap::new();
     let mut count = 0;
     for object in &bundle.objects {
         let Object::ConfigMap(cm) = object else { continue };
-        let name = cm.metadata.name.clone().unwrap_or_default();
-        if !used.contains(&External::ConfigMap(name.clone())) {
+        let name = cm.metadata.name.as_deref().unwrap_or_default();
+        if !used.contains(&External::ConfigMap(name.to_owned())) {
             continue;
         }
         count += 1;
         for (key, value) in cm.data.iter().flatten() {
-            let key = if count == 1 { key.clone() } else { format!("{name}/{key}") };
-            merged.insert(key, value.clone());
+            let key = if count == 1 { Cow::Borrowed(key.as_str()) } else { Cow::Owned(format!("{name}/{key}")) };
+            merged.insert(key, value);
         }
     }
     let annotation = workload
@@ -379,7 +381,7 @@ fn check_checksum(bundle: &Bundle, workload: &Workload<'_>, problems: &mut Vec<S
     if count == 0 {
         return;
     }
-    let expected = super::config_map::checksum(&ConfigMap { data: Some(merged), ..ConfigMap::default() });
+    let expected = super::config_map::checksum_of(merged.iter().map(|(key, value)| (key.as_ref(), *value)));
     if annotation != Some(&expected) {
         problems.push(format!(
             "the pod template's {CHECKSUM_ANNOTATION} ({annotation:?}) does not cover every config file (expected {expected})"

@@ -204,7 +204,8 @@ pub fn stack(resolved: &Resolved, target: &Target) -> Result<Bundle> {
     let config_map = config_map::config_map(&ctx)?;
     let checksum = config_map::checksum(&config_map);
 
-    let mut objects = Vec::new();
+    // At most 13 objects; each is over a kilobyte, so growing the vector would copy them.
+    let mut objects = Vec::with_capacity(13);
     if target.create_namespace {
         objects.push(Object::Namespace(namespace::namespace(&ctx)));
     }

@@ -296,14 +296,18 @@ pub(crate) fn pod_template(ctx: &Context<'_>, checksum: &str, queue_claimed: boo
     let mut annotations = values.deployment.pod_annotations.clone();
     annotations.insert(CHECKSUM_ANNOTATION.into(), checksum.into());
 
-    let mut containers = vec![postfix_container(ctx)];
+    // Sized up front: a `Container` or `Volume` is over a kilobyte, and growing the vector
+    // would copy them.
+    let mut containers = Vec::with_capacity(2);
+    containers.push(postfix_container(ctx));
     if values.monitoring.enabled {
         containers.push(exporter_container(ctx));
     }
     let node_selector = &values.deployment.node_selector;
     let sasl = &values.postfix.sasl;
 
-    let mut volumes = vec![
+    let mut volumes = Vec::with_capacity(7);
+    volumes.extend([
         Volume {
             name: CONFIG.into(),
             config_map: Some(ConfigMapVolumeSource {
@@ -315,7 +319,7 @@ pub(crate) fn pod_template(ctx: &Context<'_>, checksum: &str, queue_claimed: boo
         },
         // In memory: it may hold the relayhost password.
         memory_dir(ETC_POSTFIX, "16Mi"),
-    ];
+    ]);
     if !queue_claimed {
         volumes.push(empty_dir(SPOOL));
     }
