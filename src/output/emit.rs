@@ -6,8 +6,9 @@
 //! `String`, and runs its full quoting analysis (several passes, one allocation for numbers
 //! with `_`) on every scalar. This module writes the *same bytes* — serde-saphyr 2.2.0 with
 //! `folded_wrap_chars` and `min_fold_chars` at `usize::MAX`, everything else default — with keys
-//! written in place and a one-pass fast path for the plain identifiers that make up most of a
-//! Kubernetes manifest.
+//! written in place, one table-driven pass over a string's bytes answering the per-byte
+//! questions of every quoting rule (the character-level rules remain for non-ASCII text), and
+//! block scalars copied line by line after word-at-a-time scans.
 //!
 //! Byte-identity is the contract, so the layout state machine below is a deliberate, pruned
 //! transcription of serde-saphyr's (`ser/serializer.rs`, `ser/serializer/compound.rs`) and the
@@ -177,8 +178,10 @@ impl<'o> Emitter<'o> {
     /// A string in value position: literal block, single-quoted punctuation, plain or
     /// double-quoted, by serde-saphyr's rules.
     fn value_str(&mut self, v: &str) {
-        // Multi-line text whose characters a block scalar can hold becomes `|`.
-        if v.contains('\n') && is_block_scalar_content_safe(v) {
+        // Multi-line text whose characters a block scalar can hold becomes `|`. Text with a
+        // newline that cannot be a block is double-quoted below: `\n` is a control character,
+        // so it is never plain.
+        if find_newline(v.as_bytes()).is_some() && is_block_scalar_content_safe(v) {
             self.literal_block(v);
             return;
         }
@@ -216,7 +219,8 @@ impl<'o> Emitter<'o> {
         let content = v.trim_end_matches('\n');
         let trailing_newlines = v.len() - content.len();
         self.out.push('|');
-        if first_line_leading_spaces(content) > 0 {
+        // The first non-empty line starts at the first byte that is not a line break.
+        if content.bytes().find(|&b| b != b'\n') == Some(b' ') {
             // Indentation indicator: the body is one STEP (2) past the parent.
             self.out.push('2');
         }
@@ -231,19 +235,34 @@ impl<'o> Emitter<'o> {
             for _ in 0..trailing_newlines {
                 self.newline();
             }
-        } else {
-            for line in content.split('\n') {
-                // Empty lines carry no indentation.
-                if !line.is_empty() {
-                    self.push_spaces(body_column);
-                    self.at_line_start = false;
-                    self.out.push_str(line);
+            return;
+        }
+        // Config files and scripts are most of relaygen's output: find each line break with
+        // a word-at-a-time scan and copy each line with its break in one go, rather than
+        // iterating characters. A line is indented only when it is not empty, which the byte
+        // after the previous break tells (`content` does not end in a break).
+        let bytes = content.as_bytes();
+        let mut start = 0;
+        loop {
+            if bytes[start] != b'\n' {
+                self.push_spaces(body_column);
+            }
+            match find_newline(&bytes[start..]) {
+                Some(offset) => {
+                    let end = start + offset + 1;
+                    self.out.push_str(&content[start..end]);
+                    start = end;
                 }
-                self.newline();
+                None => {
+                    self.out.push_str(&content[start..]);
+                    self.out.push('\n');
+                    break;
+                }
             }
-            for _ in 1..trailing_newlines {
-                self.newline();
-            }
+        }
+        self.at_line_start = true;
+        for _ in 1..trailing_newlines {
+            self.newline();
         }
     }
 
@@ -960,9 +979,12 @@ impl Serializer for KeySink<'_> {
 /// A key is plain when it is safe both as a key (no `:`, never `<<`, no YAML 1.2 ambiguity)
 /// and as a flow value (no `,[]{}`).
 fn push_key_str(out: &mut String, s: &str) {
-    let plain = match fast_plain(s) {
-        Some(answer) => answer,
-        None => is_plain_key_safe(s) && is_plain_value_safe(s, true),
+    // Keys are almost always words (`apiVersion`, `app.kubernetes.io/name`); anything else
+    // takes the full rules.
+    let plain = if is_word(s, classify(s.as_bytes())) {
+        !is_reserved_word(s)
+    } else {
+        is_plain_key_safe(s) && is_plain_value_safe(s, true)
     };
     if plain {
         out.push_str(s);
@@ -971,29 +993,154 @@ fn push_key_str(out: &mut String, s: &str) {
     }
 }
 
-/// Whether a block value can stay plain.
+/// Whether a block value can stay plain: [`is_plain_value_safe`] in block position, decided
+/// from one pass over the bytes for ASCII text.
 fn is_plain_value(s: &str) -> bool {
-    fast_plain(s).unwrap_or_else(|| is_plain_value_safe(s, false))
+    let classes = classify(s.as_bytes());
+    if classes & NON_ASCII != 0 {
+        return is_plain_value_safe(s, false);
+    }
+    is_plain_ascii_value(s, classes)
 }
 
-/// One pass for the common case — a word starting with a letter, made of letters, digits and
-/// `._/-` (names, images, paths, camelCase keys). Such a string trips none of the rules but the
-/// reserved words; `None` sends anything else through the full rules.
+// Byte classes, OR-ed over a string by [`classify`] so that one pass answers every per-byte
+// question the quoting rules ask.
+
+/// C0 controls and DEL: for an ASCII character, exactly what [`needs_escaping`] matches.
+const CONTROL: u8 = 1;
+/// A byte of a multi-byte UTF-8 character; such text takes the character-level rules.
+const NON_ASCII: u8 = 1 << 1;
+/// `:`, which may start a mapping value (`: `) or end a key.
+const COLON: u8 = 1 << 2;
+/// `#`, which may start a comment (` #`).
+const HASH: u8 = 1 << 3;
+/// Outside `[A-Za-z0-9._/-]`, the bytes of a word that needs no further checks.
+const NOT_WORD: u8 = 1 << 4;
+/// A byte that no number of [`is_numeric`] (YAML 1.1) contains; see [`is_number_byte`].
+const NOT_NUMERIC: u8 = 1 << 5;
+
+const fn byte_class(b: u8) -> u8 {
+    let mut class = 0;
+    if b < 0x20 || b == 0x7F {
+        class |= CONTROL;
+    }
+    if b >= 0x80 {
+        class |= NON_ASCII;
+    }
+    if b == b':' {
+        class |= COLON;
+    }
+    if b == b'#' {
+        class |= HASH;
+    }
+    if !(b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'/' | b'-')) {
+        class |= NOT_WORD;
+    }
+    if !is_number_byte(b) {
+        class |= NOT_NUMERIC;
+    }
+    class
+}
+
+/// Every byte [`is_numeric`]`(_, false)` can accept: signs, digits, `_`, `.` and `:`
+/// (decimals, exponents `e`/`E`, base 60), the hex digits and the radix letters `bBoOxX`,
+/// and the letters of `.inf` and `.nan` in any case. Text with any other byte is no number,
+/// which settles `128Mi`, `100m` or `2h` without parsing them.
+const fn is_number_byte(b: u8) -> bool {
+    b.is_ascii_hexdigit()
+        || matches!(b, b'+' | b'-' | b'.' | b'_' | b':' | b'x' | b'X' | b'o' | b'O' | b'i' | b'I' | b'n' | b'N')
+}
+
+/// [`byte_class`] of every byte value.
+static BYTE_CLASSES: [u8; 256] = {
+    let mut table = [0; 256];
+    let mut b = 0;
+    while b < 256 {
+        table[b] = byte_class(b as u8);
+        b += 1;
+    }
+    table
+};
+
+/// The union of the classes of `bytes`.
 #[inline]
-fn fast_plain(s: &str) -> Option<bool> {
+fn classify(bytes: &[u8]) -> u8 {
+    bytes.iter().fold(0, |classes, &b| classes | BYTE_CLASSES[usize::from(b)])
+}
+
+/// A word starting with a letter, made of letters, digits and `._/-` (names, images, paths,
+/// camelCase keys). Such a string trips none of the quoting rules but the reserved words.
+#[inline]
+fn is_word(s: &str, classes: u8) -> bool {
+    classes & NOT_WORD == 0 && s.as_bytes().first().is_some_and(u8::is_ascii_alphabetic)
+}
+
+/// [`is_plain_value_safe`]`(s, false)` for ASCII `s` whose [`classify`] is `classes`. The
+/// rules are a conjunction, so they may be checked in any order; each is restated for what
+/// ASCII text without control characters can contain, which the comments justify.
+fn is_plain_ascii_value(s: &str, classes: u8) -> bool {
+    debug_assert!(classes & NON_ASCII == 0);
+    if is_word(s, classes) {
+        return !is_reserved_word(s);
+    }
+    // `needs_escaping` of an ASCII character is `is_control`: C0 and DEL.
+    if classes & CONTROL != 0 {
+        return false;
+    }
     let bytes = s.as_bytes();
-    if !bytes.first()?.is_ascii_alphabetic() {
-        return None;
+    // The empty string is ambiguous (null).
+    let (Some(&first), Some(&last)) = (bytes.first(), bytes.last()) else {
+        return false;
+    };
+    // With no control characters left, a space is the only byte that any white-space test
+    // here (`u8::is_ascii_whitespace`, `char::is_whitespace`, `str::trim`) matches.
+    if first == b' ' || last == b' ' {
+        return false;
     }
-    if !bytes.iter().all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'/' | b'-')) {
-        return None;
+    match bytes {
+        [b'-' | b'?', b' ', ..] => return false,
+        [b'-' | b'?']
+        | [
+            b',' | b':' | b'[' | b']' | b'{' | b'}' | b'#' | b'&' | b'*' | b'!' | b'|' | b'>' | b'\'' | b'"' | b'%'
+            | b'@' | b'`',
+            ..,
+        ] => return false,
+        _ => {}
     }
-    Some(!is_reserved_word(s))
+    // `s.trim().ends_with(':')`: the trim is a no-op, the last byte is not a space.
+    if last == b':' || (classes & COLON != 0 && has_pair(bytes, b':', b' ')) {
+        return false;
+    }
+    // `has_comment_start`: the character before a `#` can only be white space as a space.
+    if classes & HASH != 0 && has_pair(bytes, b' ', b'#') {
+        return false;
+    }
+    !starts_with_document_marker(s) && !is_ambiguous_untrimmed(s, classes)
+}
+
+/// Whether `first` is immediately followed by `second` somewhere in `bytes`.
+fn has_pair(bytes: &[u8], first: u8, second: u8) -> bool {
+    bytes.windows(2).any(|pair| pair[0] == first && pair[1] == second)
+}
+
+/// [`is_ambiguous`]`(s, false)` for ASCII `s` with no YAML white space at either end, whose
+/// [`classify`] is `classes`. Every word it compares with (`null`, `false`, `+inf`, `off`,
+/// `<<`, ...) has at most 5 bytes, and the YAML 1.1 booleans are compared after a trim that
+/// changes nothing here; so longer text can only be ambiguous as a number or a timestamp, and
+/// only text of number bytes can be a number.
+fn is_ambiguous_untrimmed(s: &str, classes: u8) -> bool {
+    (s.len() <= 5 && is_ambiguous_word(s, false))
+        || (classes & NOT_NUMERIC == 0 && is_numeric(s, false))
+        || is_yaml11_timestamp(s)
 }
 
 /// The words YAML 1.1 or 1.2 readers take for null, booleans or float specials.
 fn is_reserved_word(s: &str) -> bool {
+    // Every word starts with one of `ntfyoi` in either case (`| 0x20` lowercases exactly the
+    // letters; no other byte maps onto these six): most short keys (`name`, `kind`, `spec`,
+    // `data`) are told apart by their first byte.
     s.len() <= 5
+        && s.as_bytes().first().is_some_and(|b| matches!(b | 0x20, b'n' | b't' | b'f' | b'y' | b'o' | b'i'))
         && ["null", "true", "false", "nan", "inf", "yes", "y", "on", "no", "n", "off"]
             .iter()
             .any(|word| s.eq_ignore_ascii_case(word))
@@ -1050,17 +1197,20 @@ fn is_plain_value_safe(s: &str, in_flow: bool) -> bool {
 
 /// Whether a reader could resolve the plain text to something other than this string.
 fn is_ambiguous(s: &str, yaml_12: bool) -> bool {
-    s.is_empty()
-        || s == "~"
+    s.is_empty() || is_ambiguous_word(s, yaml_12) || is_numeric(s, yaml_12) || (!yaml_12 && is_yaml11_timestamp(s))
+}
+
+/// The words among [`is_ambiguous`]'s cases: null, booleans, float specials, merge keys.
+fn is_ambiguous_word(s: &str, yaml_12: bool) -> bool {
+    s == "~"
         || s.eq_ignore_ascii_case("null")
         || s.eq_ignore_ascii_case("true")
         || s.eq_ignore_ascii_case("false")
-        || is_numeric(s, yaml_12)
         || s.eq_ignore_ascii_case("nan")
         || s.eq_ignore_ascii_case("inf")
         || s.eq_ignore_ascii_case("+inf")
         || s.eq_ignore_ascii_case("-inf")
-        || (!yaml_12 && (is_yaml11_bool(s) || is_yaml11_timestamp(s) || matches!(s, "<<" | "=")))
+        || (!yaml_12 && (is_yaml11_bool(s) || matches!(s, "<<" | "=")))
 }
 
 /// YAML 1.1 booleans, read after trimming YAML white space (serde-saphyr's `parse_yaml11_bool`).
@@ -1266,9 +1416,10 @@ fn needs_escaping(c: char) -> bool {
 /// Whether a `|` block can hold the text literally: printable characters, tab and newline;
 /// `\r` (a reader normalises it) and the Unicode line separators need escapes instead.
 fn is_block_scalar_content_safe(s: &str) -> bool {
-    // The common case (config files, scripts, JSON) is ASCII: decide byte by byte, no decoding.
-    if s.is_ascii() {
-        return s.bytes().all(|b| matches!(b, b'\n' | b'\t' | 0x20..=0x7E));
+    // The common case (config files, scripts, JSON) is printable ASCII; a vectorisable scan
+    // settles it, and anything else is decided character by character below.
+    if !has_byte_outside_printable_ascii(s.as_bytes()) {
+        return true;
     }
     s.chars().all(|c| match c {
         '\n' | '\t' => true,
@@ -1277,41 +1428,85 @@ fn is_block_scalar_content_safe(s: &str) -> bool {
     })
 }
 
-/// Spaces that start the first non-empty line (a block then needs an indentation indicator).
-fn first_line_leading_spaces(s: &str) -> usize {
-    s.split('\n').find(|line| !line.is_empty()).map_or(0, |line| line.len() - line.trim_start_matches(' ').len())
+/// Whether any byte is other than newline, tab or printable ASCII. The bytes are folded 32 at a
+/// time without an early exit inside a chunk, which the compiler turns into a few vector
+/// instructions per chunk.
+fn has_byte_outside_printable_ascii(bytes: &[u8]) -> bool {
+    let outside = |b: u8| !matches!(b, b'\n' | b'\t' | 0x20..=0x7E);
+    let (chunks, rest) = bytes.as_chunks::<32>();
+    chunks.iter().any(|chunk| chunk.iter().fold(false, |found, &b| found | outside(b)))
+        || rest.iter().any(|&b| outside(b))
+}
+
+/// The index of the first `\n` in `bytes`, eight bytes at a time: the classic test for a zero
+/// byte in a word, applied to the word XOR-ed with newlines. Only bytes above a true zero byte
+/// can be flagged falsely (by the borrow), so the lowest flag is exact.
+fn find_newline(bytes: &[u8]) -> Option<usize> {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+    const NEWLINES: u64 = u64::from_ne_bytes([b'\n'; 8]);
+    let (words, rest) = bytes.as_chunks::<8>();
+    for (index, word) in words.iter().enumerate() {
+        // Little-endian so that the lowest bits are the first byte.
+        let x = u64::from_le_bytes(*word) ^ NEWLINES;
+        let zero_bytes = x.wrapping_sub(ONES) & !x & HIGHS;
+        if zero_bytes != 0 {
+            return Some(index * 8 + zero_bytes.trailing_zeros() as usize / 8);
+        }
+    }
+    rest.iter().position(|&b| b == b'\n').map(|offset| words.len() * 8 + offset)
 }
 
 /// A double-quoted scalar with YAML's escapes.
 fn push_double_quoted(out: &mut String, s: &str) {
     out.push('"');
-    for c in s.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '"' => out.push_str("\\\""),
-            '\0' => out.push_str("\\0"),
-            '\u{7}' => out.push_str("\\a"),
-            '\u{8}' => out.push_str("\\b"),
-            '\t' => out.push_str("\\t"),
-            '\n' => out.push_str("\\n"),
-            '\u{b}' => out.push_str("\\v"),
-            '\u{c}' => out.push_str("\\f"),
-            '\r' => out.push_str("\\r"),
-            '\u{1b}' => out.push_str("\\e"),
-            '\u{FEFF}' => out.push_str("\\uFEFF"),
-            '\u{0085}' => out.push_str("\\N"),
-            '\u{2028}' => out.push_str("\\L"),
-            '\u{2029}' => out.push_str("\\P"),
-            c if (c as u32) <= 0xFF && (c.is_control() || (0x7F..=0x9F).contains(&(c as u32))) => {
-                let _ = write!(out, "\\x{:02X}", c as u32);
-            }
-            c if (c as u32) <= 0xFFFF && needs_escaping(c) => {
-                let _ = write!(out, "\\u{:04X}", c as u32);
-            }
-            c => out.push(c),
+    // Copy runs of characters that stand for themselves in one go; only escapes and non-ASCII
+    // characters (whose escapes are decided per character) are written one by one.
+    let bytes = s.as_bytes();
+    let mut run_start = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if matches!(b, 0x20..=0x7E) && b != b'"' && b != b'\\' {
+            i += 1;
+            continue;
         }
+        out.push_str(&s[run_start..i]);
+        let Some(c) = s[i..].chars().next() else { break };
+        push_double_quoted_char(out, c);
+        i += c.len_utf8();
+        run_start = i;
     }
+    out.push_str(&s[run_start..]);
     out.push('"');
+}
+
+/// One character inside double quotes: its escape, or itself.
+fn push_double_quoted_char(out: &mut String, c: char) {
+    match c {
+        '\\' => out.push_str("\\\\"),
+        '"' => out.push_str("\\\""),
+        '\0' => out.push_str("\\0"),
+        '\u{7}' => out.push_str("\\a"),
+        '\u{8}' => out.push_str("\\b"),
+        '\t' => out.push_str("\\t"),
+        '\n' => out.push_str("\\n"),
+        '\u{b}' => out.push_str("\\v"),
+        '\u{c}' => out.push_str("\\f"),
+        '\r' => out.push_str("\\r"),
+        '\u{1b}' => out.push_str("\\e"),
+        '\u{FEFF}' => out.push_str("\\uFEFF"),
+        '\u{0085}' => out.push_str("\\N"),
+        '\u{2028}' => out.push_str("\\L"),
+        '\u{2029}' => out.push_str("\\P"),
+        c if (c as u32) <= 0xFF && (c.is_control() || (0x7F..=0x9F).contains(&(c as u32))) => {
+            let _ = write!(out, "\\x{:02X}", c as u32);
+        }
+        c if (c as u32) <= 0xFFFF && needs_escaping(c) => {
+            let _ = write!(out, "\\u{:04X}", c as u32);
+        }
+        c => out.push(c),
+    }
 }
 
 fn push_f64(out: &mut String, v: f64) {
@@ -1355,5 +1550,146 @@ fn push_finite_float(out: &mut String, s: &str) {
                 out.push_str(".0");
             }
         }
+    }
+}
+
+/// The byte-level fast paths against the character-level rules they stand in for. The
+/// integration tests hold the whole emitter to serde-saphyr; these pin each shortcut to its
+/// reference on strings built to hit chunk boundaries and every special byte.
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+    use proptest::test_runner::{Config, TestRunner};
+
+    use super::*;
+
+    const PIECES: &[&str] = &[
+        "a",
+        "Z",
+        "n",
+        "No",
+        "off",
+        "0",
+        "1",
+        "9",
+        "e",
+        "x",
+        ":",
+        ": ",
+        " ",
+        " #",
+        "#",
+        "\n",
+        "\n\n",
+        "\t",
+        "\r",
+        "\u{7f}",
+        "\u{0}",
+        "\u{1b}",
+        "-",
+        "?",
+        ".",
+        "_",
+        "/",
+        "+",
+        ",",
+        "[",
+        "}",
+        "'",
+        "\"",
+        "\\",
+        "~",
+        "<<",
+        "=",
+        "---",
+        "...",
+        "null",
+        "False",
+        "-.inf",
+        "+.Inf",
+        ".NaN",
+        "0o7",
+        "0O7",
+        "0B1",
+        "0X1",
+        "1E3",
+        "1e3",
+        "0x1F",
+        "1_0",
+        "12:30",
+        "2024-01-02",
+        "T03:04:05Z",
+        "é",
+        "字",
+        "🎉",
+        "\u{85}",
+        "\u{a0}",
+        "\u{2028}",
+        "\u{feff}",
+        "\u{fffe}",
+        "\u{3000}",
+        "abcdefgh",
+        "sum(rate(x[5m]))",
+    ];
+
+    /// Concatenated pieces, long enough to cross the 8- and 32-byte chunks of the scans.
+    fn text() -> impl Strategy<Value = String> {
+        prop::collection::vec(prop::sample::select(PIECES), 0..24).prop_map(|pieces| pieces.concat())
+    }
+
+    fn check(test: impl Fn(String) -> std::result::Result<(), TestCaseError>) {
+        let config = Config { cases: 20_000, failure_persistence: None, ..Config::default() };
+        TestRunner::new(config).run(&text(), test).unwrap_or_else(|e| panic!("{e}"));
+    }
+
+    #[test]
+    fn a_value_is_plain_exactly_when_the_full_rules_say_so() {
+        check(|s| {
+            prop_assert_eq!(is_plain_value(&s), is_plain_value_safe(&s, false), "{:?}", s);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn a_key_is_plain_exactly_when_the_full_rules_say_so() {
+        check(|s| {
+            let mut out = String::new();
+            push_key_str(&mut out, &s);
+            let plain = is_plain_key_safe(&s) && is_plain_value_safe(&s, true);
+            prop_assert_eq!(out == s, plain, "{:?} written as {:?}", s, out);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn the_newline_search_finds_the_first_newline() {
+        check(|s| {
+            let bytes = s.as_bytes();
+            prop_assert_eq!(find_newline(bytes), bytes.iter().position(|&b| b == b'\n'));
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn the_block_content_scan_flags_exactly_the_bytes_outside_printable_ascii() {
+        check(|s| {
+            let bytes = s.as_bytes();
+            let expected = !bytes.iter().all(|&b| matches!(b, b'\n' | b'\t' | 0x20..=0x7E));
+            prop_assert_eq!(has_byte_outside_printable_ascii(bytes), expected);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn double_quoting_copies_runs_but_escapes_every_character_as_before() {
+        check(|s| {
+            let mut ours = String::new();
+            push_double_quoted(&mut ours, &s);
+            let mut reference = String::from("\"");
+            s.chars().for_each(|c| push_double_quoted_char(&mut reference, c));
+            reference.push('"');
+            prop_assert_eq!(ours, reference);
+            Ok(())
+        });
     }
 }

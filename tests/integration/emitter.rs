@@ -459,6 +459,48 @@ fn edge_cases() -> Vec<(&'static str, Value, &'static str)> {
         ),
         ("sequences in a sequence start on the dash's line", json!([[1, [2, 3]], 4]), "- - 1\n  - - 2\n    - 3\n- 4\n"),
         ("top-level scalars and empties", json!(null), "null\n"),
+        // The emitter scans strings eight and 32 bytes at a time; these put the interesting
+        // byte at and around those boundaries, and at the very start and end.
+        (
+            "line breaks at the edges of the eight-byte newline scan",
+            json!({"k": "1234567\n12345678\n123456789\n\n\n1234567890123456\n"}),
+            "k: |\n  1234567\n  12345678\n  123456789\n\n\n  1234567890123456\n",
+        ),
+        (
+            "a block that starts with line breaks and then a space gets an indentation indicator",
+            json!({"k": "\n\n  a\nb"}),
+            "k: |2-\n\n\n    a\n  b\n",
+        ),
+        (
+            "a tab or non-ASCII text late in a long block keeps it a block",
+            json!({"k": "0123456789012345678901234567890123456789\tend\nüñï 字 🎉\n"}),
+            "k: |\n  0123456789012345678901234567890123456789\tend\n  üñï 字 🎉\n",
+        ),
+        (
+            "a carriage return as the 33rd byte of a block makes it double-quoted",
+            json!("0123456789012345678901234567890\n\r"),
+            "\"0123456789012345678901234567890\\n\\r\"\n",
+        ),
+        (
+            "`: ` and ` #` at the very start or end, and a trailing colon",
+            json!([": a", "a :", "a: ", " #a", "a #", "#a", "a:", "a::", "a:#", "a# b"]),
+            "- \": a\"\n- \"a :\"\n- \"a: \"\n- \" #a\"\n- \"a #\"\n- \"#a\"\n- \"a:\"\n- \"a::\"\n- a:#\n- a# b\n",
+        ),
+        (
+            "long number-like and date-like text is quoted, long words and sentences are not",
+            json!(["1234567890", "2024-01-02 03:04:05", "1_000_000", "falsey", "no way", "nullable"]),
+            "- \"1234567890\"\n- \"2024-01-02 03:04:05\"\n- \"1_000_000\"\n- falsey\n- no way\n- nullable\n",
+        ),
+        (
+            "short words share a first letter with the reserved words",
+            json!({"name": "n", "image": "Inf", "type": "Yes", "ports": "onn"}),
+            "image: \"Inf\"\nname: \"n\"\nports: onn\ntype: \"Yes\"\n",
+        ),
+        (
+            "double quotes copy the text between escapes, across ASCII and non-ASCII",
+            json!(["é: \"q\" \\ \u{85}\u{2028}end", "tab\tand ü\u{7f}"]),
+            "- \"é: \\\"q\\\" \\\\ \\N\\Lend\"\n- \"tab\\tand ü\\x7F\"\n",
+        ),
     ]
 }
 
