@@ -10,7 +10,7 @@ use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 
 use k8s_openapi::api::core::v1::{Container, PodTemplateSpec};
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, LabelSelectorRequirement};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::{Bundle, Object, Target};
@@ -40,9 +40,12 @@ struct Workload<'b> {
     template: &'b PodTemplateSpec,
 }
 
+/// What an object without labels has.
+static NO_LABELS: BTreeMap<String, String> = BTreeMap::new();
+
 impl Workload<'_> {
-    fn labels(&self) -> BTreeMap<String, String> {
-        self.template.metadata.as_ref().and_then(|m| m.labels.clone()).unwrap_or_default()
+    fn labels(&self) -> &BTreeMap<String, String> {
+        self.template.metadata.as_ref().and_then(|m| m.labels.as_ref()).unwrap_or(&NO_LABELS)
     }
 
     fn containers(&self) -> &[Container] {
@@ -75,22 +78,22 @@ pub fn check(bundle: &Bundle, target: &Target, external: &BTreeSet<External>) ->
         return Err(Error::Internal(format!("expected one workload, rendered {}", workloads.len())));
     };
     let labels = workload.labels();
-    if !selects(workload.selector, &labels) {
+    if !selects(workload.selector, labels) {
         problems.push(format!("{} {} does not select its own pod template", workload.kind, workload.name));
     }
     check_namespaces(bundle, workload, &mut problems);
-    let targeted_ports = check_services(bundle, workload, &labels, &mut problems);
+    let targeted_ports = check_services(bundle, workload, labels, &mut problems);
     for object in &bundle.objects {
         match object {
             Object::NetworkPolicy(np) => {
                 let name = np.metadata.name.as_deref().unwrap_or_default();
-                let spec = np.spec.clone().unwrap_or_default();
-                let pod_selector = spec.pod_selector.unwrap_or_default();
-                if !selects(&pod_selector, &labels) {
+                let spec = np.spec.as_ref();
+                let pod_selector = spec.and_then(|s| s.pod_selector.as_ref());
+                if !pod_selector.is_some_and(|selector| selects(selector, labels)) {
                     problems.push(format!("NetworkPolicy {name} does not select the relay pods"));
                 }
                 for (service, port) in &targeted_ports {
-                    let admitted = spec.ingress.iter().flatten().any(|rule| {
+                    let admitted = spec.and_then(|s| s.ingress.as_ref()).into_iter().flatten().any(|rule| {
                         rule.ports.iter().flatten().any(|p| {
                             p.protocol.as_deref().unwrap_or("TCP") == "TCP"
                                 && match &p.port {
@@ -109,8 +112,8 @@ pub fn check(bundle: &Bundle, target: &Target, external: &BTreeSet<External>) ->
             }
             Object::ServiceMonitor(sm) => check_service_monitor(bundle, sm, &mut problems),
             Object::PodDisruptionBudget(pdb) => {
-                let selector = pdb.spec.as_ref().and_then(|s| s.selector.clone()).unwrap_or_default();
-                if !selects(&selector, &labels) {
+                let selector = pdb.spec.as_ref().and_then(|s| s.selector.as_ref());
+                if !selector.is_some_and(|selector| selects(selector, labels)) {
                     let name = pdb.metadata.name.as_deref().unwrap_or_default();
                     problems.push(format!("PodDisruptionBudget {name} does not select the relay pods"));
                 }
@@ -175,14 +178,22 @@ fn workload(object: &Object) -> Option<Workload<'_>> {
 /// True when `selector` matches `labels` (matchLabels and matchExpressions) and is not empty:
 /// an empty selector would select every pod, never what a relay means.
 fn selects(selector: &LabelSelector, labels: &BTreeMap<String, String>) -> bool {
-    let match_labels = selector.match_labels.clone().unwrap_or_default();
-    let expressions = selector.match_expressions.clone().unwrap_or_default();
+    selects_by(selector.match_labels.as_ref(), selector.match_expressions.as_deref().unwrap_or_default(), labels)
+}
+
+/// [`selects`] for a selector given in parts (a Service's is a bare label map).
+fn selects_by(
+    match_labels: Option<&BTreeMap<String, String>>,
+    expressions: &[LabelSelectorRequirement],
+    labels: &BTreeMap<String, String>,
+) -> bool {
+    let match_labels = match_labels.unwrap_or(&NO_LABELS);
     if match_labels.is_empty() && expressions.is_empty() {
         return false;
     }
     match_labels.iter().all(|(k, v)| labels.get(k) == Some(v))
         && expressions.iter().all(|e| {
-            let values = e.values.clone().unwrap_or_default();
+            let values = e.values.as_deref().unwrap_or_default();
             match e.operator.as_str() {
                 "In" => labels.get(&e.key).is_some_and(|v| values.contains(v)),
                 "NotIn" => labels.get(&e.key).is_none_or(|v| !values.contains(v)),
@@ -224,25 +235,24 @@ fn check_namespaces(bundle: &Bundle, workload: &Workload<'_>, problems: &mut Vec
 }
 
 /// Checks every Service; returns (Service, container port) for every port they forward to.
-fn check_services(
-    bundle: &Bundle,
+fn check_services<'b>(
+    bundle: &'b Bundle,
     workload: &Workload<'_>,
     labels: &BTreeMap<String, String>,
     problems: &mut Vec<String>,
-) -> Vec<(String, i32)> {
+) -> Vec<(&'b str, i32)> {
     let mut targeted = Vec::new();
     for object in &bundle.objects {
         let Object::Service(service) = object else { continue };
-        let name = service.metadata.name.clone().unwrap_or_default();
-        let spec = service.spec.clone().unwrap_or_default();
-        let selector = LabelSelector { match_labels: spec.selector.clone(), ..LabelSelector::default() };
-        if !selects(&selector, labels) {
+        let name = service.metadata.name.as_deref().unwrap_or_default();
+        let spec = service.spec.as_ref();
+        if !selects_by(spec.and_then(|s| s.selector.as_ref()), &[], labels) {
             problems.push(format!("Service {name} does not select the relay pods"));
         }
-        for port in spec.ports.iter().flatten() {
+        for port in spec.and_then(|s| s.ports.as_ref()).into_iter().flatten() {
             match &port.target_port {
                 Some(IntOrString::String(port_name)) => match workload.container_port(port_name) {
-                    Some(number) => targeted.push((name.clone(), number)),
+                    Some(number) => targeted.push((name, number)),
                     None => problems.push(format!(
                         "Service {name} targets port `{port_name}`, which no container of {} {} declares",
                         workload.kind, workload.name
@@ -268,8 +278,8 @@ fn check_service_monitor(bundle: &Bundle, sm: &crate::crd::ServiceMonitor, probl
         .filter(|s| {
             let in_namespace =
                 s.metadata.namespace.as_ref().is_some_and(|n| sm.spec.namespace_selector.match_names.contains(n));
-            let labels = s.metadata.labels.clone().unwrap_or_default();
-            in_namespace && selects(&sm.spec.selector, &labels)
+            let labels = s.metadata.labels.as_ref().unwrap_or(&NO_LABELS);
+            in_namespace && selects(&sm.spec.selector, labels)
         })
         .collect();
     if selected.is_empty() {
