@@ -34,6 +34,9 @@ const DEFAULTS_INPUTS: [&str; 4] = ["src/values/defaults.yaml", "src/values/tree
 
 fn main() {
     generate_defaults();
+    // A linker input of scripts/build-static.sh (`--symbol-ordering-file`), which cargo does
+    // not see on its own: a new order must relink the binary.
+    println!("cargo:rerun-if-changed=scripts/symbol-order.txt");
     println!("cargo:rerun-if-env-changed=RELAYGEN_GIT_REVISION");
     let revision = std::env::var("RELAYGEN_GIT_REVISION").ok().filter(|r| !r.is_empty()).or_else(git_revision);
     let version = env!("CARGO_PKG_VERSION");

@@ -37,7 +37,12 @@ echo "load:   $(cut -d' ' -f1-3 /proc/loadavg) (1, 5, 15 min)"
 echo "rustc:  $(rustc --version)"
 echo "relaygen: $(git describe --always --dirty 2>/dev/null || echo 'no git')"
 
-bin=$(scripts/build-static.sh 2>/dev/null)
+build_log=$(mktemp)
+bin=$(scripts/build-static.sh 2>"$build_log") || { cat "$build_log" >&2; exit 1; }
+# A stale scripts/symbol-order.txt slows the binary down; say so next to the figures.
+grep '^build-static.sh:' "$build_log" >&2 || true
+rm -f "$build_log"
+echo "symbol order: $(wc -l <scripts/symbol-order.txt) functions listed in scripts/symbol-order.txt"
 cargo build --release --locked --quiet
 dyn_bin=target/release/relaygen
 work=$(mktemp -d)
