@@ -34,9 +34,7 @@ const DEFAULTS_INPUTS: [&str; 4] = ["src/values/defaults.yaml", "src/values/tree
 
 fn main() {
     generate_defaults();
-    // A linker input of scripts/build-static.sh (`--symbol-ordering-file`), which cargo does
-    // not see on its own: a new order must relink the binary.
-    println!("cargo:rerun-if-changed=scripts/symbol-order.txt");
+    symbol_order();
     println!("cargo:rerun-if-env-changed=RELAYGEN_GIT_REVISION");
     let revision = std::env::var("RELAYGEN_GIT_REVISION").ok().filter(|r| !r.is_empty()).or_else(git_revision);
     let version = env!("CARGO_PKG_VERSION");
@@ -45,6 +43,23 @@ fn main() {
         None => version.to_owned(),
     };
     println!("cargo:rustc-env=RELAYGEN_VERSION={long}");
+}
+
+/// Lays the binary's hot functions out together when `scripts/build-static.sh` asks for it:
+/// it sets `RELAYGEN_SYMBOL_ORDER_FILE` to `scripts/symbol-order.txt` after checking that the
+/// linker takes `--symbol-ordering-file` (LLD does; GNU ld does not). A link argument rather
+/// than `RUSTFLAGS`: it reaches only the binary, a path may hold spaces, and switching it
+/// relinks the binary instead of rebuilding every dependency.
+fn symbol_order() {
+    println!("cargo:rerun-if-env-changed=RELAYGEN_SYMBOL_ORDER_FILE");
+    let Some(order) = std::env::var_os("RELAYGEN_SYMBOL_ORDER_FILE").filter(|v| !v.is_empty()) else {
+        return;
+    };
+    let order = Path::new(&order);
+    // A new order must relink the binary; cargo does not see linker inputs on its own.
+    println!("cargo:rerun-if-changed={}", order.display());
+    println!("cargo:rustc-link-arg-bins=-Wl,--symbol-ordering-file={}", order.display());
+    println!("cargo:rustc-link-arg-bins=-Wl,--no-warn-symbol-ordering");
 }
 
 /// The checked-out commit, if this crate's directory is the top of a git work tree.

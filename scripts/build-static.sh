@@ -19,21 +19,33 @@ host="$(rustc -vV | sed -n 's/^host: //p')"
 flags="${RUSTFLAGS:-}"
 if [[ "$host" == *-linux-gnu ]]; then flags="${flags:+$flags }-C target-feature=+crt-static"; fi
 # Hot functions side by side (scripts/symbol-order.txt, see update-symbol-order.sh): fewer page
-# faults when a fresh process starts. Only where rustc links with LLD by default (x86_64 Linux,
-# Rust 1.90 on); RELAYGEN_SYMBOL_ORDER=off leaves the linker's order.
+# faults when a fresh process starts. Speed only, so it must never break a build: it is used
+# only when a trial link shows the linker takes `--symbol-ordering-file` (LLD, rustc's default
+# linker on x86_64 Linux since Rust 1.90, does; GNU ld does not). build.rs passes it to the
+# linker. RELAYGEN_SYMBOL_ORDER=off builds without it.
 order="$ROOT/scripts/symbol-order.txt"
-use_order=false
-if [[ "$host" == x86_64-unknown-linux-gnu && "${RELAYGEN_SYMBOL_ORDER:-on}" != off && -s "$order" ]]; then
-    use_order=true
-    flags="$flags -C link-arg=-Wl,--symbol-ordering-file=$order -C link-arg=-Wl,--no-warn-symbol-ordering"
+unset RELAYGEN_SYMBOL_ORDER_FILE
+if [[ "${RELAYGEN_SYMBOL_ORDER:-on}" != off && -s "$order" ]]; then
+    probe="$(mktemp -d)"
+    printf 'fn main() {}\n' >"$probe/probe.rs"
+    # shellcheck disable=SC2086 # RUSTFLAGS is a list of words, as cargo splits it
+    if rustc --target "$host" $flags -C "link-arg=-Wl,--symbol-ordering-file=$order" \
+        -C link-arg=-Wl,--no-warn-symbol-ordering -o "$probe/probe" "$probe/probe.rs" 2>/dev/null; then
+        export RELAYGEN_SYMBOL_ORDER_FILE="$order"
+    else
+        echo "build-static.sh: the linker does not take --symbol-ordering-file (LLD does);" \
+            "building without scripts/symbol-order.txt" >&2
+    fi
+    rm -rf "$probe"
 fi
 RUSTFLAGS="$flags" cargo build --locked --release --target "$host" --target-dir target/static >&2
 bin="$ROOT/target/static/$host/release/relaygen"
-if $use_order; then
+if [[ -n "${RELAYGEN_SYMBOL_ORDER_FILE:-}" ]] && command -v nm >/dev/null; then
     # Symbol names carry hashes that change with the compiler and dependencies; a list that no
     # longer matches costs speed, never correctness, so this warns instead of failing.
     listed=$(wc -l <"$order")
-    found=$(nm --defined-only "$bin" | awk '{ print $3 }' | LC_ALL=C sort -u | LC_ALL=C comm -12 - <(LC_ALL=C sort -u "$order") | wc -l)
+    found=$(nm --defined-only "$bin" | awk '{ print $3 }' | LC_ALL=C sort -u |
+        LC_ALL=C comm -12 - <(LC_ALL=C sort -u "$order") | wc -l)
     if ((found * 10 < listed * 9)); then
         echo "build-static.sh: only $found of $listed functions in scripts/symbol-order.txt exist in this build;" \
             "run scripts/update-symbol-order.sh" >&2
