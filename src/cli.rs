@@ -385,6 +385,10 @@ pub struct SelectionArgs {
 /// subcommand. Deferring the others is a third of relaygen's command-line parsing (see the
 /// README's performance section). Help, completions and manual pages build the whole tree, so
 /// they still see every flag.
+///
+/// Not clap's own `#[command(defer = true)]`: with it, as its documentation warns, the flags
+/// struct's doc comment ("Flags of `render`") is applied late and replaces the subcommand's
+/// description; `keep_about` is what prevents that here.
 #[derive(Debug)]
 pub struct Deferred<T>(pub T);
 

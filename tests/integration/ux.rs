@@ -114,11 +114,19 @@ fn man_dir_writes_one_page_per_command() {
     assert!(render.contains("\\-\\-profile"), "the render page lists its flags");
 }
 
-/// Every command path (`["render"]`, `["argocd", "sidecar"]`, ...) with the long flags and the
-/// description the fully built command definition gives it.
+/// Every command path (`["render"]`, `["argocd", "sidecar"]`, ...) with the long flags of the
+/// fully built command definition and the description the unbuilt one gives it. Unbuilt, a
+/// subcommand carries only its own description: its flags (and whatever their struct would set)
+/// are added when it is built.
 fn commands_with_flags() -> Vec<(Vec<String>, Vec<String>, String)> {
-    fn walk(cmd: &clap::Command, path: &[String], out: &mut Vec<(Vec<String>, Vec<String>, String)>) {
-        for sub in cmd.get_subcommands().filter(|s| s.get_name() != "help") {
+    fn walk(
+        built: &clap::Command,
+        unbuilt: &clap::Command,
+        path: &[String],
+        out: &mut Vec<(Vec<String>, Vec<String>, String)>,
+    ) {
+        for sub in built.get_subcommands().filter(|s| s.get_name() != "help") {
+            let declared = unbuilt.find_subcommand(sub.get_name()).expect("the same subcommands before building");
             let mut path = path.to_vec();
             path.push(sub.get_name().to_owned());
             let flags = sub
@@ -127,15 +135,16 @@ fn commands_with_flags() -> Vec<(Vec<String>, Vec<String>, String)> {
                 .filter(|long| !matches!(*long, "help" | "version"))
                 .map(|long| format!("--{long}"))
                 .collect();
-            let about = sub.get_about().map(ToString::to_string).unwrap_or_default();
+            let about = declared.get_about().map(ToString::to_string).unwrap_or_default();
             out.push((path.clone(), flags, about));
-            walk(sub, &path, out);
+            walk(sub, declared, &path, out);
         }
     }
-    let mut cmd = Cli::command();
-    cmd.build();
+    let unbuilt = Cli::command();
+    let mut built = Cli::command();
+    built.build();
     let mut out = Vec::new();
-    walk(&cmd, &[], &mut out);
+    walk(&built, &unbuilt, &[], &mut out);
     out
 }
 
