@@ -56,6 +56,13 @@ fn symbol_order() {
         return;
     };
     let order = Path::new(&order);
+    // Said here, by name, rather than as a linker failure deep in the link command.
+    assert!(
+        order.is_file(),
+        "RELAYGEN_SYMBOL_ORDER_FILE={} is not a file; expected the symbol order list \
+         (scripts/symbol-order.txt), or leave the variable unset",
+        order.display()
+    );
     // A new order must relink the binary; cargo does not see linker inputs on its own.
     println!("cargo:rerun-if-changed={}", order.display());
     println!("cargo:rustc-link-arg-bins=-Wl,--symbol-ordering-file={}", order.display());
