@@ -3,5 +3,5 @@
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    relaygen::run(std::env::args_os())
+    relaygen::run_process(std::env::args_os())
 }

@@ -44,6 +44,10 @@ pub struct Generated {
     pub manifests: String,
     /// Warnings for stderr.
     pub warnings: Vec<Diagnostic>,
+    /// The values the manifests were rendered from.
+    pub resolved: values::Resolved,
+    /// The objects the manifests hold.
+    pub bundle: render::Bundle,
 }
 
 /// A custom resource kind relaygen may render, and the switch in the values that turns it off.
@@ -112,7 +116,7 @@ pub fn generate(vars: &BTreeMap<String, String>) -> Result<Generated> {
     if bundle.objects.is_empty() || manifests.trim().is_empty() {
         return Err(Error::Internal("the rendering is empty; refusing to print an empty stream".into()));
     }
-    Ok(Generated { manifests, warnings })
+    Ok(Generated { manifests, warnings, resolved, bundle })
 }
 
 /// `relaygen argocd parameters`: the dynamic parameter announcements as JSON, for the
