@@ -94,14 +94,13 @@ where
         let sub = matches.subcommand().map(|(_, m)| m);
         execute(cli, sub, teardown)
     });
-    let style = stderr_style();
     let error_code = if matches!(matches.subcommand_name(), Some("check" | "diff")) { 2 } else { 1 };
     match result {
         Ok(Outcome::Done) => ExitCode::SUCCESS,
         Ok(Outcome::Differences) => ExitCode::from(1),
         Err(Error::Write(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
         Err(e) => {
-            let _ = std::io::stderr().write_all(e.render(&style).as_bytes());
+            let _ = std::io::stderr().write_all(e.render(&stderr_style()).as_bytes());
             ExitCode::from(error_code)
         }
     }
@@ -351,6 +350,9 @@ fn render_resolved(
 }
 
 fn warn(warnings: &[error::Diagnostic]) {
+    if warnings.is_empty() {
+        return;
+    }
     let style = stderr_style();
     let mut stderr = std::io::stderr().lock();
     for w in warnings {
