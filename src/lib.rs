@@ -18,6 +18,8 @@ pub mod man;
 pub mod output;
 pub mod parallel;
 pub mod postfix;
+#[cfg(target_os = "linux")]
+pub mod process_allocator;
 pub mod render;
 pub mod schema;
 pub mod suggest;
