@@ -23,8 +23,13 @@ if [[ "$host" == *-linux-gnu ]]; then
     # relocates ~3,700 pointers at every start, copying the 14 pages they sit on: 15 page faults
     # and about 8% of a `render` (README, Performance). What it gives up is address
     # randomisation of the binary's own code and data; stack, heap and mappings stay randomised.
-    # RELAYGEN_PIE=on builds a static PIE instead.
-    if [[ "${RELAYGEN_PIE:-off}" != on ]]; then flags="$flags -C relocation-model=static"; fi
+    # relaygen's only unsafe code is its allocator (src/process_allocator.rs). RELAYGEN_PIE=on
+    # builds a static PIE instead; a relocation model given in RUSTFLAGS is left alone.
+    case "${RELAYGEN_PIE:-off}" in
+        off) [[ "$flags" == *relocation-model* ]] || flags="$flags -C relocation-model=static" ;;
+        on) ;;
+        *) echo "build-static.sh: RELAYGEN_PIE=${RELAYGEN_PIE} is neither on nor off" >&2; exit 2 ;;
+    esac
 fi
 # Hot functions side by side (scripts/symbol-order.txt, see update-symbol-order.sh): fewer page
 # faults when a fresh process starts. Speed only, so it must never break a build: it is used

@@ -406,14 +406,14 @@ mod tests {
     }
 
     #[test]
-    fn a_library_call_frees_what_the_command_built() {
+    fn retiring_with_free_drops_the_data() {
         let drops = Cell::new(0);
         Teardown::Free.retire((Tracked(&drops), vec![Tracked(&drops), Tracked(&drops)]));
         assert_eq!(drops.get(), 3);
     }
 
     #[test]
-    fn the_process_leaves_what_the_command_built_to_the_operating_system() {
+    fn retiring_with_leave_drops_nothing() {
         let drops = Cell::new(0);
         Teardown::Leave.retire((Tracked(&drops), vec![Tracked(&drops), Tracked(&drops)]));
         assert_eq!(drops.get(), 0);

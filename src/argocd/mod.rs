@@ -44,10 +44,9 @@ pub struct Generated {
     pub manifests: String,
     /// Warnings for stderr.
     pub warnings: Vec<Diagnostic>,
-    /// The values the manifests were rendered from.
-    pub resolved: values::Resolved,
-    /// The objects the manifests hold.
-    pub bundle: render::Bundle,
+    /// The values and objects the manifests were rendered from, never read: held only so the
+    /// caller decides how they are disposed of (see [`crate::Teardown`]).
+    _rendered: (values::Resolved, render::Bundle),
 }
 
 /// A custom resource kind relaygen may render, and the switch in the values that turns it off.
@@ -116,7 +115,7 @@ pub fn generate(vars: &BTreeMap<String, String>) -> Result<Generated> {
     if bundle.objects.is_empty() || manifests.trim().is_empty() {
         return Err(Error::Internal("the rendering is empty; refusing to print an empty stream".into()));
     }
-    Ok(Generated { manifests, warnings, resolved, bundle })
+    Ok(Generated { manifests, warnings, _rendered: (resolved, bundle) })
 }
 
 /// `relaygen argocd parameters`: the dynamic parameter announcements as JSON, for the
