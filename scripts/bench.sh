@@ -3,7 +3,7 @@
 #
 #   1. in-process render of the prod profile (criterion, benches/render.rs): median < 200 µs;
 #   2. whole process `relaygen render --profile prod > /dev/null` next to `cat` printing the
-#      same bytes, in one run of ten alternating hyperfine rounds: the median of the ten
+#      same bytes, in one run of twenty alternating hyperfine rounds: the median of the twenty
 #      mean ratios within 1.5x;
 #   3. peak RSS of that process (GNU time -v): < 6 MiB.
 #
@@ -67,30 +67,31 @@ median_us=$(python3 -c 'import json, sys; print(round(json.load(open(sys.argv[1]
 verdict "in-process render median" "${median_us} µs" "< 200 µs" "$(python3 -c "print(int($median_us < 200))")"
 
 echo
-echo "== 2. whole process vs cat (hyperfine, no shell, 10 alternating rounds)"
+echo "== 2. whole process vs cat (hyperfine, no shell, 20 alternating rounds)"
 # One long hyperfine run times all runs of one command, then all of the next; on a shared
 # machine whose speed drifts over seconds that biases the ratio either way (measured here:
-# 1.36x and 1.84x for the same two binaries a minute apart). Ten short rounds, each timing
-# relaygen and cat side by side, and the median of the ten ratios, cancel most of the drift.
-for round in $(seq 10); do
-    hyperfine --shell=none --warmup 20 --runs 100 --export-json "$work/round-$round.json" \
-        --command-name "relaygen render --profile prod" "$bin render --profile prod" \
-        --command-name "cat (same output)" "cat $work/prod.yaml" \
-        --command-name "relaygen render --profile prod, dynamically linked (reference)" "$dyn_bin render --profile prod" \
-        >/dev/null
+# 1.36x and 1.84x for the same two binaries a minute apart). Twenty short rounds, each timing
+# relaygen and cat side by side (50 runs each, which goes first alternating from round to
+# round), and the median of the twenty ratios, cancel most of the drift.
+relaygen_cmd=(--command-name "relaygen render --profile prod" "$bin render --profile prod")
+cat_cmd=(--command-name "cat (same output)" "cat $work/prod.yaml")
+for round in $(seq 20); do
+    if ((round % 2)); then first=("${relaygen_cmd[@]}") second=("${cat_cmd[@]}"); else first=("${cat_cmd[@]}") second=("${relaygen_cmd[@]}"); fi
+    hyperfine --shell=none --warmup 10 --runs 50 --export-json "$work/round-$round.json" "${first[@]}" "${second[@]}" \
+        --command-name "dynamically linked (reference)" "$dyn_bin render --profile prod" >/dev/null
 done
 read -r relaygen_ms cat_ms dyn_ms ratio low high < <(python3 - "$work" <<'PY'
 import glob, json, statistics, sys
-rounds = [json.load(open(p))["results"] for p in sorted(glob.glob(f"{sys.argv[1]}/round-*.json"))]
-means = [[x["mean"] * 1000 for x in r] for r in rounds]
-ratios = sorted(m[0] / m[1] for m in means)
-med = lambda i: statistics.median(m[i] for m in means)
-print(f"{med(0):.2f} {med(1):.2f} {med(2):.2f} {statistics.median(ratios):.2f} {ratios[0]:.2f} {ratios[-1]:.2f}")
+rounds = [{x["command"]: x["mean"] * 1000 for x in json.load(open(p))["results"]} for p in glob.glob(f"{sys.argv[1]}/round-*.json")]
+names = ["relaygen render --profile prod", "cat (same output)", "dynamically linked (reference)"]
+ratios = sorted(r[names[0]] / r[names[1]] for r in rounds)
+med = lambda name: statistics.median(r[name] for r in rounds)
+print(f"{med(names[0]):.2f} {med(names[1]):.2f} {med(names[2]):.2f} {statistics.median(ratios):.2f} {ratios[0]:.2f} {ratios[-1]:.2f}")
 PY
 )
 echo "relaygen ${relaygen_ms} ms, cat ${cat_ms} ms, dynamically linked relaygen ${dyn_ms} ms (medians of the round means);"
 echo "ratio per round from ${low}x to ${high}x"
-verdict "whole process / cat, median of the 10 rounds' ratios" "${ratio}x (median times ${relaygen_ms} ms vs ${cat_ms} ms)" "<= 1.5x" "$(python3 -c "print(int($ratio <= 1.5))")"
+verdict "whole process / cat, median of the 20 rounds' ratios" "${ratio}x (median times ${relaygen_ms} ms vs ${cat_ms} ms)" "<= 1.5x" "$(python3 -c "print(int($ratio <= 1.5))")"
 
 echo
 echo "== 3. peak RSS (GNU time -v, highest of 20 runs)"
