@@ -147,7 +147,8 @@ impl ProcessAllocator {
         let base = self.base()?;
         let mut next = self.next.load(Ordering::Relaxed);
         loop {
-            let start = (base + next).next_multiple_of(layout.align()) - base;
+            // Alignments are powers of two: a mask, not a division.
+            let start = ((base + next + layout.align() - 1) & !(layout.align() - 1)) - base;
             let end = start.checked_add(layout.size())?;
             if end > self.reserve {
                 return None;
