@@ -139,8 +139,7 @@ fn execute(cli: Cli, matches: Option<&ArgMatches>, teardown: Teardown) -> Result
                     .map(|()| Outcome::Done);
             }
             let resolved = checked_load(&selection, &args.checks)?;
-            let bundle = render::stack(&resolved, &target)?;
-            let text = output::serialize(&bundle, args.output)?;
+            let (bundle, text) = render_resolved(&resolved, &target, args.output)?;
             let written = write_stdout(&text);
             teardown.retire((resolved, bundle, text));
             written.map(|()| Outcome::Done)
@@ -337,18 +336,20 @@ pub fn render_to_string(
     format: output::Format,
 ) -> Result<Rendered, Error> {
     let resolved = values::load(selection)?;
-    let text = render_resolved(&resolved, target, format)?;
+    let (_, text) = render_resolved(&resolved, target, format)?;
     Ok(Rendered { text, warnings: resolved.warnings })
 }
 
-/// Builds the typed objects for validated values and serialises them.
+/// Builds the typed objects for validated values and serialises them; the objects are
+/// returned too, for the caller to dispose of ([`Teardown`]).
 fn render_resolved(
     resolved: &values::Resolved,
     target: &render::Target,
     format: output::Format,
-) -> Result<String, Error> {
+) -> Result<(render::Bundle, String), Error> {
     let bundle = render::stack(resolved, target)?;
-    output::serialize(&bundle, format)
+    let text = output::serialize(&bundle, format)?;
+    Ok((bundle, text))
 }
 
 fn warn(warnings: &[error::Diagnostic]) {

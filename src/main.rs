@@ -2,8 +2,8 @@
 
 use std::process::ExitCode;
 
-/// Bump allocation, never freed: the process is short and exits right after its output
-/// (see `relaygen::process_allocator`).
+/// Bump allocation that reuses only the newest block: the process is short and exits right
+/// after its output (see `relaygen::process_allocator`).
 #[cfg(target_os = "linux")]
 #[global_allocator]
 static ALLOCATOR: relaygen::process_allocator::ProcessAllocator = relaygen::process_allocator::ProcessAllocator::new();
