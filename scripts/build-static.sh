@@ -15,6 +15,10 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
+case "${RELAYGEN_PIE:-off}" in
+    on | off) ;;
+    *) echo "build-static.sh: RELAYGEN_PIE=${RELAYGEN_PIE} is neither on nor off" >&2; exit 2 ;;
+esac
 host="$(rustc -vV | sed -n 's/^host: //p')"
 flags="${RUSTFLAGS:-}"
 if [[ "$host" == *-linux-gnu ]]; then
@@ -25,11 +29,9 @@ if [[ "$host" == *-linux-gnu ]]; then
     # randomisation of the binary's own code and data; stack, heap and mappings stay randomised.
     # relaygen's only unsafe code is its allocator (src/process_allocator.rs). RELAYGEN_PIE=on
     # builds a static PIE instead; a relocation model given in RUSTFLAGS is left alone.
-    case "${RELAYGEN_PIE:-off}" in
-        off) [[ "$flags" == *relocation-model* ]] || flags="$flags -C relocation-model=static" ;;
-        on) ;;
-        *) echo "build-static.sh: RELAYGEN_PIE=${RELAYGEN_PIE} is neither on nor off" >&2; exit 2 ;;
-    esac
+    if [[ "${RELAYGEN_PIE:-off}" == off && "$flags" != *relocation-model* ]]; then
+        flags="$flags -C relocation-model=static"
+    fi
 fi
 # Hot functions side by side (scripts/symbol-order.txt, see update-symbol-order.sh): fewer page
 # faults when a fresh process starts. Speed only, so it must never break a build: it is used
