@@ -316,7 +316,8 @@ pub struct CompletionsArgs {
 /// Flags of `man`.
 #[derive(Debug, Args)]
 pub struct ManArgs {
-    /// Write relaygen.1 and relaygen-COMMAND.1 into this directory instead of printing relaygen(1).
+    /// Write relaygen.1 and one page per command (relaygen-render.1, relaygen-argocd-generate.1)
+    /// into this directory instead of printing relaygen(1).
     #[arg(long, value_name = "DIR")]
     pub dir: Option<PathBuf>,
 }

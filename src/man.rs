@@ -1,7 +1,9 @@
 //! `relaygen man`: manual pages generated from the command definition in [`cli`](crate::cli).
 //!
-//! `relaygen(1)` lists every subcommand; `relaygen-COMMAND(1)` has one command's flags. Each
-//! page ends with the command's examples (its `--help` epilogue) and the version.
+//! `relaygen(1)` lists every subcommand; `relaygen-COMMAND(1)` has one command's flags, and a
+//! command with subcommands of its own (`argocd`) lists them, each with its own page
+//! (`relaygen-argocd-generate(1)`). Each page ends with the command's examples (its `--help`
+//! epilogue) and the version.
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -59,13 +61,19 @@ pub fn main_page() -> Result<String> {
     page(&command())
 }
 
-/// Every page as (file name, roff): `relaygen.1`, then `relaygen-COMMAND.1` per subcommand.
+/// Every page as (file name, roff): `relaygen.1`, then `relaygen-COMMAND.1` per subcommand
+/// and `relaygen-COMMAND-SUBCOMMAND.1` below it, depth first: every page a subcommand
+/// list names is among them.
 pub fn all_pages() -> Result<Vec<(String, String)>> {
-    let cmd = command();
-    let mut pages = vec![(Man::new(cmd.clone()).get_filename(), page(&cmd)?)];
-    for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
-        pages.push((Man::new(sub.clone()).get_filename(), page(sub)?));
+    fn push_pages(cmd: &Command, pages: &mut Vec<(String, String)>) -> Result<()> {
+        pages.push((Man::new(cmd.clone()).get_filename(), page(cmd)?));
+        for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
+            push_pages(sub, pages)?;
+        }
+        Ok(())
     }
+    let mut pages = Vec::new();
+    push_pages(&command(), &mut pages)?;
     Ok(pages)
 }
 

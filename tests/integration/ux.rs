@@ -106,10 +106,27 @@ fn man_dir_writes_one_page_per_command() {
         .map(|e| e.expect("entry").file_name().into_string().expect("name"))
         .collect();
     pages.sort();
-    let mut expected: Vec<String> = subcommands().iter().map(|s| format!("relaygen-{s}.1")).collect();
+    // A page for the program and for every command path, nested ones included: each page a
+    // subcommand list names (`relaygen-argocd-generate(1)`) exists.
+    let mut expected: Vec<String> =
+        commands_with_flags().iter().map(|(path, _, _)| format!("relaygen-{}.1", path.join("-"))).collect();
     expected.push("relaygen.1".into());
     expected.sort();
     assert_eq!(pages, expected);
+    assert!(pages.contains(&"relaygen-argocd-generate.1".to_owned()), "{pages:?}");
+    let mut references = 0;
+    for page in &pages {
+        let text = std::fs::read_to_string(dir.join(page)).expect("page");
+        for named in text.split("(1)").filter_map(|before| before.rsplit(['\n', ' ']).next()) {
+            if named.starts_with("relaygen\\-") {
+                let file = format!("{}.1", named.replace("\\-", "-"));
+                assert!(pages.contains(&file), "{page} names {named}(1), which is not written");
+                references += 1;
+            }
+        }
+    }
+    // Every page but relaygen(1) is named once: by relaygen(1) or by relaygen-argocd(1).
+    assert_eq!(references, pages.len() - 1, "pages named by a subcommand list");
     let render = std::fs::read_to_string(dir.join("relaygen-render.1")).expect("render page");
     assert!(render.contains("\\-\\-profile"), "the render page lists its flags");
 }
@@ -164,14 +181,13 @@ fn flags_defined_only_when_their_subcommand_runs_still_reach_help_completions_an
         args.push("--help");
         let help = relaygen(&args).ok();
         assert_eq!(help.lines().next(), Some(about.as_str()), "`{}` help opens with its description", path.join(" "));
-        let page = std::fs::read_to_string(tmp.path().join(format!("relaygen-{}.1", path[0]))).expect("man page");
+        // One page per command path: `relaygen-render.1`, `relaygen-argocd-generate.1`.
+        let page_name = format!("relaygen-{}.1", path.join("-"));
+        let page = std::fs::read_to_string(tmp.path().join(&page_name)).unwrap_or_else(|e| panic!("{page_name}: {e}"));
         for flag in flags {
             assert!(help.contains(flag.as_str()), "`{} --help` lacks {flag}", path.join(" "));
             assert!(bash.contains(flag.as_str()), "bash completions lack {flag} of `{}`", path.join(" "));
-            // One page per top-level command; `argocd`'s page lists its subcommands, not their flags.
-            if path.len() == 1 {
-                assert!(page.contains(&flag.replace('-', "\\-")), "man page of `{}` lacks {flag}", path[0]);
-            }
+            assert!(page.contains(&flag.replace('-', "\\-")), "{page_name} lacks {flag}");
         }
     }
 }
