@@ -167,11 +167,13 @@ pub fn render_files(resolved: &Resolved) -> Result<BTreeMap<String, String>> {
     };
 
     let env = environment()?;
+    // Converted to template values once, not once per template.
+    let context = minijinja::Value::from(minijinja::value::Serde(&context));
     let mut files = BTreeMap::new();
     for (name, _) in TEMPLATES {
         let rendered = env
             .get_template(name)
-            .and_then(|template| template.render(minijinja::value::Serde(&context)))
+            .and_then(|template| template.render(&context))
             .map_err(|e| Error::Internal(format!("template {name}: {e}")))?;
         files.insert(name.to_owned(), rendered);
     }
