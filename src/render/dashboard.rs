@@ -249,10 +249,8 @@ pub(crate) fn dashboard(ctx: &Context<'_>) -> Result<Option<ConfigMap>> {
     }
     let json = serde_json::to_string_pretty(&dashboard_json(ctx.namespace))
         .map_err(|e| Error::Internal(format!("dashboard JSON: {e}")))?;
-    let mut metadata = ctx.metadata(DASHBOARD_NAME);
-    let mut labels = ctx.labels_with_component("metrics");
-    labels.extend(values.dashboard.labels.clone());
-    metadata.labels = Some(labels);
+    let mut metadata =
+        ctx.metadata_with_labels(DASHBOARD_NAME, ctx.labels_with_component("metrics", &values.dashboard.labels));
     metadata.annotations = (!values.dashboard.annotations.is_empty()).then(|| values.dashboard.annotations.clone());
     Ok(Some(ConfigMap {
         metadata,

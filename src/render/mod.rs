@@ -162,21 +162,45 @@ pub(crate) struct Context<'a> {
 impl Context<'_> {
     /// Metadata of a namespaced object with the common labels.
     pub(crate) fn metadata(&self, name: &str) -> ObjectMeta {
+        self.metadata_with_labels(name, self.labels.clone())
+    }
+
+    /// Metadata of a namespaced object with other labels, e.g. [`Self::labels_with_component`]
+    /// (built directly, rather than replacing the common labels' copy after the fact).
+    pub(crate) fn metadata_with_labels(&self, name: &str, labels: BTreeMap<String, String>) -> ObjectMeta {
         ObjectMeta {
             name: Some(name.to_owned()),
             namespace: Some(self.namespace.to_owned()),
-            labels: Some(self.labels.clone()),
+            labels: Some(labels),
             ..ObjectMeta::default()
         }
     }
 
-    /// The common labels with `app.kubernetes.io/component` replaced.
-    pub(crate) fn labels_with_component(&self, component: &str) -> BTreeMap<String, String> {
+    /// The common labels with `app.kubernetes.io/component` replaced, then `extra` added (an
+    /// extra label wins over a common one of the same key).
+    pub(crate) fn labels_with_component(
+        &self,
+        component: &str,
+        extra: &BTreeMap<String, String>,
+    ) -> BTreeMap<String, String> {
         let mut labels = self.labels.clone();
-        labels.insert("app.kubernetes.io/component".into(), component.into());
+        // Overwritten in place: the copy's key and buffer are reused.
+        match labels.get_mut(COMPONENT_LABEL) {
+            Some(value) => {
+                value.clear();
+                value.push_str(component);
+            }
+            None => {
+                labels.insert(COMPONENT_LABEL.into(), component.into());
+            }
+        }
+        labels.extend(extra.iter().map(|(key, value)| (key.clone(), value.clone())));
         labels
     }
 }
+
+/// The label naming an object's part of the stack (`smtp-relay`, `metrics`).
+const COMPONENT_LABEL: &str = "app.kubernetes.io/component";
 
 fn labels(resolved: &Resolved) -> (BTreeMap<String, String>, BTreeMap<String, String>) {
     let selector: BTreeMap<String, String> = [("app.kubernetes.io/name", NAME), ("app.kubernetes.io/instance", NAME)]
@@ -184,7 +208,7 @@ fn labels(resolved: &Resolved) -> (BTreeMap<String, String>, BTreeMap<String, St
         .map(|(k, v)| (k.to_owned(), v.to_owned()))
         .collect();
     let mut labels = selector.clone();
-    labels.insert("app.kubernetes.io/component".into(), "smtp-relay".into());
+    labels.insert(COMPONENT_LABEL.into(), "smtp-relay".into());
     labels.insert("app.kubernetes.io/part-of".into(), "email-server".into());
     labels.insert("app.kubernetes.io/managed-by".into(), "relaygen".into());
     // A tag that is not a valid label value (e.g. with `+`) is left out rather than mangled.

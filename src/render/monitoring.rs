@@ -7,6 +7,7 @@
 //! target, and every expression is scoped to this relay's job and namespace.
 
 use std::collections::BTreeMap;
+use std::fmt;
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 
@@ -56,10 +57,7 @@ const ALERTS_GROUP: &str = "postfix-relay.alerts";
 /// Scrapes the metrics Service in the relay's own namespace.
 pub(crate) fn service_monitor(ctx: &Context<'_>) -> ServiceMonitor {
     let sm = &ctx.resolved.values.monitoring.service_monitor;
-    let mut metadata = ctx.metadata(NAME);
-    let mut labels = ctx.labels_with_component("metrics");
-    labels.extend(sm.labels.clone());
-    metadata.labels = Some(labels);
+    let metadata = ctx.metadata_with_labels(NAME, ctx.labels_with_component("metrics", &sm.labels));
     ServiceMonitor {
         api_version: crd::API_VERSION,
         kind: "ServiceMonitor",
@@ -89,12 +87,23 @@ pub(crate) fn metrics_service_selector(ctx: &Context<'_>) -> BTreeMap<String, St
 }
 
 /// `{...}` matchers that scope a selector to this relay's scrape job and namespace, plus `extra`.
-fn scope(ctx: &Context<'_>, extra: &str) -> String {
-    let ns = ctx.namespace;
-    if extra.is_empty() {
-        format!(r#"{{job="{METRICS_SERVICE}", namespace="{ns}"}}"#)
-    } else {
-        format!(r#"{{job="{METRICS_SERVICE}", namespace="{ns}", {extra}}}"#)
+fn scope<'a>(ctx: &Context<'a>, extra: &'a str) -> Scope<'a> {
+    Scope { namespace: ctx.namespace, extra }
+}
+
+/// The matchers of [`scope`], written straight into the expression that uses them.
+struct Scope<'a> {
+    namespace: &'a str,
+    extra: &'a str,
+}
+
+impl fmt::Display for Scope<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, r#"{{job="{METRICS_SERVICE}", namespace="{}""#, self.namespace)?;
+        if !self.extra.is_empty() {
+            write!(f, ", {}", self.extra)?;
+        }
+        f.write_str("}")
     }
 }
 
@@ -330,10 +339,7 @@ pub(crate) fn prometheus_rule(ctx: &Context<'_>) -> Option<PrometheusRule> {
     if !alerts.is_empty() {
         groups.push(RuleGroup { name: ALERTS_GROUP.into(), rules: alerts });
     }
-    let mut metadata = ctx.metadata(NAME);
-    let mut labels = ctx.labels_with_component("metrics");
-    labels.extend(pr.labels.clone());
-    metadata.labels = Some(labels);
+    let metadata = ctx.metadata_with_labels(NAME, ctx.labels_with_component("metrics", &pr.labels));
     Some(PrometheusRule {
         api_version: crd::API_VERSION,
         kind: "PrometheusRule",

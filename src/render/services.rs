@@ -1,5 +1,7 @@
 //! The Services: `postfix-relay` (SMTP), `postfix-relay-headless`, `postfix-relay-metrics`.
 
+use std::collections::BTreeMap;
+
 use k8s_openapi::api::core::v1::{Service, ServicePort, ServiceSpec};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
@@ -47,10 +49,8 @@ pub(crate) fn services(ctx: &Context<'_>) -> Vec<Service> {
     };
     let mut services = vec![smtp, headless];
     if values.monitoring.enabled {
-        let mut metadata = ctx.metadata(METRICS_SERVICE);
-        metadata.labels = Some(ctx.labels_with_component("metrics"));
         services.push(Service {
-            metadata,
+            metadata: ctx.metadata_with_labels(METRICS_SERVICE, ctx.labels_with_component("metrics", &BTreeMap::new())),
             spec: Some(ServiceSpec {
                 type_: Some("ClusterIP".into()),
                 selector: Some(ctx.selector.clone()),
