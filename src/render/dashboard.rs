@@ -20,7 +20,7 @@ pub(crate) const DASHBOARD_NAME: &str = "postfix-relay-dashboard";
 /// The ConfigMap key holding the dashboard JSON.
 pub(crate) const DASHBOARD_KEY: &str = "postfix-relay.json";
 /// Room for the dashboard JSON, which takes about 5.5 kB (more with a long namespace).
-const DASHBOARD_BYTES: usize = 8 * 1024;
+const DASHBOARD_JSON_CAPACITY: usize = 8 * 1024;
 
 // The Grafana JSON model, typed. Fields are declared in the byte order of their JSON names, so
 // the keys come out sorted, as Grafana itself and a `jq -S` diff show them.
@@ -250,7 +250,7 @@ pub(crate) fn dashboard(ctx: &Context<'_>) -> Result<Option<ConfigMap>> {
         return Ok(None);
     }
     // Sized for the ~5.5 kB it takes, so the buffer is not regrown and copied on the way.
-    let mut json = Vec::with_capacity(DASHBOARD_BYTES);
+    let mut json = Vec::with_capacity(DASHBOARD_JSON_CAPACITY);
     serde_json::to_writer_pretty(&mut json, &dashboard_json(ctx.namespace))
         .map_err(|e| Error::Internal(format!("dashboard JSON: {e}")))?;
     json.push(b'\n');

@@ -178,10 +178,10 @@ impl Context<'_> {
 
     /// The common labels with `app.kubernetes.io/component` replaced, then `extra` added (an
     /// extra label wins over a common one of the same key).
-    pub(crate) fn labels_with_component(
+    pub(crate) fn labels_with_component<'e>(
         &self,
         component: &str,
-        extra: &BTreeMap<String, String>,
+        extra: impl IntoIterator<Item = (&'e String, &'e String)>,
     ) -> BTreeMap<String, String> {
         let mut labels = self.labels.clone();
         // Overwritten in place: the copy's key and buffer are reused.
@@ -194,7 +194,7 @@ impl Context<'_> {
                 labels.insert(COMPONENT_LABEL.into(), component.into());
             }
         }
-        labels.extend(extra.iter().map(|(key, value)| (key.clone(), value.clone())));
+        labels.extend(extra.into_iter().map(|(key, value)| (key.clone(), value.clone())));
         labels
     }
 }

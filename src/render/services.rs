@@ -1,7 +1,5 @@
 //! The Services: `postfix-relay` (SMTP), `postfix-relay-headless`, `postfix-relay-metrics`.
 
-use std::collections::BTreeMap;
-
 use k8s_openapi::api::core::v1::{Service, ServicePort, ServiceSpec};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
@@ -50,7 +48,7 @@ pub(crate) fn services(ctx: &Context<'_>) -> Vec<Service> {
     let mut services = vec![smtp, headless];
     if values.monitoring.enabled {
         services.push(Service {
-            metadata: ctx.metadata_with_labels(METRICS_SERVICE, ctx.labels_with_component("metrics", &BTreeMap::new())),
+            metadata: ctx.metadata_with_labels(METRICS_SERVICE, ctx.labels_with_component("metrics", [])),
             spec: Some(ServiceSpec {
                 type_: Some("ClusterIP".into()),
                 selector: Some(ctx.selector.clone()),
