@@ -21,7 +21,7 @@ trap 'rm -rf "$work"' EXIT
 
 count() { # renders -> "total sha malloc" instructions
     if ! valgrind --tool=callgrind --callgrind-out-file="$work/cg.$1" \
-        target/release/examples/render_prod "$1" >"$work/log.$1" 2>&1; then
+        "${CARGO_TARGET_DIR:-target}/release/examples/render_prod" "$1" >"$work/log.$1" 2>&1; then
         cat "$work/log.$1" >&2
         echo "render-instructions.sh: callgrind of $1 renders failed" >&2
         exit 1
