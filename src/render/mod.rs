@@ -200,7 +200,7 @@ impl Context<'_> {
 }
 
 /// The label naming an object's part of the stack (`smtp-relay`, `metrics`).
-const COMPONENT_LABEL: &str = "app.kubernetes.io/component";
+pub(crate) const COMPONENT_LABEL: &str = "app.kubernetes.io/component";
 
 fn labels(resolved: &Resolved) -> (BTreeMap<String, String>, BTreeMap<String, String>) {
     let selector: BTreeMap<String, String> = [("app.kubernetes.io/name", NAME), ("app.kubernetes.io/instance", NAME)]

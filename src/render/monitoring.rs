@@ -11,7 +11,7 @@ use std::fmt;
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 
-use super::{Context, METRICS_PORT, METRICS_SERVICE, NAME};
+use super::{COMPONENT_LABEL, Context, METRICS_PORT, METRICS_SERVICE, NAME};
 use crate::crd::{
     self, Endpoint, NamespaceSelector, PrometheusRule, PrometheusRuleSpec, Rule, RuleGroup, ServiceMonitor,
     ServiceMonitorSpec,
@@ -82,7 +82,7 @@ pub(crate) fn service_monitor(ctx: &Context<'_>) -> ServiceMonitor {
 pub(crate) fn metrics_service_selector(ctx: &Context<'_>) -> BTreeMap<String, String> {
     let mut selector = ctx.selector.clone();
     selector.remove("app.kubernetes.io/instance");
-    selector.insert("app.kubernetes.io/component".into(), "metrics".into());
+    selector.insert(COMPONENT_LABEL.into(), "metrics".into());
     selector
 }
 
