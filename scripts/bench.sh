@@ -45,7 +45,7 @@ grep '^build-static.sh:' "$build_log" >&2 || true
 rm -f "$build_log"
 [[ -s scripts/symbol-order.txt ]] && echo "symbol order: $(wc -l <scripts/symbol-order.txt) functions listed in scripts/symbol-order.txt"
 cargo build --release --locked --quiet
-dyn_bin=target/release/relaygen
+dyn_bin="${CARGO_TARGET_DIR:-target}/release/relaygen" # where cargo just built it
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 "$bin" render --profile prod >"$work/prod.yaml"
