@@ -11,6 +11,9 @@ use super::set::{Segment, escape_key, parse_path};
 use super::tree::{Node, Value};
 use crate::error::{Diagnostic, Layer, Origin};
 
+/// The longest wait between two checks of the log file's size (`postfix.log.checkIntervalSeconds`).
+const MAX_LOG_CHECK_INTERVAL_SECONDS: u32 = 3600;
+
 /// The upstream smarthost Postfix relays to.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RelayHost {
@@ -888,6 +891,15 @@ fn check_relay_policy(values: &Values, r: &mut Report<'_>) {
     }
     if postfix.log.max_file_size_mib == 0 {
         r.error("postfix.log.maxFileSizeMib", "a 0 MiB log file would be emptied constantly", "MiB, e.g. 64");
+    }
+    let interval = postfix.log.check_interval_seconds;
+    if interval == 0 || interval > MAX_LOG_CHECK_INTERVAL_SECONDS {
+        let problem = if interval == 0 {
+            "0 seconds would check the log file's size without pause"
+        } else {
+            "checking less often than hourly lets the log file outgrow its limit by more than an hour of logs"
+        };
+        r.error("postfix.log.checkIntervalSeconds", problem, "1 to 3600 seconds, e.g. 60");
     }
 
     let persistence = &values.queue.persistence;

@@ -368,6 +368,9 @@ fn relay_settings_that_cannot_work_fail_at_render_time() {
             "not a Secret name",
         ),
         (&["--set", "postfix.rateLimits.timeUnit=1 minute"], "postfix.rateLimits.timeUnit", "Postfix time"),
+        (&["--set", "postfix.log.maxFileSizeMib=0"], "postfix.log.maxFileSizeMib", "emptied constantly"),
+        (&["--set", "postfix.log.checkIntervalSeconds=0"], "postfix.log.checkIntervalSeconds", "without pause"),
+        (&["--set", "postfix.log.checkIntervalSeconds=3601"], "postfix.log.checkIntervalSeconds", "an hour"),
         (
             &["--set", "queue.persistence.enabled=true", "--set", "deployment.strategy.type=Recreate"],
             "deployment.strategy.type",
@@ -386,5 +389,11 @@ fn relay_settings_that_cannot_work_fail_at_render_time() {
         assert!(stderr.contains(path), "{args:?}: error does not name {path}:\n{stderr}");
         assert!(stderr.contains(words), "{args:?}: error does not say {words:?}:\n{stderr}");
         assert!(stderr.contains("  --> "), "{args:?}: error has no location:\n{stderr}");
+    }
+    // The bounds themselves are valid.
+    for interval in ["1", "3600"] {
+        let set = format!("postfix.log.checkIntervalSeconds={interval}");
+        let start = relaygen(&["render", "--profile", "prod", "--set", &set]).ok();
+        assert!(start.contains(&format!("while sleep {interval}; do")), "interval {interval} not rendered");
     }
 }
