@@ -525,12 +525,43 @@ def scenario_deliver(runner, sink, domain, report):
     report["sasl_table"] = runner.exec("postfix", ["stat", "-c", "%a %U", "/etc/postfix/sasl_passwd"])
 
 
+LOG_BURST_BYTES = 3 * 1024 * 1024
+
+
+def scenario_log(runner, sink, domain, report):
+    """The log file outgrows its limit (run with postfix.log.maxFileSizeMib under 3 MiB): a
+    burst of 3 MiB of log lines, appended the way a busy Postfix writes them, must be emptied by
+    the start script's next check, and Postfix must go on logging into the emptied file from
+    its start (an appending writer; a writer at its old offset would leave a hole of NULs),
+    with `kubectl logs` showing each line as it is logged, before and after."""
+    path = runner.volumes["log"] / "mail.log"
+    report["allowed"] = smtp_send(f"app@{domain}", "before@example.org")
+    report["allowed_delivered"] = sink.wait_for(1)
+    sent = lambda text, rcpt: any(f"to=<{rcpt}>" in l and "status=sent" in l for l in text.splitlines())
+    report["before_logged"] = wait_until(lambda: sent(runner.maillog(), "before@example.org"))
+    # With nothing logged after it, the line must still reach `kubectl logs` on its own.
+    report["before_mirrored"] = wait_until(lambda: sent(runner.container_log("postfix"), "before@example.org"))
+    line = b"Jan  1 00:00:00 relay postfix/smtpd[1]: " + b"x" * 100 + b"\n"
+    with open(path, "ab") as log:
+        log.write(line * (LOG_BURST_BYTES // len(line) + 1))
+    report["log_bytes_after_burst"] = path.stat().st_size
+    started = time.monotonic()
+    report["log_emptied"] = wait_until(lambda: path.stat().st_size < LOG_BURST_BYTES, step=0.1)
+    report["log_emptied_after_seconds"] = round(time.monotonic() - started, 1)
+    report["after"] = smtp_send(f"app@{domain}", "after@example.org")
+    report["after_delivered"] = sink.wait_for(2)
+    report["after_logged"] = wait_until(lambda: sent(runner.maillog(), "after@example.org"))
+    report["log_bytes_at_end"] = path.stat().st_size
+    report["log_starts_with_nul"] = path.read_bytes()[:1] == b"\0"
+    report["after_mirrored"] = wait_until(lambda: sent(runner.container_log("postfix"), "after@example.org"))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("objects", type=Path, help="relaygen render -o json output")
     parser.add_argument("--workdir", type=Path, required=True)
     parser.add_argument("--report", type=Path, required=True)
-    parser.add_argument("--scenario", choices=["relay", "deliver"], required=True)
+    parser.add_argument("--scenario", choices=["relay", "deliver", "log"], required=True)
     parser.add_argument("--secret", action="append", default=[], help="NAME=DIR: a Secret's keys as files")
     parser.add_argument("--sink-credentials", help="USER:PASSWORD the sink requires")
     parser.add_argument("--sender-domain", required=True, help="an allowed sender domain")
@@ -567,6 +598,8 @@ def main():
             size_limit = int(pod.main_cf["message_size_limit"])
             if args.scenario == "relay":
                 scenario_relay(runner, sink, args.sender_domain, size_limit, report)
+            elif args.scenario == "log":
+                scenario_log(runner, sink, args.sender_domain, report)
             else:
                 scenario_deliver(runner, sink, args.sender_domain, report)
         report["exit_on_sigterm"] = runner.stop("postfix")

@@ -327,6 +327,35 @@ fn received_headers_are_stripped_on_the_way_out_when_asked() {
 }
 
 #[test]
+fn the_log_file_is_emptied_past_its_limit_and_postfix_logs_on_into_it() {
+    // A 1 MiB limit checked every second; the harness appends a 3 MiB burst of log lines.
+    let args =
+        ["--profile", "prod", "--set", "postfix.log.maxFileSizeMib=1", "--set", "postfix.log.checkIntervalSeconds=1"];
+    let Some(run) = boot(&args, "log", &[], None) else { return };
+    assert_eq!(run.get("before_logged"), true, "no delivery logged:\n{}", run.text("maillog"));
+    assert_eq!(
+        run.get("before_mirrored"),
+        true,
+        "the latest line never reached `kubectl logs` on its own:\n{}",
+        run.text("container_log")
+    );
+    let burst = run.get("log_bytes_after_burst").as_u64().expect("burst size");
+    assert!(burst > 3 << 20, "the burst must outgrow the limit: {burst} bytes");
+    assert_eq!(run.get("log_emptied"), true, "the log file was not emptied; it is {burst} bytes");
+    assert_eq!(run.get("after_delivered"), true, "no delivery after the log was emptied: {}", run.get("after"));
+    assert_eq!(
+        run.get("after_logged"),
+        true,
+        "Postfix stopped logging into the emptied file:\n{}",
+        run.text("maillog")
+    );
+    assert_eq!(run.get("log_starts_with_nul"), false, "Postfix went on writing at its old offset, leaving a hole");
+    let end = run.get("log_bytes_at_end").as_u64().expect("final size");
+    assert!(end < 1 << 20, "the emptied file holds only what was logged since: {end} bytes");
+    assert_eq!(run.get("after_mirrored"), true, "`kubectl logs` stopped following the emptied file");
+}
+
+#[test]
 fn relaying_any_sender_is_an_explicit_choice() {
     let args =
         ["--profile", "prod", "--set", "env.ALLOWED_SENDER_DOMAINS=", "--set", "postfix.allowAllSenderDomains=true"];
