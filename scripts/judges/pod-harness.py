@@ -234,6 +234,7 @@ class PodRunner:
         self.root = workdir / "root"
         self.volumes = {}
         self.processes = {}
+        self.namespaces = {}
         self.logs = {}
 
     # -- root filesystem
@@ -353,6 +354,12 @@ class PodRunner:
         self.processes[name] = subprocess.Popen(
             self.container_command(container, argv), stdout=log, stderr=subprocess.STDOUT, start_new_session=True
         )
+        # The container's own mount namespace (once unshare has made it) names its processes.
+        own = os.readlink("/proc/self/ns/mnt")
+        pid = self.processes[name].pid
+        namespace = lambda: os.readlink(f"/proc/{pid}/ns/mnt") if self.processes[name].poll() is None else None
+        wait_until(lambda: namespace() not in (own, None) or self.processes[name].poll() is not None, step=0.01)
+        self.namespaces[name] = namespace()
 
     def exec(self, name, argv, timeout=60):
         """`kubectl exec`: the command in the container's mount namespace, root and privileges."""
@@ -382,7 +389,21 @@ class PodRunner:
     def pre_stop(self, name):
         return self.exec(name, self.pod.container(name)["lifecycle"]["preStop"]["exec"]["command"], timeout=600)
 
+    def container_pids(self, name):
+        """Every process in the container's mount namespace, daemons that left its process
+        group included (Postfix's master and its children)."""
+        pids = []
+        for entry in os.listdir("/proc"):
+            try:
+                if entry.isdigit() and os.readlink(f"/proc/{entry}/ns/mnt") == self.namespaces[name]:
+                    pids.append(int(entry))
+            except OSError:
+                pass  # gone meanwhile
+        return pids
+
     def stop(self, name, grace=15):
+        """SIGTERM, then after the grace period SIGKILL to whatever is left: like a kubelet,
+        nothing of the container outlives it (a restart must not find the old master)."""
         process = self.processes[name]
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGTERM)
@@ -391,6 +412,14 @@ class PodRunner:
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
+        if self.namespaces.get(name):
+            for pid in self.container_pids(name):
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            if not wait_until(lambda: not self.container_pids(name), timeout=grace):
+                raise SystemExit(f"container {name}: processes {self.container_pids(name)} survived SIGKILL")
         return process.returncode
 
     def maillog(self):
@@ -558,12 +587,30 @@ def scenario_log(runner, sink, domain, report):
     report["after_mirrored"] = wait_until(lambda: sent(runner.container_log("postfix"), "after@example.org"))
 
 
+def scenario_restart(runner, sink, domain, report):
+    """The postfix container restarts in its pod (a failed liveness probe, say): the log file on
+    the log volume keeps the first run's lines, and the new container's stdout must carry only
+    what is logged from its own start, not the whole file again (up to maxFileSizeMib copied
+    into the cluster's log pipeline at every restart), while missing none of that."""
+    sent = lambda text, rcpt: any(f"to=<{rcpt}>" in l and "status=sent" in l for l in text.splitlines())
+    report["first"] = smtp_send(f"app@{domain}", "first@example.org")
+    report["first_delivered"] = sink.wait_for(1)
+    report["first_mirrored"] = wait_until(lambda: sent(runner.container_log("postfix"), "first@example.org"))
+    report["first_exit"] = runner.stop("postfix")
+    report["first_container_log"] = runner.container_log("postfix")
+    runner.start("postfix")
+    report["restarted"] = wait_until(lambda: runner.probe("postfix", "startupProbe")["exit"] == 0, step=0.5)
+    report["second"] = smtp_send(f"app@{domain}", "second@example.org")
+    report["second_delivered"] = sink.wait_for(2)
+    report["second_mirrored"] = wait_until(lambda: sent(runner.container_log("postfix"), "second@example.org"))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("objects", type=Path, help="relaygen render -o json output")
     parser.add_argument("--workdir", type=Path, required=True)
     parser.add_argument("--report", type=Path, required=True)
-    parser.add_argument("--scenario", choices=["relay", "deliver", "log"], required=True)
+    parser.add_argument("--scenario", choices=["relay", "deliver", "log", "restart"], required=True)
     parser.add_argument("--secret", action="append", default=[], help="NAME=DIR: a Secret's keys as files")
     parser.add_argument("--sink-credentials", help="USER:PASSWORD the sink requires")
     parser.add_argument("--sender-domain", required=True, help="an allowed sender domain")
@@ -602,6 +649,8 @@ def main():
                 scenario_relay(runner, sink, args.sender_domain, size_limit, report)
             elif args.scenario == "log":
                 scenario_log(runner, sink, args.sender_domain, report)
+            elif args.scenario == "restart":
+                scenario_restart(runner, sink, args.sender_domain, report)
             else:
                 scenario_deliver(runner, sink, args.sender_domain, report)
         report["exit_on_sigterm"] = runner.stop("postfix")

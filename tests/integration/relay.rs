@@ -356,6 +356,24 @@ fn the_log_file_is_emptied_past_its_limit_and_postfix_logs_on_into_it() {
 }
 
 #[test]
+fn a_restarted_postfix_container_logs_its_own_run_and_not_the_last_ones_again() {
+    let Some(run) = boot(&["--profile", "prod"], "restart", &[], None) else { return };
+    assert_eq!(
+        run.get("first_mirrored"),
+        true,
+        "first run's delivery not in its log:\n{}",
+        run.text("first_container_log")
+    );
+    assert_eq!(run.get("restarted"), true, "the restarted container never passed its startup probe");
+    assert_eq!(run.get("second_delivered"), true, "no delivery after the restart: {}", run.get("second"));
+    let second = run.text("container_log");
+    assert_eq!(run.get("second_mirrored"), true, "the restarted container's delivery is not in its log:\n{second}");
+    assert!(second.contains("daemon started"), "the restart's first lines are missing:\n{second}");
+    assert!(!second.contains("first@example.org"), "the restarted container logged the first run again:\n{second}");
+    assert!(run.text("maillog").contains("to=<first@example.org>"), "the log file should keep both runs");
+}
+
+#[test]
 fn relaying_any_sender_is_an_explicit_choice() {
     let args =
         ["--profile", "prod", "--set", "env.ALLOWED_SENDER_DOMAINS=", "--set", "postfix.allowAllSenderDomains=true"];
