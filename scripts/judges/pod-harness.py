@@ -537,11 +537,18 @@ def scenario_relay(runner, sink, domain, size_limit, report):
     report["drain"] = runner.pre_stop("postfix")
     report["queued_after_drain"] = len(queued(runner))
     report["port_25_open_after_drain"] = port_open(25)
+    # A drained pod must leave the Service's endpoints (readiness fails) but not be restarted
+    # (liveness passes): its queue is still being delivered.
+    report["readiness_after_drain"] = runner.probe("postfix", "readinessProbe")
+    report["liveness_after_drain"] = runner.probe("postfix", "livenessProbe")
     # The upstream returns: the same message goes out.
     sink.start()
     report["flush"] = runner.exec("postfix", ["postqueue", "-f"])
     report["delivered_after_recovery"] = sink.wait_for(2)
     report["queued_after_recovery"] = len(queued(runner)) if report["delivered_after_recovery"] else None
+    # A dead master must fail the liveness probe, or the kubelet never restarts the container.
+    report["master_killed"] = runner.exec("postfix", ["sh", "-c", "kill -9 $(cat /var/spool/postfix/pid/master.pid)"])
+    report["liveness_with_master_dead"] = runner.probe("postfix", "livenessProbe")
 
 
 def scenario_deliver(runner, sink, domain, report):

@@ -230,11 +230,20 @@ fn assert_relay_contract(profile: &str) {
     assert_eq!(drain["exit"], 0, "drain failed: {drain}");
     assert_eq!(run.get("queued_after_drain"), 1, "the drain must never delete mail");
     assert_eq!(run.get("port_25_open_after_drain"), false, "port 25 still accepts mail after the drain");
+    let readiness = run.get("readiness_after_drain");
+    assert_ne!(readiness["exit"], 0, "a drained pod still reports ready, so the Service keeps sending it mail");
+    let liveness = run.get("liveness_after_drain");
+    assert_eq!(liveness["exit"], 0, "a draining pod fails liveness and would be restarted: {liveness}");
     assert!(log.contains("deadline of 3s reached; 1 message(s) stay queued"), "drain did not log its deadline:\n{log}");
     assert!(!log.contains("status=bounced"), "mail bounced while the upstream was down:\n{log}");
     assert_eq!(run.get("delivered_after_recovery"), true, "queued mail never arrived after recovery:\n{log}");
     assert_eq!(run.sink()[1]["rcpt_tos"][0], "later@example.org");
     assert_eq!(run.get("queued_after_recovery"), 0);
+
+    // 7. With the master dead, liveness fails, so the kubelet restarts the container.
+    assert_eq!(run.get("master_killed")["exit"], 0, "could not kill the master: {}", run.get("master_killed"));
+    let dead = run.get("liveness_with_master_dead");
+    assert_ne!(dead["exit"], 0, "liveness passes with the master dead: {dead}");
 }
 
 #[test]
