@@ -27,6 +27,7 @@ import argparse
 import json
 import os
 import shlex
+import shutil
 import signal
 import smtplib
 import socket
@@ -269,7 +270,7 @@ class PodRunner:
 
     def make_volumes(self):
         base = self.workdir / "volumes"
-        base.mkdir()
+        base.mkdir(exist_ok=True)
         for volume in self.pod.spec.get("volumes", []):
             name = volume["name"]
             path = base / name
@@ -299,7 +300,7 @@ class PodRunner:
             self.volumes[name] = path
         for claim in self.pod.claims:
             path = base / claim
-            path.mkdir(mode=0o755)
+            path.mkdir(mode=0o755, exist_ok=True)  # a replaced pod gets its claim back
             self.volumes[claim] = path
 
     # -- containers
@@ -421,6 +422,20 @@ class PodRunner:
             if not wait_until(lambda: not self.container_pids(name), timeout=grace):
                 raise SystemExit(f"container {name}: processes {self.container_pids(name)} survived SIGKILL")
         return process.returncode
+
+    def replace_pod(self):
+        """The pod is deleted and its controller makes a new one: every container stops, every
+        volume except the StatefulSet's claims starts empty, and the init containers run again.
+        Returns their results."""
+        for name in list(self.processes):
+            self.stop(name)
+        for volume in self.pod.spec.get("volumes", []):
+            path = self.volumes.pop(volume["name"])
+            if os.path.ismount(path):
+                sh("umount", path)
+            shutil.rmtree(path)
+        self.make_volumes()
+        return self.run_init_containers()
 
     def maillog(self):
         path = self.volumes["log"] / "mail.log"
@@ -612,12 +627,30 @@ def scenario_restart(runner, sink, domain, report):
     report["second_mirrored"] = wait_until(lambda: sent(runner.container_log("postfix"), "second@example.org"))
 
 
+def scenario_replace(runner, sink, domain, report):
+    """Mail queued while the upstream is down, then the pod is replaced (a node drain, a
+    rollout): what the new pod still has queued, and whether it delivers it once the upstream
+    is back. The queue lives on the StatefulSet's claim, or on an emptyDir that dies with the
+    pod."""
+    sink.stop()
+    report["queued_mail"] = smtp_send(f"app@{domain}", "queued@example.org")
+    report["deferred_seen"] = wait_until(lambda: "status=deferred" in runner.maillog())
+    report["queued_before_replace"] = len(queued(runner))
+    report["init_containers_again"] = runner.replace_pod()
+    runner.start("postfix")
+    report["replacement_started"] = wait_until(lambda: runner.probe("postfix", "startupProbe")["exit"] == 0, step=0.5)
+    report["queued_after_replace"] = len(queued(runner))
+    sink.start()
+    report["flush"] = runner.exec("postfix", ["postqueue", "-f"])
+    report["delivered_after_replace"] = sink.wait_for(1) if report["queued_after_replace"] else False
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("objects", type=Path, help="relaygen render -o json output")
     parser.add_argument("--workdir", type=Path, required=True)
     parser.add_argument("--report", type=Path, required=True)
-    parser.add_argument("--scenario", choices=["relay", "deliver", "log", "restart"], required=True)
+    parser.add_argument("--scenario", choices=["relay", "deliver", "log", "restart", "replace"], required=True)
     parser.add_argument("--secret", action="append", default=[], help="NAME=DIR: a Secret's keys as files")
     parser.add_argument("--sink-credentials", help="USER:PASSWORD the sink requires")
     parser.add_argument("--sender-domain", required=True, help="an allowed sender domain")
@@ -658,6 +691,8 @@ def main():
                 scenario_log(runner, sink, args.sender_domain, report)
             elif args.scenario == "restart":
                 scenario_restart(runner, sink, args.sender_domain, report)
+            elif args.scenario == "replace":
+                scenario_replace(runner, sink, args.sender_domain, report)
             else:
                 scenario_deliver(runner, sink, args.sender_domain, report)
         report["exit_on_sigterm"] = runner.stop("postfix")

@@ -383,6 +383,41 @@ fn a_restarted_postfix_container_logs_its_own_run_and_not_the_last_ones_again() 
 }
 
 #[test]
+fn queued_mail_survives_a_replaced_pod_only_with_the_persistent_queue() {
+    let replace = |persistence: &str| {
+        let set = format!("queue.persistence.enabled={persistence}");
+        boot(&["--profile", "prod", "--set", &set], "replace", &[], None)
+    };
+    let Some(persistent) = replace("true") else { return };
+    assert_eq!(persistent.get("kind"), "StatefulSet");
+    assert_eq!(persistent.get("deferred_seen"), true, "the mail was not deferred:\n{}", persistent.text("maillog"));
+    assert_eq!(persistent.get("queued_before_replace"), 1);
+    for init in persistent.get("init_containers_again").as_array().expect("init containers") {
+        assert_eq!(init["exit"], 0, "init container {} failed in the new pod: {}", init["name"], init["output"]);
+    }
+    assert_eq!(persistent.get("replacement_started"), true, "the new pod never started");
+    assert_eq!(persistent.get("queued_after_replace"), 1, "the new pod lost the queued mail");
+    assert_eq!(
+        persistent.get("delivered_after_replace"),
+        true,
+        "the new pod never delivered the mail it took over:\n{}",
+        persistent.text("maillog")
+    );
+    assert_eq!(persistent.sink()[0]["rcpt_tos"][0], "queued@example.org");
+    // The new pod's Postfix takes the old pod's queue over without complaint.
+    let log = persistent.text("maillog");
+    let warnings: Vec<&str> = log.lines().filter(|l| l.contains("warning:") && !is_host_clock_warning(l)).collect();
+    assert!(warnings.is_empty(), "Postfix warned in the new pod:\n{}", warnings.join("\n"));
+
+    // The control: the Deployment's queue is an emptyDir and goes with its pod.
+    let Some(ephemeral) = replace("false") else { return };
+    assert_eq!(ephemeral.get("kind"), "Deployment");
+    assert_eq!(ephemeral.get("queued_before_replace"), 1);
+    assert_eq!(ephemeral.get("replacement_started"), true, "the new pod never started");
+    assert_eq!(ephemeral.get("queued_after_replace"), 0, "an emptyDir queue outlived its pod: the test proves nothing");
+}
+
+#[test]
 fn relaying_any_sender_is_an_explicit_choice() {
     let args =
         ["--profile", "prod", "--set", "env.ALLOWED_SENDER_DOMAINS=", "--set", "postfix.allowAllSenderDomains=true"];
