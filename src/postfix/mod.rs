@@ -94,6 +94,7 @@ struct Context<'a> {
     maillog_file: &'static str,
     data_directory: &'static str,
     etc_dir: &'static str,
+    etc_postfix: &'static str,
     config_mount: &'static str,
     /// Space-separated, for the init script's `for` loop.
     config_files: String,
@@ -164,6 +165,7 @@ pub fn render_files(resolved: &Resolved) -> Result<BTreeMap<String, String>> {
         maillog_file: paths::MAILLOG_FILE,
         data_directory: paths::DATA,
         etc_dir: paths::ETC_POSTFIX_STAGING,
+        etc_postfix: paths::ETC_POSTFIX,
         config_mount: paths::CONFIG_MOUNT,
         config_files: config_files.join(" "),
     };
