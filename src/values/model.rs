@@ -427,9 +427,11 @@ pub struct Sasl {
 pub struct LogValues {
     /// The log file is emptied when it grows past this many MiB. Every line has already been
     /// copied to the container's stdout, which the kubelet keeps and rotates.
+    #[schemars(range(min = 1))]
     pub max_file_size_mib: u32,
     /// How often the size is checked, in seconds (1 to 3600). Between two checks the file can
     /// outgrow the limit by what Postfix logs in that time; a busy relay checks more often.
+    #[schemars(range(min = 1, max = 3600))]
     pub check_interval_seconds: u32,
 }
 
