@@ -127,7 +127,9 @@ fn postfix_container(ctx: &Context<'_>) -> Container {
         resources: Some(resources(&values.resources)),
         // Startup allows two minutes for the first start; readiness takes the pod out of the
         // Services when port 25 stops greeting; liveness only asks whether the master process
-        // is alive, which writes nothing to the mail log.
+        // is alive, which writes nothing to the mail log and keeps passing during a drain. The
+        // master is the container's PID 1 (`postfix start-fg`), so a dead master ends the
+        // container by itself; the probe does not detect a hung one.
         startup_probe: Some(Probe {
             exec: Some(greeting()),
             period_seconds: Some(5),
