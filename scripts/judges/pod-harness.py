@@ -372,13 +372,17 @@ class PodRunner:
     def exec(self, name, argv, timeout=60):
         """`kubectl exec`: the command in the container's mount namespace, root and privileges."""
         container = self.pod.container(name)
-        pid = self.processes[name].pid
+        process = self.processes[name]
+        pid = process.pid
         command = ["nsenter", "-t", str(pid), "-m", "-r", "-w", "--"] + self.privileges(container) + argv
         started = time.monotonic()
         done = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
         if done.stderr.startswith("nsenter:"):
-            # Not the command failing: it never ran (the container is gone).
-            raise SystemExit(f"exec in {name} could not enter the container: {done.stderr.strip()}")
+            # Not the command failing: it never ran. "exit" is null, never a number a test
+            # could take for the command's answer.
+            if process.poll() is not None:
+                return {"exit": None, "stdout": "", "stderr": f"container {name} has ended", "seconds": 0}
+            raise SystemExit(f"exec in {name} could not enter the running container: {done.stderr.strip()}")
         return {
             "exit": done.returncode,
             "stdout": done.stdout,
@@ -708,8 +712,12 @@ def main():
     report["init_containers"] = runner.run_init_containers()
     if all(i["exit"] == 0 for i in report["init_containers"]):
         runner.start("postfix")
-        started = wait_until(lambda: runner.probe("postfix", "startupProbe")["exit"] == 0, step=0.5)
+        process = runner.processes["postfix"]
+        started = wait_until(
+            lambda: process.poll() is not None or runner.probe("postfix", "startupProbe")["exit"] == 0, step=0.5
+        ) and process.poll() is None
         report["startup_probe_passed"] = started
+        report["ended_while_starting"] = process.poll()
         if started:
             report["readiness_probe"] = runner.probe("postfix", "readinessProbe")
             report["liveness_probe"] = runner.probe("postfix", "livenessProbe")

@@ -125,7 +125,14 @@ fn assert_pod_started(run: &PodRun) {
     for init in run.get("init_containers").as_array().expect("init containers") {
         assert_eq!(init["exit"], 0, "init container {} failed: {}", init["name"], init["output"]);
     }
-    assert_eq!(run.get("startup_probe_passed"), true, "startup probe never passed; log:\n{}", run.text("maillog"));
+    assert_eq!(
+        run.get("startup_probe_passed"),
+        true,
+        "startup probe never passed (container exit status: {}); log:\n{}\ncontainer log:\n{}",
+        run.get("ended_while_starting"),
+        run.text("maillog"),
+        run.text("container_log")
+    );
     assert_eq!(run.get("readiness_probe")["exit"], 0, "readiness probe: {}", run.get("readiness_probe"));
     assert_eq!(run.get("liveness_probe")["exit"], 0, "liveness probe: {}", run.get("liveness_probe"));
 }
@@ -231,7 +238,10 @@ fn assert_relay_contract(profile: &str) {
     assert_eq!(run.get("queued_after_drain"), 1, "the drain must never delete mail");
     assert_eq!(run.get("port_25_open_after_drain"), false, "port 25 still accepts mail after the drain");
     let readiness = run.get("readiness_after_drain");
-    assert_ne!(readiness["exit"], 0, "a drained pod still reports ready, so the Service keeps sending it mail");
+    assert!(
+        readiness["exit"].as_i64().is_some_and(|exit| exit != 0),
+        "a drained pod still reports ready, so the Service keeps sending it mail: {readiness}"
+    );
     let liveness = run.get("liveness_after_drain");
     assert_eq!(liveness["exit"], 0, "a draining pod fails liveness and would be restarted: {liveness}");
     assert!(log.contains("deadline of 3s reached; 1 message(s) stay queued"), "drain did not log its deadline:\n{log}");
