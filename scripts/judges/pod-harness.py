@@ -369,6 +369,13 @@ class PodRunner:
             raise SystemExit(f"container {name} never got its own mount namespace (exit {self.processes[name].poll()})")
         self.namespaces[name] = namespace()
 
+    def wait_started(self, name):
+        """Until the startup probe passes (True) or the container ends (False)."""
+        process = self.processes[name]
+        return wait_until(
+            lambda: process.poll() is not None or self.probe(name, "startupProbe")["exit"] == 0, step=0.5
+        ) and process.poll() is None
+
     def exec(self, name, argv, timeout=60):
         """`kubectl exec`: the command in the container's mount namespace, root and privileges."""
         container = self.pod.container(name)
@@ -600,6 +607,11 @@ def scenario_deliver(runner, sink, domain, report):
 LOG_BURST_BYTES = 3 * 1024 * 1024
 
 
+def sent(log, recipient):
+    """Whether `log` has Postfix's line for a delivery to `recipient`."""
+    return any(f"to=<{recipient}>" in line and "status=sent" in line for line in log.splitlines())
+
+
 def scenario_log(runner, sink, domain, report):
     """The log file outgrows its limit (run with postfix.log.maxFileSizeMib under 3 MiB): a
     burst of 3 MiB of log lines, appended the way a busy Postfix writes them, must be emptied by
@@ -609,7 +621,6 @@ def scenario_log(runner, sink, domain, report):
     path = runner.volumes["log"] / "mail.log"
     report["allowed"] = smtp_send(f"app@{domain}", "before@example.org")
     report["allowed_delivered"] = sink.wait_for(1)
-    sent = lambda text, rcpt: any(f"to=<{rcpt}>" in l and "status=sent" in l for l in text.splitlines())
     report["before_logged"] = wait_until(lambda: sent(runner.maillog(), "before@example.org"))
     # With nothing after it but qmgr's "removed", the line must still reach `kubectl logs`.
     report["before_mirrored"] = wait_until(lambda: sent(runner.container_log("postfix"), "before@example.org"))
@@ -639,7 +650,6 @@ def scenario_restart(runner, sink, domain, report):
     configuration on the /etc/postfix emptyDir, which outlives the container), and its stdout
     must carry what is logged from its own start but not the whole log file again (up to
     maxFileSizeMib copied into the cluster's log pipeline at every restart)."""
-    sent = lambda text, rcpt: any(f"to=<{rcpt}>" in l and "status=sent" in l for l in text.splitlines())
     report["first"] = smtp_send(f"app@{domain}", "first@example.org")
     report["first_delivered"] = sink.wait_for(1)
     report["first_mirrored"] = wait_until(lambda: sent(runner.container_log("postfix"), "first@example.org"))
@@ -648,7 +658,7 @@ def scenario_restart(runner, sink, domain, report):
     report["first_exit"] = runner.stop("postfix")
     report["first_container_log"] = runner.container_log("postfix")
     runner.start("postfix")
-    report["restarted"] = wait_until(lambda: runner.probe("postfix", "startupProbe")["exit"] == 0, step=0.5)
+    report["restarted"] = runner.wait_started("postfix")
     if not report["restarted"]:
         return
     report["second"] = smtp_send(f"app@{domain}", "second@example.org")
@@ -669,7 +679,7 @@ def scenario_replace(runner, sink, domain, report):
     report["pre_stop"] = runner.pre_stop("postfix")
     report["init_containers_again"] = runner.replace_pod()
     runner.start("postfix")
-    report["replacement_started"] = wait_until(lambda: runner.probe("postfix", "startupProbe")["exit"] == 0, step=0.5)
+    report["replacement_started"] = runner.wait_started("postfix")
     if not report["replacement_started"]:
         return
     report["queued_after_replace"] = len(queued(runner))
@@ -712,12 +722,9 @@ def main():
     report["init_containers"] = runner.run_init_containers()
     if all(i["exit"] == 0 for i in report["init_containers"]):
         runner.start("postfix")
-        process = runner.processes["postfix"]
-        started = wait_until(
-            lambda: process.poll() is not None or runner.probe("postfix", "startupProbe")["exit"] == 0, step=0.5
-        ) and process.poll() is None
+        started = runner.wait_started("postfix")
         report["startup_probe_passed"] = started
-        report["ended_while_starting"] = process.poll()
+        report["ended_while_starting"] = runner.processes["postfix"].poll()
         if started:
             report["readiness_probe"] = runner.probe("postfix", "readinessProbe")
             report["liveness_probe"] = runner.probe("postfix", "livenessProbe")
