@@ -2,7 +2,6 @@
 //! serialisation library for output.
 
 pub mod dir;
-mod emit;
 pub mod yaml;
 
 use serde::Serialize;

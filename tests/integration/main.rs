@@ -10,11 +10,9 @@
 //! - `relay`: Debian's Postfix runs each profile's rendered pod and relays to a local sink.
 //! - `ux`: completions, man page, `--version`, `--help` and `init`.
 //! - `security`: checkov on every rendering, the NetworkPolicy's exact reach, pod hardening.
-//! - `emitter`: the YAML emitter writes byte for byte what serde-saphyr writes (serde-saphyr judges).
 
 mod argocd;
 mod cli;
-mod emitter;
 mod fuzz;
 mod gitops;
 mod judges;
