@@ -3,9 +3,7 @@
 
 use std::path::PathBuf;
 
-use std::ops::{Deref, DerefMut};
-
-use clap::{ArgMatches, Args, FromArgMatches, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
 
 use crate::output::Format;
 
@@ -42,13 +40,13 @@ Examples:
   relaygen render -f my-values.yaml -o json
   relaygen render --profile prod --out out/prod
   relaygen render --all-profiles --out out")]
-    Render(Deferred<RenderArgs>),
+    Render(RenderArgs),
     /// Print the effective values after layering, optionally with where each came from.
     #[command(after_help = "\
 Examples:
   relaygen values --profile prod
   relaygen values --profile prod --set deployment.replicas=3 --show-origin")]
-    Values(Deferred<ValuesArgs>),
+    Values(ValuesArgs),
     /// Check the values and the rendered stack without printing it (exit 0 valid, 1 invalid).
     #[command(after_help = "\
 On success prints one `ok:` line on stdout, like `helm lint`; on failure prints nothing on
@@ -57,7 +55,7 @@ stdout, the problems on stderr, and exits 1. Warnings go to stderr; --strict fai
 Examples:
   relaygen validate --profile prod --strict
   relaygen validate -f my-values.yaml --kube-version 1.35")]
-    Validate(Deferred<ValidateArgs>),
+    Validate(ValidateArgs),
     /// Print the JSON Schema of a values file (the repository keeps it as values.schema.json).
     #[command(after_help = "\
 Examples:
@@ -71,7 +69,7 @@ Examples:
   relaygen explain postfix.tls.securityLevel
   relaygen explain deployment            # lists the keys below it
   relaygen explain 'deployment.tolerations[].effect'")]
-    Explain(Deferred<ExplainArgs>),
+    Explain(ExplainArgs),
     /// Check that the committed output directory equals a fresh render of every profile.
     #[command(after_help = "\
 Exit status: 0 when fresh, 1 when any profile's directory is stale (each one and its files are
@@ -80,7 +78,7 @@ listed), 2 on an error.
 Examples:
   relaygen check
   relaygen check --out deploy/rendered")]
-    Check(Deferred<CheckOutArgs>),
+    Check(CheckOutArgs),
     /// Compare the selected render with other manifests, object by object.
     #[command(after_help = "\
 Objects are matched by apiVersion, kind, namespace and name; document order, key order and
@@ -90,7 +88,7 @@ Examples:
   relaygen diff --profile prod --against out/prod
   relaygen diff --profile staging --against-profile prod
   git show main:out/prod/deployment-postfix-relay.yaml | relaygen diff --profile prod --against -")]
-    Diff(Deferred<DiffArgs>),
+    Diff(DiffArgs),
     /// Start a GitOps repository: profiles/ (dev, staging, prod) and a README.
     #[command(after_help = "\
 Examples:
@@ -98,7 +96,7 @@ Examples:
   relaygen init            # into the current directory
 
 Refuses to overwrite: if any file it would write exists, it writes nothing.")]
-    Init(Deferred<InitArgs>),
+    Init(InitArgs),
     /// Print a shell completion script.
     #[command(after_help = "\
 Examples:
@@ -106,13 +104,13 @@ Examples:
   relaygen completions zsh > \"${fpath[1]}/_relaygen\"
   relaygen completions fish > ~/.config/fish/completions/relaygen.fish
   relaygen completions powershell >> $PROFILE")]
-    Completions(Deferred<CompletionsArgs>),
+    Completions(CompletionsArgs),
     /// Print the manual page (roff), or write one page per command into a directory.
     #[command(after_help = "\
 Examples:
   relaygen man | man -l -
   relaygen man --dir /usr/local/share/man/man1")]
-    Man(Deferred<ManArgs>),
+    Man(ManArgs),
     /// Argo CD: the config-management plugin, its sidecar, Applications and fleets.
     #[command(
         subcommand,
@@ -141,7 +139,7 @@ Examples:
   # kustomization.yaml of your Argo CD installation:
   #   patches:
   #   - path: relaygen-sidecar.yaml")]
-    Sidecar(Deferred<SidecarArgs>),
+    Sidecar(SidecarArgs),
     /// The plugin's generate command: render from Argo CD's environment (run by Argo CD).
     #[command(after_help = "\
 Run by argocd-cmp-server in the application's directory. Reads ARGOCD_ENV_{PROFILE,VALUES,SET,
@@ -161,14 +159,14 @@ Examples:
 Examples:
   relaygen argocd application --profile prod \\
     --repo https://git.example.com/mail.git --path deploy/relay")]
-    Application(Deferred<ApplicationArgs>),
+    Application(ApplicationArgs),
     /// Print an ApplicationSet deploying a fleet: one Application per profile (and cluster).
     #[command(after_help = "\
 Examples:
   relaygen argocd appset --repo https://git.example.com/mail.git --path deploy/relay
   relaygen argocd appset --repo URL --path deploy/relay \\
     --profiles eu-west=https://eu-west.example.com:6443,us-east=https://us-east.example.com:6443")]
-    Appset(Deferred<AppSetArgs>),
+    Appset(AppSetArgs),
 }
 
 /// Flags of `argocd sidecar`.
@@ -378,73 +376,4 @@ pub struct SelectionArgs {
     /// Namespace of every namespaced object (overrides the `namespace` value).
     #[arg(short, long, value_name = "NAMESPACE")]
     pub namespace: Option<String>,
-}
-
-/// A subcommand's flags, defined only when that subcommand runs ([`clap::Command::defer`]).
-///
-/// Why: clap builds every flag of every subcommand before it parses, and a run uses one
-/// subcommand. Deferring the others is a third of relaygen's command-line parsing (see the
-/// README's performance section). Help, completions and manual pages build the whole tree, so
-/// they still see every flag.
-///
-/// Not clap's own `#[command(defer = true)]`: with it, as its documentation warns, the flags
-/// struct's doc comment ("Flags of `render`") is applied late and replaces the subcommand's
-/// description; `keep_about` is what prevents that here.
-#[derive(Debug)]
-pub struct Deferred<T>(pub T);
-
-impl<T> Deref for Deferred<T> {
-    type Target = T;
-    fn deref(&self) -> &T {
-        &self.0
-    }
-}
-
-impl<T> DerefMut for Deferred<T> {
-    fn deref_mut(&mut self) -> &mut T {
-        &mut self.0
-    }
-}
-
-impl<T: FromArgMatches> FromArgMatches for Deferred<T> {
-    fn from_arg_matches(matches: &ArgMatches) -> Result<Self, clap::Error> {
-        T::from_arg_matches(matches).map(Deferred)
-    }
-    fn from_arg_matches_mut(matches: &mut ArgMatches) -> Result<Self, clap::Error> {
-        T::from_arg_matches_mut(matches).map(Deferred)
-    }
-    fn update_from_arg_matches(&mut self, matches: &ArgMatches) -> Result<(), clap::Error> {
-        self.0.update_from_arg_matches(matches)
-    }
-    fn update_from_arg_matches_mut(&mut self, matches: &mut ArgMatches) -> Result<(), clap::Error> {
-        self.0.update_from_arg_matches_mut(matches)
-    }
-}
-
-impl<T: Args> Args for Deferred<T> {
-    fn group_id() -> Option<clap::Id> {
-        T::group_id()
-    }
-    fn augment_args(cmd: clap::Command) -> clap::Command {
-        cmd.defer(|cmd| keep_about(cmd, T::augment_args))
-    }
-    fn augment_args_for_update(cmd: clap::Command) -> clap::Command {
-        cmd.defer(|cmd| keep_about(cmd, T::augment_args_for_update))
-    }
-}
-
-/// Adds the flags but keeps the subcommand's own description: the derived `augment_args` also
-/// sets `about` from the flags struct's doc comment, which, run late, would replace it.
-fn keep_about(cmd: clap::Command, augment: fn(clap::Command) -> clap::Command) -> clap::Command {
-    let about = cmd.get_about().cloned();
-    let long_about = cmd.get_long_about().cloned();
-    let cmd = augment(cmd);
-    let cmd = match about {
-        Some(about) => cmd.about(about),
-        None => cmd.about(None),
-    };
-    match long_about {
-        Some(long_about) => cmd.long_about(long_about),
-        None => cmd.long_about(None),
-    }
 }

@@ -18,8 +18,6 @@ pub mod man;
 pub mod output;
 pub mod parallel;
 pub mod postfix;
-#[cfg(target_os = "linux")]
-pub mod process_allocator;
 pub mod render;
 pub mod schema;
 pub mod suggest;
@@ -44,46 +42,6 @@ where
     I: IntoIterator<Item = T>,
     T: Into<OsString> + Clone,
 {
-    run_with(args, Teardown::Free)
-}
-
-/// [`run`] as the `relaygen` process runs it: the same, except that the data a command built
-/// (values, objects, output) is left for the operating system to reclaim when the process
-/// exits ([`Teardown::Leave`]). Only for a process that exits right after.
-pub fn run_process<I, T>(args: I) -> ExitCode
-where
-    I: IntoIterator<Item = T>,
-    T: Into<OsString> + Clone,
-{
-    run_with(args, Teardown::Leave)
-}
-
-/// What happens to the data a command built once its output is written.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Teardown {
-    /// Free it, as a library call must ([`run`]).
-    Free,
-    /// Leave it allocated ([`run_process`]). The kernel reclaims an exiting process's memory in
-    /// one go; freeing ~1,000 heap blocks one by one first (and shrinking the heap) only delays
-    /// the exit, by about 5% of a `render` (README, Performance).
-    Leave,
-}
-
-impl Teardown {
-    /// Disposes of `data` as this teardown says.
-    fn retire<T>(self, data: T) {
-        match self {
-            Teardown::Free => drop(data),
-            Teardown::Leave => std::mem::forget(data),
-        }
-    }
-}
-
-fn run_with<I, T>(args: I, teardown: Teardown) -> ExitCode
-where
-    I: IntoIterator<Item = T>,
-    T: Into<OsString> + Clone,
-{
     let matches = match Cli::command().try_get_matches_from(args) {
         Ok(m) => m,
         Err(e) => {
@@ -94,7 +52,7 @@ where
     };
     let result = Cli::from_arg_matches(&matches).map_err(|e| Error::Internal(e.to_string())).and_then(|cli| {
         let sub = matches.subcommand().map(|(_, m)| m);
-        execute(cli, sub, teardown)
+        execute(cli, sub)
     });
     let error_code = if matches!(matches.subcommand_name(), Some("check" | "diff")) { 2 } else { 1 };
     match result {
@@ -128,7 +86,7 @@ enum Outcome {
     Differences,
 }
 
-fn execute(cli: Cli, matches: Option<&ArgMatches>, teardown: Teardown) -> Result<Outcome, Error> {
+fn execute(cli: Cli, matches: Option<&ArgMatches>) -> Result<Outcome, Error> {
     match cli.command {
         Command::Render(args) => {
             let selection = selection(&args.selection, matches);
@@ -139,10 +97,8 @@ fn execute(cli: Cli, matches: Option<&ArgMatches>, teardown: Teardown) -> Result
                     .map(|()| Outcome::Done);
             }
             let resolved = checked_load(&selection, &args.checks)?;
-            let (bundle, text) = render_resolved(&resolved, &target, args.output)?;
-            let written = write_stdout(&text);
-            teardown.retire((resolved, bundle, text));
-            written.map(|()| Outcome::Done)
+            let text = render_resolved(&resolved, &target, args.output)?;
+            write_stdout(&text).map(|()| Outcome::Done)
         }
         Command::Check(args) => {
             let base = Selection { profiles_dir: args.profiles_dir.clone(), ..Selection::default() };
@@ -185,15 +141,14 @@ fn execute(cli: Cli, matches: Option<&ArgMatches>, teardown: Teardown) -> Result
             let bundle = render::stack(&resolved, &target)?;
             let what = selection.profile.as_deref().map_or_else(String::new, |p| format!(", profile {p}"));
             let warnings = resolved.warnings.len();
-            let written = write_stdout(&format!(
+            write_stdout(&format!(
                 "ok: values valid, {} objects for Kubernetes {}{what}, {warnings} warning(s)\n",
                 bundle.objects.len(),
                 args.checks.kube_version,
-            ));
-            teardown.retire((resolved, bundle));
-            written.map(|()| Outcome::Done)
+            ))
+            .map(|()| Outcome::Done)
         }
-        Command::Argocd(command) => argocd_command(command, teardown).map(|()| Outcome::Done),
+        Command::Argocd(command) => argocd_command(command).map(|()| Outcome::Done),
         Command::Schema => write_stdout(&schema::values_schema_text()?).map(|()| Outcome::Done),
         Command::Explain(args) => write_stdout(&explain::explain(&args.key)?).map(|()| Outcome::Done),
         Command::Values(args) => {
@@ -213,7 +168,7 @@ fn execute(cli: Cli, matches: Option<&ArgMatches>, teardown: Teardown) -> Result
                 .map(|()| Outcome::Done)
         }
         Command::Completions(args) => write_stdout(&completions::script(args.shell)).map(|()| Outcome::Done),
-        Command::Man(args) => match args.0.dir {
+        Command::Man(args) => match args.dir {
             Some(dir) => {
                 let written = man::write_pages(&dir)?;
                 write_stdout(&written.iter().map(|p| format!("wrote {}\n", p.display())).collect::<String>())
@@ -224,7 +179,7 @@ fn execute(cli: Cli, matches: Option<&ArgMatches>, teardown: Teardown) -> Result
     }
 }
 
-fn argocd_command(command: cli::ArgocdCommand, teardown: Teardown) -> Result<(), Error> {
+fn argocd_command(command: cli::ArgocdCommand) -> Result<(), Error> {
     use cli::ArgocdCommand as C;
     let source = |args: &cli::SourceArgs| argocd::apps::SourceRef {
         repo: args.repo.clone(),
@@ -245,9 +200,7 @@ fn argocd_command(command: cli::ArgocdCommand, teardown: Teardown) -> Result<(),
             let vars = argocd::env::contract_variables(std::env::vars_os())?;
             let generated = argocd::generate(&vars)?;
             warn(&generated.warnings);
-            let written = write_stdout(&generated.manifests);
-            teardown.retire(generated);
-            written
+            write_stdout(&generated.manifests)
         }
         C::Parameters => write_stdout(&argocd::parameters(std::path::Path::new("."))?),
         C::Application(args) => {
@@ -336,20 +289,17 @@ pub fn render_to_string(
     format: output::Format,
 ) -> Result<Rendered, Error> {
     let resolved = values::load(selection)?;
-    let (_, text) = render_resolved(&resolved, target, format)?;
+    let text = render_resolved(&resolved, target, format)?;
     Ok(Rendered { text, warnings: resolved.warnings })
 }
 
-/// Builds the typed objects for validated values and serialises them; the objects are
-/// returned too, for the caller to dispose of ([`Teardown`]).
+/// Builds the typed objects for validated values and serialises them.
 fn render_resolved(
     resolved: &values::Resolved,
     target: &render::Target,
     format: output::Format,
-) -> Result<(render::Bundle, String), Error> {
-    let bundle = render::stack(resolved, target)?;
-    let text = output::serialize(&bundle, format)?;
-    Ok((bundle, text))
+) -> Result<String, Error> {
+    output::serialize(&render::stack(resolved, target)?, format)
 }
 
 fn warn(warnings: &[error::Diagnostic]) {
@@ -388,35 +338,5 @@ fn selection(args: &SelectionArgs, matches: Option<&ArgMatches>) -> Selection {
         files: args.values.clone(),
         sets: sets.into_iter().map(|(_, s)| s).collect(),
         namespace: args.namespace.clone(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use std::cell::Cell;
-
-    use super::Teardown;
-
-    /// Counts its drops.
-    struct Tracked<'a>(&'a Cell<u32>);
-
-    impl Drop for Tracked<'_> {
-        fn drop(&mut self) {
-            self.0.set(self.0.get() + 1);
-        }
-    }
-
-    #[test]
-    fn retiring_with_free_drops_the_data() {
-        let drops = Cell::new(0);
-        Teardown::Free.retire((Tracked(&drops), vec![Tracked(&drops), Tracked(&drops)]));
-        assert_eq!(drops.get(), 3);
-    }
-
-    #[test]
-    fn retiring_with_leave_drops_nothing() {
-        let drops = Cell::new(0);
-        Teardown::Leave.retire((Tracked(&drops), vec![Tracked(&drops), Tracked(&drops)]));
-        assert_eq!(drops.get(), 0);
     }
 }

@@ -44,9 +44,6 @@ pub struct Generated {
     pub manifests: String,
     /// Warnings for stderr.
     pub warnings: Vec<Diagnostic>,
-    /// The values and objects the manifests were rendered from, never read: held only so the
-    /// caller decides how they are disposed of (see [`crate::Teardown`]).
-    _rendered: (values::Resolved, render::Bundle),
 }
 
 /// A custom resource kind relaygen may render, and the switch in the values that turns it off.
@@ -115,7 +112,7 @@ pub fn generate(vars: &BTreeMap<String, String>) -> Result<Generated> {
     if bundle.objects.is_empty() || manifests.trim().is_empty() {
         return Err(Error::Internal("the rendering is empty; refusing to print an empty stream".into()));
     }
-    Ok(Generated { manifests, warnings, _rendered: (resolved, bundle) })
+    Ok(Generated { manifests, warnings })
 }
 
 /// `relaygen argocd parameters`: the dynamic parameter announcements as JSON, for the
