@@ -11,12 +11,14 @@ use std::fmt::{self, Write as _};
 use std::io::Read as _;
 use std::path::Path;
 
+use anstyle::Style;
 use serde_json::Value;
 use similar::TextDiff;
 
 use crate::error::{Error, Result};
 use crate::output::dir::KUSTOMIZATION;
 use crate::render::Bundle;
+use crate::style::{ADDED, EMPHASIS, HUNK, REMOVED};
 
 /// Lines of context around each change.
 const CONTEXT: usize = 3;
@@ -242,29 +244,6 @@ pub fn compare(old: &Manifests, new: &Manifests) -> Result<Report> {
     Ok(report)
 }
 
-/// ANSI escapes for the diff; all empty without colour.
-#[derive(Clone, Copy, Debug)]
-pub struct Palette {
-    /// Removed lines.
-    pub removed: &'static str,
-    /// Added lines.
-    pub added: &'static str,
-    /// `@@` hunk headers.
-    pub hunk: &'static str,
-    /// Object headers and `---`/`+++` labels.
-    pub header: &'static str,
-    /// Resets all attributes.
-    pub reset: &'static str,
-}
-
-impl Palette {
-    /// Colours for a terminal.
-    pub const COLOUR: Palette =
-        Palette { removed: "\x1b[31m", added: "\x1b[32m", hunk: "\x1b[36m", header: "\x1b[1m", reset: "\x1b[0m" };
-    /// No escapes at all.
-    pub const PLAIN: Palette = Palette { removed: "", added: "", hunk: "", header: "", reset: "" };
-}
-
 impl Report {
     /// True when nothing differs.
     pub fn is_empty(&self) -> bool {
@@ -289,9 +268,9 @@ impl Report {
         )
     }
 
-    /// The whole report: per object a header line and its unified diff, then the summary.
-    pub fn render(&self, palette: &Palette) -> String {
-        let Palette { removed, added, hunk, header, reset } = *palette;
+    /// The whole report: per object a header line and its unified diff, then the summary, with
+    /// the colour escapes that [`crate::style::write_stdout`] keeps only for a terminal.
+    pub fn render(&self) -> String {
         let mut out = String::new();
         for entry in &self.entries {
             let word = match entry.change {
@@ -299,23 +278,22 @@ impl Report {
                 Change::Added => "added",
                 Change::Removed => "removed",
             };
-            let _ = writeln!(out, "{header}{word}: {}{reset}", entry.identity);
-            let _ = writeln!(out, "{header}--- {}{reset}", entry.labels.0);
-            let _ = writeln!(out, "{header}+++ {}{reset}", entry.labels.1);
+            let _ = writeln!(out, "{EMPHASIS}{word}: {}{EMPHASIS:#}", entry.identity);
+            let _ = writeln!(out, "{EMPHASIS}--- {}{EMPHASIS:#}", entry.labels.0);
+            let _ = writeln!(out, "{EMPHASIS}+++ {}{EMPHASIS:#}", entry.labels.1);
             for text in &entry.hunks {
                 for (i, line) in text.lines().enumerate() {
                     let colour = match line.as_bytes().first() {
-                        _ if i == 0 => hunk,
-                        Some(b'-') => removed,
-                        Some(b'+') => added,
-                        _ => "",
+                        _ if i == 0 => HUNK,
+                        Some(b'-') => REMOVED,
+                        Some(b'+') => ADDED,
+                        _ => Style::new(),
                     };
-                    let end = if colour.is_empty() { "" } else { reset };
-                    let _ = writeln!(out, "{colour}{line}{end}");
+                    let _ = writeln!(out, "{colour}{line}{colour:#}");
                 }
             }
         }
-        let _ = writeln!(out, "{header}{}{reset}", self.summary());
+        let _ = writeln!(out, "{EMPHASIS}{}{EMPHASIS:#}", self.summary());
         let moved = self.moved();
         if moved > 0 {
             let _ = writeln!(
@@ -343,6 +321,7 @@ impl Report {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::style;
 
     fn manifests(text: &str) -> Manifests {
         let mut m = Manifests::default();
@@ -357,14 +336,14 @@ mod tests {
         let reordered = "kind: Service\napiVersion: v1\nmetadata: {name: s}\n---\ndata: {x: '1'}\nmetadata: {namespace: ns, name: a}\nkind: ConfigMap\napiVersion: v1\n";
         let original = format!("{CM}---\napiVersion: v1\nkind: Service\nmetadata: {{name: s}}\n");
         let report = compare(&manifests(reordered), &manifests(&original)).expect("compare");
-        assert!(report.is_empty(), "{}", report.render(&Palette::PLAIN));
+        assert!(report.is_empty(), "{}", style::plain(&report.render()));
         assert_eq!(report.summary(), "no differences (2 objects)");
     }
 
     #[test]
     fn a_changed_value_is_one_hunk_with_both_lines() {
         let report = compare(&manifests(CM), &manifests(&CM.replace("'1'", "'2'"))).expect("compare");
-        let text = report.render(&Palette::PLAIN);
+        let text = style::plain(&report.render());
         assert!(text.starts_with("changed: v1 ConfigMap ns/a\n--- test.yaml\n+++ test.yaml\n@@ "), "{text}");
         assert!(text.contains("\n-  x: \"1\"\n+  x: \"2\"\n"), "{text}");
         assert!(text.ends_with("1 changed, 0 added, 0 removed, 0 unchanged\n"), "{text}");
@@ -374,7 +353,7 @@ mod tests {
     fn the_same_name_in_another_namespace_is_another_object() {
         let report = compare(&manifests(CM), &manifests(&CM.replace("namespace: ns", "namespace: other"))).expect("ok");
         assert_eq!(report.summary(), "0 changed, 1 added, 1 removed, 0 unchanged");
-        let text = report.render(&Palette::PLAIN);
+        let text = style::plain(&report.render());
         assert!(text.ends_with("note: 1 added object(s) match a removed one in another namespace; to compare their contents, render into the same namespace with -n NAMESPACE\n"), "{text}");
     }
 
@@ -396,8 +375,10 @@ mod tests {
     #[test]
     fn colour_marks_removed_added_and_hunk_lines() {
         let report = compare(&manifests(CM), &manifests(&CM.replace("'1'", "'2'"))).expect("compare");
-        let text = report.render(&Palette::COLOUR);
-        assert!(text.contains("\x1b[31m-  x: \"1\"\x1b[0m\n\x1b[32m+  x: \"2\"\x1b[0m\n"), "{text:?}");
-        assert!(text.contains("\x1b[36m@@ "), "{text:?}");
+        let text = report.render();
+        let (removed, added, hunk) = (style::REMOVED, style::ADDED, style::HUNK);
+        assert!(text.contains(&format!("{removed}-  x: \"1\"{removed:#}\n{added}+  x: \"2\"{added:#}\n")), "{text:?}");
+        assert!(text.contains(&format!("{hunk}@@ ")), "{text:?}");
+        assert_eq!(removed.render().to_string(), "\x1b[31m", "red, as diff(1) and git colour removed lines");
     }
 }

@@ -8,6 +8,8 @@ use std::fmt::{self, Write as _};
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use crate::style::{self, EMPHASIS, ERROR, GUTTER};
+
 /// Which layer of the value stack a source belongs to, lowest precedence first.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Layer {
@@ -135,27 +137,28 @@ impl Diagnostic {
         self
     }
 
-    /// Renders the diagnostic as a rustc-style block, quoting the source line when known.
-    pub fn render(&self, style: &Style) -> String {
+    /// Renders the diagnostic as a rustc-style block, quoting the source line when known, with
+    /// the colour escapes that [`crate::style::write_stderr`] keeps only for a terminal.
+    pub fn render(&self) -> String {
         let mut out = String::new();
         let (label, colour) = match self.severity {
-            Severity::Error => ("error", style.error),
-            Severity::Warning => ("warning", style.warning),
+            Severity::Error => ("error", style::ERROR),
+            Severity::Warning => ("warning", style::WARNING),
         };
-        let _ = write!(out, "{colour}{label}{reset}: ", reset = style.reset);
+        let _ = write!(out, "{colour}{label}{colour:#}: ");
         if let Some(path) = &self.key_path {
-            let _ = write!(out, "{}{path}{}: ", style.bold, style.reset);
+            let _ = write!(out, "{EMPHASIS}{path}{EMPHASIS:#}: ");
         }
         let _ = writeln!(out, "{}", self.message);
         if let Some(origin) = &self.origin {
-            let _ = writeln!(out, "  {}-->{} {origin}", style.dim, style.reset);
+            let _ = writeln!(out, "  {GUTTER}-->{GUTTER:#} {origin}");
             if let Some(line_text) = origin.source.text.lines().nth(origin.line.saturating_sub(1)) {
                 let number = origin.line.to_string();
                 let pad = " ".repeat(number.len());
                 let caret_pad = " ".repeat(origin.column.saturating_sub(1));
-                let _ = writeln!(out, "  {pad} {}|{}", style.dim, style.reset);
-                let _ = writeln!(out, "  {number} {}|{} {line_text}", style.dim, style.reset);
-                let _ = writeln!(out, "  {pad} {}|{} {caret_pad}{colour}^{}", style.dim, style.reset, style.reset);
+                let _ = writeln!(out, "  {pad} {GUTTER}|{GUTTER:#}");
+                let _ = writeln!(out, "  {number} {GUTTER}|{GUTTER:#} {line_text}");
+                let _ = writeln!(out, "  {pad} {GUTTER}|{GUTTER:#} {caret_pad}{colour}^{colour:#}");
             }
         }
         if let Some(expected) = &self.expected {
@@ -166,29 +169,6 @@ impl Diagnostic {
         }
         out
     }
-}
-
-/// ANSI escapes used when rendering; all empty when colour is off.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct Style {
-    /// Colour of the word `error`.
-    pub error: &'static str,
-    /// Colour of the word `warning`.
-    pub warning: &'static str,
-    /// Bold, for key paths.
-    pub bold: &'static str,
-    /// Dim, for gutters.
-    pub dim: &'static str,
-    /// Resets all attributes.
-    pub reset: &'static str,
-}
-
-impl Style {
-    /// Colours for a terminal.
-    pub const COLOUR: Style =
-        Style { error: "\x1b[1;31m", warning: "\x1b[1;33m", bold: "\x1b[1m", dim: "\x1b[34m", reset: "\x1b[0m" };
-    /// No escapes at all.
-    pub const PLAIN: Style = Style { error: "", warning: "", bold: "", dim: "", reset: "" };
 }
 
 /// Everything that can make a relaygen command fail.
@@ -286,39 +266,33 @@ fn unknown_profile_message(name: &str, dir: &std::path::Path, available: &[Strin
 }
 
 impl Error {
-    /// Renders the error for stderr.
-    pub fn render(&self, style: &Style) -> String {
+    /// Renders the error for stderr, in colour (see [`Diagnostic::render`]).
+    pub fn render(&self) -> String {
         match self {
             Error::Values(diagnostics) => {
                 let mut out = String::new();
                 for d in diagnostics {
-                    out.push_str(&d.render(style));
+                    out.push_str(&d.render());
                 }
                 let errors = diagnostics.iter().filter(|d| d.severity == Severity::Error).count();
-                let _ = writeln!(
-                    out,
-                    "{}error{}: {errors} invalid value(s); nothing was rendered",
-                    style.error, style.reset
-                );
+                let _ = writeln!(out, "{ERROR}error{ERROR:#}: {errors} invalid value(s); nothing was rendered");
                 out
             }
-            Error::UnknownKey(d) => d.render(style),
+            Error::UnknownKey(d) => d.render(),
             Error::Profiles(failures) => {
                 let mut out = String::new();
                 for (profile, error) in failures {
-                    let _ = writeln!(out, "{}profile `{profile}`{}:", style.bold, style.reset);
-                    out.push_str(&error.render(style));
+                    let _ = writeln!(out, "{EMPHASIS}profile `{profile}`{EMPHASIS:#}:");
+                    out.push_str(&error.render());
                 }
                 let _ = writeln!(
                     out,
-                    "{}error{}: {} profile(s) failed; no output directory was changed",
-                    style.error,
-                    style.reset,
+                    "{ERROR}error{ERROR:#}: {} profile(s) failed; no output directory was changed",
                     failures.len()
                 );
                 out
             }
-            other => format!("{}error{}: {other}\n", style.error, style.reset),
+            other => format!("{ERROR}error{ERROR:#}: {other}\n"),
         }
     }
 }

@@ -18,20 +18,22 @@ pub mod man;
 pub mod output;
 pub mod parallel;
 pub mod postfix;
+pub mod profiles;
 pub mod render;
 pub mod schema;
+pub mod style;
 pub mod suggest;
 pub mod values;
 
 use std::ffi::OsString;
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
 
 use clap::{ArgMatches, CommandFactory, FromArgMatches};
 
 use crate::cli::{Cli, Command, SelectionArgs};
-use crate::error::{Error, Style};
+use crate::error::Error;
 use crate::values::{Selection, SetArg};
 
 /// Runs relaygen with the given arguments (including the program name) and returns the exit
@@ -60,22 +62,10 @@ where
         Ok(Outcome::Differences) => ExitCode::from(1),
         Err(Error::Write(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
         Err(e) => {
-            let _ = std::io::stderr().write_all(e.render(&stderr_style()).as_bytes());
+            style::write_stderr(&e.render());
             ExitCode::from(error_code)
         }
     }
-}
-
-/// Colour on stderr only for a terminal, and never with `NO_COLOR` set.
-fn stderr_style() -> Style {
-    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-    if std::io::stderr().is_terminal() && !no_color { Style::COLOUR } else { Style::PLAIN }
-}
-
-/// Colour on stdout (the diff) only for a terminal, and never with `NO_COLOR` set.
-fn stdout_palette() -> diff::Palette {
-    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-    if std::io::stdout().is_terminal() && !no_color { diff::Palette::COLOUR } else { diff::Palette::PLAIN }
 }
 
 /// How a command that ran to the end came out.
@@ -102,7 +92,7 @@ fn execute(cli: Cli, matches: Option<&ArgMatches>) -> Result<Outcome, Error> {
         }
         Command::Check(args) => {
             let base = Selection { profiles_dir: args.profiles_dir.clone(), ..Selection::default() };
-            let outputs = check::render_profiles(&base, &render::Target::default(), false)?;
+            let outputs = profiles::render_profiles(&base, &render::Target::default(), false)?;
             let stale = check::check(&args.out, &outputs)?;
             if stale.is_empty() {
                 return Ok(Outcome::Done);
@@ -129,7 +119,7 @@ fn execute(cli: Cli, matches: Option<&ArgMatches>) -> Result<Outcome, Error> {
                 (None, None) => return Err(Error::Usage("--against or --against-profile is required".into())),
             };
             let report = diff::compare(&old, &new)?;
-            write_stdout(&report.render(&stdout_palette()))?;
+            style::write_stdout(&report.render()).map_err(Error::Write)?;
             Ok(if report.is_empty() { Outcome::Done } else { Outcome::Differences })
         }
         Command::Validate(args) => {
@@ -243,11 +233,11 @@ fn render_to_dir(
         if selection.files.iter().any(|f| f == Path::new("-")) {
             return Err(Error::Usage("`-f -` (stdin) cannot be layered over every profile".into()));
         }
-        let outputs = check::render_profiles(selection, target, checks.strict)?;
+        let outputs = profiles::render_profiles(selection, target, checks.strict)?;
         for output in &outputs {
             warn(&output.warnings);
         }
-        return check::write_profiles(out, outputs);
+        return profiles::write_profiles(out, outputs);
     }
     let resolved = checked_load(selection, checks)?;
     let bundle = render::stack(&resolved, target)?;
@@ -303,14 +293,7 @@ fn render_resolved(
 }
 
 fn warn(warnings: &[error::Diagnostic]) {
-    if warnings.is_empty() {
-        return;
-    }
-    let style = stderr_style();
-    let mut stderr = std::io::stderr().lock();
-    for w in warnings {
-        let _ = stderr.write_all(w.render(&style).as_bytes());
-    }
+    style::write_stderr(&warnings.iter().map(error::Diagnostic::render).collect::<String>());
 }
 
 /// Writes all output in one go, only after everything succeeded: a failed run prints nothing.

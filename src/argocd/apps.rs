@@ -17,7 +17,7 @@ use crate::crd::argocd::{
     TemplateMeta,
 };
 use crate::error::{Diagnostic, Error, Result};
-use crate::values::validate::is_dns1123_label;
+use crate::values::syntax::is_dns1123_label;
 use crate::values::{self, Selection};
 
 /// The API server URL of the cluster Argo CD runs in.

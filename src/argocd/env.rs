@@ -413,7 +413,7 @@ mod tests {
 
     fn problems(pairs: &[(&str, &str)]) -> String {
         match request(&vars(pairs)) {
-            Err(Error::Values(d)) => d.iter().map(|d| d.render(&crate::error::Style::PLAIN)).collect(),
+            Err(Error::Values(d)) => d.iter().map(|d| crate::style::plain(&d.render())).collect(),
             other => panic!("expected an error, got {other:?}"),
         }
     }

@@ -127,8 +127,9 @@ fn environment() -> Result<&'static Environment<'static>> {
     ENVIRONMENT.as_ref().map_err(|message| Error::Internal(message.clone()))
 }
 
-/// Renders every Postfix file of the ConfigMap, keyed by file name.
-pub fn render_files(resolved: &Resolved) -> Result<BTreeMap<String, String>> {
+/// Renders every Postfix file of the ConfigMap, keyed by file name. `smtp_port` is the port
+/// smtpd listens on inside the pod (the container port the Services target).
+pub fn render_files(resolved: &Resolved, smtp_port: i32) -> Result<BTreeMap<String, String>> {
     let values = &resolved.values;
     let domains = &values.env.allowed_sender_domains.0;
     let mut config_files = vec!["main.cf", "master.cf"];
@@ -153,7 +154,7 @@ pub fn render_files(resolved: &Resolved) -> Result<BTreeMap<String, String>> {
         sasl: postfix.sasl.enabled.then_some(&postfix.sasl),
         sasl_table: SASL_PASSWORDS,
         sasl_mount: paths::SASL_SECRET,
-        smtp_port: crate::render::SMTP_PORT.0,
+        smtp_port,
         max_log_bytes: u64::from(postfix.log.max_file_size_mib) * 1024 * 1024,
         log_check_interval_seconds: postfix.log.check_interval_seconds,
         spool: paths::SPOOL,

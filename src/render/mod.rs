@@ -31,7 +31,7 @@ use serde::Serialize;
 use crate::crd::{PrometheusRule, ServiceMonitor};
 use crate::error::Result;
 use crate::values::Resolved;
-use crate::values::validate::is_label_value;
+use crate::values::syntax::is_label_value;
 
 /// The name of the Deployment, its ServiceAccount, ConfigMap and main Service. Fixed: users'
 /// scripts (`kubectl exec deployment/postfix-relay`) depend on it.

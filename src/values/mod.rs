@@ -5,6 +5,7 @@ pub mod load;
 pub mod model;
 pub mod origins;
 pub mod set;
+pub mod syntax;
 pub mod tree;
 pub mod validate;
 

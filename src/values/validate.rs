@@ -1,13 +1,18 @@
-//! Semantic rules on the typed values. All problems are collected, so one run shows them all,
-//! and each points at the file, line and key that set the offending value.
+//! The relay's own rules on the typed values. All problems are collected, so one run shows them
+//! all, and each points at the file, line and key that set the offending value. Syntax that
+//! knows nothing of the relay (names, quantities, durations, CIDRs) is checked by
+//! [`super::syntax`].
 
 use std::fmt;
 use std::net::IpAddr;
 
-use ipnet::IpNet;
-
 use super::model::{Exporter, IntOrPercent, MESSAGE_AGE_BUCKETS, ResourceList, TlsSecurityLevel, Values};
 use super::set::{Segment, escape_key, parse_path};
+use super::syntax::{
+    is_digest, is_dns_name, is_dns1123_label, is_dns1123_subdomain, is_fqdn, is_image_tag, is_label_key,
+    is_label_value, is_postfix_time, is_prometheus_duration, is_prometheus_label_name, is_secret_key, parse_cidr,
+    parse_quantity,
+};
 use super::tree::{Node, Value};
 use crate::error::{Diagnostic, Layer, Origin};
 
@@ -65,100 +70,6 @@ pub fn parse_relay_host(text: &str) -> Result<RelayHost, String> {
         Err(_) => {}
     }
     Ok(RelayHost { host: host.to_owned(), port, bracketed })
-}
-
-/// A DNS name: dot-separated labels of letters, digits and inner hyphens, at most 253 bytes.
-pub fn is_dns_name(name: &str) -> bool {
-    !name.is_empty()
-        && name.len() <= 253
-        && name.split('.').all(|label| {
-            !label.is_empty()
-                && label.len() <= 63
-                && label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
-                && !label.starts_with('-')
-                && !label.ends_with('-')
-        })
-}
-
-/// A fully qualified domain name: a DNS name with at least two labels and a non-numeric TLD.
-pub fn is_fqdn(name: &str) -> bool {
-    is_dns_name(name)
-        && name.contains('.')
-        && name.rsplit('.').next().is_some_and(|tld| tld.bytes().any(|b| b.is_ascii_alphabetic()))
-}
-
-/// A Kubernetes DNS-1123 label (namespace names): lower case, at most 63 characters.
-pub fn is_dns1123_label(name: &str) -> bool {
-    !name.is_empty()
-        && name.len() <= 63
-        && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        && !name.starts_with('-')
-        && !name.ends_with('-')
-}
-
-/// A Kubernetes label value: empty, or up to 63 alphanumerics with inner `-_.`.
-pub fn is_label_value(value: &str) -> bool {
-    value.is_empty()
-        || (value.len() <= 63
-            && value.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
-            && value.starts_with(|c: char| c.is_ascii_alphanumeric())
-            && value.ends_with(|c: char| c.is_ascii_alphanumeric()))
-}
-
-/// A Kubernetes label or annotation key: optional DNS prefix and `/`, then a name of up to 63.
-pub fn is_label_key(key: &str) -> bool {
-    let (prefix, name) = match key.rsplit_once('/') {
-        Some((p, n)) => (Some(p), n),
-        None => (None, key),
-    };
-    prefix.is_none_or(|p| is_dns_name(p) && p == p.to_ascii_lowercase()) && !name.is_empty() && is_label_value(name)
-}
-
-/// A Prometheus duration such as `30s`, `5m` or `1h30m`.
-pub fn is_prometheus_duration(text: &str) -> bool {
-    let mut rest = text;
-    let mut parts = 0;
-    while !rest.is_empty() {
-        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
-        if digits == 0 {
-            return false;
-        }
-        rest = &rest[digits..];
-        let unit = ["ms", "y", "w", "d", "h", "m", "s"].into_iter().find(|u| rest.starts_with(u));
-        let Some(unit) = unit else { return false };
-        rest = &rest[unit.len()..];
-        parts += 1;
-    }
-    parts > 0
-}
-
-/// Parses a Kubernetes quantity into a number (for comparing requests with limits).
-pub fn parse_quantity(text: &str) -> Option<f64> {
-    const SUFFIXES: [(&str, f64); 13] = [
-        ("Ki", 1024.0),
-        ("Mi", 1_048_576.0),
-        ("Gi", 1_073_741_824.0),
-        ("Ti", 1_099_511_627_776.0),
-        ("Pi", 1_125_899_906_842_624.0),
-        ("Ei", 1_152_921_504_606_846_976.0),
-        ("n", 1e-9),
-        ("u", 1e-6),
-        ("m", 1e-3),
-        ("k", 1e3),
-        ("M", 1e6),
-        ("G", 1e9),
-        ("T", 1e12),
-    ];
-    let (number, factor) =
-        SUFFIXES.iter().find_map(|(s, f)| text.strip_suffix(s).map(|n| (n, *f))).unwrap_or((text, 1.0));
-    let valid = !number.is_empty()
-        && number.bytes().all(|b| b.is_ascii_digit() || b == b'.')
-        && number.bytes().filter(|b| *b == b'.').count() <= 1
-        && number != ".";
-    if !valid {
-        return None;
-    }
-    number.parse::<f64>().ok().map(|n| n * factor)
 }
 
 /// Finds the node at a key path such as `a.b[2].c` or `a.kubernetes\.io/os` (the deepest
@@ -255,14 +166,14 @@ pub fn validate(values: &Values, tree: &Node) -> (Option<RelayHost>, Vec<Diagnos
 
     for (i, network) in values.postfix.mynetworks.iter().enumerate() {
         let path = || format!("postfix.mynetworks[{i}]");
-        match network.parse::<IpNet>() {
+        match parse_cidr(network) {
             Ok(net) if net.trunc() != net => r.error(
                 &path(),
                 format!("`{network}` has host bits set"),
                 format!("the network address, e.g. {}", net.trunc()),
             ),
             Ok(_) => {}
-            Err(_) => r.error(&path(), format!("`{network}` is not a CIDR"), "a network such as 10.0.0.0/8"),
+            Err(problem) => r.error(&path(), problem, "a network such as 10.0.0.0/8"),
         }
     }
     if values.postfix.message_size_limit == 0 {
@@ -373,8 +284,8 @@ fn check_network_policy(values: &Values, r: &mut Report<'_>) {
             }
             if let Some(block) = &peer.ip_block {
                 for cidr in std::iter::once(&block.cidr).chain(&block.except) {
-                    if cidr.parse::<IpNet>().is_err() {
-                        r.error(&format!("{path}[{i}].ipBlock"), format!("`{cidr}` is not a CIDR"), "e.g. 10.0.0.0/8");
+                    if let Err(problem) = parse_cidr(cidr) {
+                        r.error(&format!("{path}[{i}].ipBlock"), problem, "e.g. 10.0.0.0/8");
                     }
                 }
             }
@@ -444,19 +355,6 @@ fn check_relay_host(values: &Values, r: &mut Report<'_>) -> Option<RelayHost> {
         "set either env.relayhost or env.SMTP_SERVER/env.SMTP_PORT, or make them agree",
     );
     None
-}
-
-/// A Docker tag: a word character, then up to 127 word characters, `.` or `-`.
-fn is_image_tag(tag: &str) -> bool {
-    let word = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
-    tag.len() <= 128 && tag.bytes().next().is_some_and(word) && tag.bytes().all(|b| word(b) || b == b'.' || b == b'-')
-}
-
-/// `sha256:` followed by 64 lower-case hex digits.
-fn is_digest(digest: &str) -> bool {
-    digest
-        .strip_prefix("sha256:")
-        .is_some_and(|hex| hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)))
 }
 
 /// How a layer is named in messages.
@@ -783,14 +681,6 @@ fn check_exporter_ids(exporter: &Exporter, r: &mut Report<'_>) {
     }
 }
 
-/// A Prometheus label name: `[a-zA-Z_][a-zA-Z0-9_]*`, and not reserved (`__` prefix).
-pub fn is_prometheus_label_name(name: &str) -> bool {
-    let mut chars = name.chars();
-    chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
-        && !name.starts_with("__")
-}
-
 /// Checks the keys of a label or annotation map, and with `check_values` its values (labels).
 fn check_labels<'a>(
     r: &mut Report<'_>,
@@ -945,30 +835,6 @@ fn check_relay_policy(values: &Values, r: &mut Report<'_>) {
     }
 }
 
-/// A Postfix time value: digits and one unit letter (`60s`, `1h`).
-fn is_postfix_time(text: &str) -> bool {
-    let Some(unit) = text.chars().last() else { return false };
-    let digits = &text[..text.len() - unit.len_utf8()];
-    matches!(unit, 's' | 'm' | 'h' | 'd' | 'w')
-        && !digits.is_empty()
-        && digits.chars().all(|c| c.is_ascii_digit())
-        && digits.parse::<u32>().is_ok_and(|n| n > 0)
-}
-
-/// A DNS-1123 subdomain: the rule for Secret and StorageClass names.
-pub fn is_dns1123_subdomain(name: &str) -> bool {
-    name.len() <= 253 && !name.is_empty() && name.split('.').all(is_dns1123_label)
-}
-
-/// A key of a Secret's data.
-fn is_secret_key(key: &str) -> bool {
-    !key.is_empty()
-        && key.len() <= 253
-        && key != "."
-        && key != ".."
-        && key.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -985,32 +851,5 @@ mod tests {
         {
             assert!(parse_relay_host(bad).is_err(), "{bad} should be rejected");
         }
-    }
-
-    #[test]
-    fn quantities_compare_across_units() {
-        assert_eq!(parse_quantity("100m"), Some(0.1));
-        assert_eq!(parse_quantity("128Mi"), Some(134_217_728.0));
-        assert!(parse_quantity("1Gi") > parse_quantity("512Mi"));
-        assert_eq!(parse_quantity("lots"), None);
-        assert_eq!(parse_quantity("1.2.3"), None);
-    }
-
-    #[test]
-    fn kubernetes_names_and_labels() {
-        assert!(is_dns1123_label("email-server-prod"));
-        assert!(!is_dns1123_label("Email_Server"));
-        assert!(is_label_key("email-server.kubernetes.io/smtp-access"));
-        assert!(!is_label_key("bad key"));
-        assert!(is_label_value("true"));
-        assert!(!is_label_value("-x"));
-    }
-
-    #[test]
-    fn prometheus_durations() {
-        assert!(is_prometheus_duration("30s"));
-        assert!(is_prometheus_duration("1h30m"));
-        assert!(!is_prometheus_duration("30"));
-        assert!(!is_prometheus_duration("5 minutes"));
     }
 }
