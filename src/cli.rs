@@ -61,8 +61,9 @@ Examples:
 Examples:
   relaygen schema > values.schema.json
   # in a values file, for completion in editors with yaml-language-server:
-  # yaml-language-server: $schema=../values.schema.json")]
-    Schema,
+  # yaml-language-server: $schema=../values.schema.json
+  relaygen schema -o markdown > docs/values.md   # every key as a table")]
+    Schema(SchemaArgs),
     /// Show the type, default, description and allowed values of one key.
     #[command(after_help = "\
 Examples:
@@ -243,6 +244,23 @@ pub struct ValidateArgs {
     /// What to check against.
     #[command(flatten)]
     pub checks: CheckArgs,
+}
+
+/// Flags of `schema`.
+#[derive(Debug, Args)]
+pub struct SchemaArgs {
+    /// Output format: the JSON Schema, or the values reference as Markdown tables.
+    #[arg(short, long, value_enum, default_value_t = SchemaFormat::Json)]
+    pub output: SchemaFormat,
+}
+
+/// Output formats of `schema`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum SchemaFormat {
+    /// JSON Schema (draft 2020-12), for editors and validators.
+    Json,
+    /// Every key with its type, default, allowed values and description (docs/values.md).
+    Markdown,
 }
 
 /// Flags of `explain`.

@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use serde_json::Value;
 
 use crate::error::{Diagnostic, Error, Result};
-use crate::schema::{allowed_values, lookup, property_names, type_name, values_schema};
+use crate::schema::{allowed_values, compact, lookup, property_names, type_name, values_schema};
 use crate::suggest;
 
 /// Splits a key path at unescaped dots (`deployment.nodeSelector.kubernetes\.io/os`).
@@ -100,14 +100,6 @@ fn describe(key: &str, node: &Value) -> String {
         }
     }
     out
-}
-
-/// A default as the user would write it: strings bare, everything else as JSON.
-fn compact(value: &Value) -> String {
-    match value {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    }
 }
 
 #[cfg(test)]

@@ -24,6 +24,7 @@ pub mod schema;
 pub mod style;
 pub mod suggest;
 pub mod values;
+pub mod values_doc;
 
 use std::ffi::OsString;
 use std::io::Write;
@@ -139,7 +140,13 @@ fn execute(cli: Cli, matches: Option<&ArgMatches>) -> Result<Outcome, Error> {
             .map(|()| Outcome::Done)
         }
         Command::Argocd(command) => argocd_command(command).map(|()| Outcome::Done),
-        Command::Schema => write_stdout(&schema::values_schema_text()?).map(|()| Outcome::Done),
+        Command::Schema(args) => {
+            let text = match args.output {
+                cli::SchemaFormat::Json => schema::values_schema_text()?,
+                cli::SchemaFormat::Markdown => values_doc::values_markdown()?,
+            };
+            write_stdout(&text).map(|()| Outcome::Done)
+        }
         Command::Explain(args) => write_stdout(&explain::explain(&args.key)?).map(|()| Outcome::Done),
         Command::Values(args) => {
             let selection = selection(&args.selection, matches);

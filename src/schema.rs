@@ -150,8 +150,9 @@ pub fn allowed_values(node: &Value) -> Vec<String> {
             for option in options {
                 if let Some(value) = option.get("const") {
                     out.push(text(value));
-                } else if let Some(Value::Array(values)) = option.get("enum") {
-                    out.extend(values.iter().map(text));
+                } else {
+                    // An enum inside a nullable wrapper: `anyOf: [{oneOf: [consts]}, {type: null}]`.
+                    out.extend(allowed_values(option));
                 }
             }
         }
@@ -159,9 +160,26 @@ pub fn allowed_values(node: &Value) -> Vec<String> {
     out
 }
 
+/// A value as a user would write it: strings bare, everything else as JSON.
+pub fn compact(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
 /// A short name of a schema's type: `string`, `integer (0..=65535)`, `list of string`, ….
 pub fn type_name(node: &Value) -> String {
     let Some(object) = node.as_object() else { return "any".into() };
+    if let Some(options) = object.get("anyOf").or_else(|| object.get("oneOf")).and_then(Value::as_array) {
+        // An `Option<T>` is `anyOf: [T, {type: null}]`: named as T's type "or null".
+        let is_null = |o: &&Value| o.get("type").and_then(Value::as_str) == Some("null");
+        let others: Vec<&Value> = options.iter().filter(|o| !is_null(o)).collect();
+        if !others.is_empty() && others.len() < options.len() {
+            let names: Vec<String> = others.into_iter().map(type_name).collect();
+            return format!("{} or null", names.join(" or "));
+        }
+    }
     if !allowed_values(node).is_empty() {
         return "string (one of the allowed values)".into();
     }

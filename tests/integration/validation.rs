@@ -1,5 +1,6 @@
 //! `validate`, `schema`, `explain`, `--strict` and `--kube-version`, specified through what a
-//! user sees; the committed JSON Schema checked for staleness and by the `jsonschema` judge.
+//! user sees; the committed JSON Schema checked for staleness and by the `jsonschema` judge, and
+//! the values reference (docs/values.md) for staleness.
 
 use std::process::Command;
 
@@ -13,6 +14,37 @@ fn the_committed_schema_is_what_relaygen_generates() {
         generated == committed,
         "values.schema.json is stale: regenerate it with `cargo run -- schema > values.schema.json`"
     );
+}
+
+#[test]
+fn the_committed_values_reference_is_what_relaygen_generates() {
+    let generated = relaygen(&["schema", "-o", "markdown"]).ok();
+    let committed = std::fs::read_to_string(repo().join("docs/values.md")).unwrap_or_default();
+    assert!(
+        generated == committed,
+        "docs/values.md is stale: regenerate it with `cargo run -- schema -o markdown > docs/values.md`"
+    );
+    // Every key of the schema has its row, down to the keys of list elements.
+    fn keys(node: &serde_json::Value, at: &str, out: &mut Vec<String>) {
+        match node.get("properties").and_then(serde_json::Value::as_object) {
+            Some(properties) => {
+                for (key, child) in properties {
+                    keys(child, &if at.is_empty() { key.clone() } else { format!("{at}.{key}") }, out);
+                }
+            }
+            None => out.push(at.to_owned()),
+        }
+        if let Some(items) = node.get("items").filter(|i| i.get("properties").is_some()) {
+            keys(items, &format!("{at}[]"), out);
+        }
+    }
+    let schema: serde_json::Value = serde_json::from_str(&relaygen(&["schema"]).ok()).expect("JSON");
+    let mut all = Vec::new();
+    keys(&schema, "", &mut all);
+    assert!(all.len() > 100, "the walk found the keys: {}", all.len());
+    for key in all {
+        assert!(generated.contains(&format!("| `{key}` |")), "docs/values.md has no row for `{key}`");
+    }
 }
 
 #[test]
