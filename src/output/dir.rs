@@ -208,7 +208,7 @@ fn compare(dir: &Path, files: &Files) -> OnDisk {
 ///
 /// The checks (reading and comparing what is on disk) run on every core. Writing stays on one
 /// thread: creating files is the kernel's work, and on ext4 two threads creating files took
-/// more system time, not less (see the README's `--all-profiles` figures).
+/// more system time, not less (`scripts/bench-profiles.sh` measures it).
 pub fn replace(targets: &[(PathBuf, Files)]) -> Result<()> {
     parallel::map(targets, |(target, _)| check_replaceable(target)).into_iter().collect::<Result<()>>()?;
     let on_disk = parallel::map(targets, |(target, files)| compare(target, files));
