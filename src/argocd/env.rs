@@ -453,7 +453,7 @@ mod tests {
     }
 
     #[test]
-    fn unknown_names_wrong_collections_and_unsafe_files_are_errors() {
+    fn unknown_names_wrong_collections_and_files_outside_the_app_are_errors() {
         assert!(problems(&[("ARGOCD_ENV_PROFLE", "prod")]).contains("did you mean `PROFILE`"));
         assert!(
             problems(&[(PARAMETERS_JSON, r#"[{"name":"profil","string":"x"}]"#)]).contains("did you mean `profile`")
