@@ -524,34 +524,66 @@ def queued(runner):
 
 SHOWQ_CLIENT = """
 import socket, sys
-client = socket.socket(socket.AF_UNIX)
-client.connect(sys.argv[1])
-client.settimeout(10)
-print(len(client.recv(65536)))
+client = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=10)
+data = b""
+while chunk := client.recv(65536):
+    data += chunk
+print(data.replace(b"\\0", b" ").decode(errors="replace"))
+"""
+
+# A host outside the pod: its own network namespace, joined to the pod's by a veth pair, on
+# TEST-NET-1 addresses that exist only in these two namespaces.
+OUTSIDE_ADDRESS, POD_ADDRESS = "192.0.2.1", "192.0.2.2"
+
+CONNECT_CLIENT = """
+import socket, sys
+try:
+    client = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=5)
+    print("connected", client.recv(64).decode(errors="replace").strip())
+except OSError as e:
+    print("refused" if isinstance(e, ConnectionRefusedError) else f"failed: {e}")
 """
 
 
 def exporter_reads_showq(runner):
-    """Connects to showq the way the exporter does: as its runAsUser, with the postdrop group.
-
-    The rendered runAsGroup is the image's postdrop GID; Debian's Postfix here has its own, so
-    the host's `postdrop` GID stands in for it (a machine-specific substitution). A control run
-    with the exporter's UID but its own group must be refused, or the check proves nothing.
-    """
+    """Connects to showq the way the exporter does, as the exporter's rendered user and group
+    (no group of the Postfix image): to `localhost` at the rendered port over IPv4, from
+    inside the pod. Then the same port from a host outside the pod, which must find nothing,
+    with port 25 as the control that the outside host does reach the pod."""
     container = next((c for c in runner.pod.spec["containers"] if c["name"] == "exporter"), None)
     if container is None:
         return None
-    uid = container["securityContext"]["runAsUser"]
-    socket_path = next(a.split("=", 1)[1] for a in container["args"] if a.startswith("--postfix.showq_path="))
-    postdrop = int(sh("getent", "group", "postdrop", capture_output=True, text=True).stdout.split(":")[2])
-    argv = ["/usr/bin/python3", "-c", SHOWQ_CLIENT, socket_path]
-    return {
-        "uid": uid,
-        "rendered_gid": container["securityContext"]["runAsGroup"],
-        "host_postdrop_gid": postdrop,
-        "with_postdrop": runner.exec_as("postfix", uid, postdrop, argv),
-        "without_postdrop": runner.exec_as("postfix", uid, uid, argv),
-    }
+    args = dict(a[2:].split("=", 1) for a in container["args"] if a.startswith("--") and "=" in a)
+    port = args["postfix.showq_port"]
+    sc = container["securityContext"]
+    inside = runner.exec_as("postfix", sc["runAsUser"], sc["runAsGroup"],
+                            ["/usr/bin/python3", "-c", SHOWQ_CLIENT, "127.0.0.1", port])
+    outside = f"relaygen-outside-{os.getpid()}"
+    sh("ip", "netns", "add", outside)
+    try:
+        sh("ip", "link", "add", "pod0", "type", "veth", "peer", "name", "out0", "netns", outside)
+        sh("ip", "addr", "add", f"{POD_ADDRESS}/24", "dev", "pod0")
+        sh("ip", "link", "set", "pod0", "up")
+        in_outside = ["ip", "netns", "exec", outside]
+        sh(*in_outside, "ip", "addr", "add", f"{OUTSIDE_ADDRESS}/24", "dev", "out0")
+        sh(*in_outside, "ip", "link", "set", "out0", "up")
+
+        def from_outside(target_port):
+            done = sh(*in_outside, "python3", "-c", CONNECT_CLIENT, POD_ADDRESS, target_port,
+                      capture_output=True, text=True)
+            return done.stdout.strip()
+
+        return {
+            "uid": sc["runAsUser"],
+            "gid": sc["runAsGroup"],
+            "network": args.get("postfix.showq_network"),
+            "inside": inside,
+            "outside_showq": from_outside(port),
+            "outside_smtp": from_outside(25),
+        }
+    finally:
+        sh("ip", "link", "del", "pod0", check=False, stderr=subprocess.DEVNULL)
+        sh("ip", "netns", "del", outside, check=False)
 
 
 def scenario_relay(runner, sink, domain, size_limit, report):
@@ -568,13 +600,14 @@ def scenario_relay(runner, sink, domain, size_limit, report):
     report["postfix_check"] = runner.exec("postfix", ["postfix", "check"])
     report["postconf_n"] = runner.exec("postfix", ["postconf", "-n"])
     report["postqueue_p"] = runner.exec("postfix", ["postqueue", "-p"])
-    report["exporter_showq"] = exporter_reads_showq(runner)
 
     # The upstream goes away: mail must wait in the queue, not bounce.
     sink.stop()
     report["while_down"] = smtp_send(f"app@{domain}", "later@example.org")
     report["deferred_seen"] = wait_until(lambda: "status=deferred" in runner.maillog())
     report["queued_before_drain"] = len(queued(runner))
+    # With a message deferred, the exporter's view of the queue has something to show.
+    report["exporter_showq"] = exporter_reads_showq(runner)
     report["drain"] = runner.pre_stop("postfix")
     report["queued_after_drain"] = len(queued(runner))
     report["port_25_open_after_drain"] = port_open(25)

@@ -31,8 +31,6 @@ pub mod paths {
     pub const MAILLOG_FILE: &str = "/var/log/postfix/mail.log";
     /// Scratch space.
     pub const TMP: &str = "/tmp";
-    /// The `showq` socket the exporter reads queue metrics from.
-    pub const SHOWQ: &str = "/var/spool/postfix/public/showq";
     /// Where the init container sees the relayhost credentials Secret (only it mounts them).
     pub const SASL_SECRET: &str = "/secrets/relayhost-sasl";
 }
@@ -83,6 +81,8 @@ struct Context<'a> {
     sasl_table: &'static str,
     sasl_mount: &'static str,
     smtp_port: i32,
+    /// `address:port` of the loopback `showq` listener in master.cf, when the exporter runs.
+    showq_listen: Option<String>,
     max_log_bytes: u64,
     log_check_interval_seconds: u32,
     spool: &'static str,
@@ -127,9 +127,17 @@ fn environment() -> Result<&'static Environment<'static>> {
     ENVIRONMENT.as_ref().map_err(|message| Error::Internal(message.clone()))
 }
 
-/// Renders every Postfix file of the ConfigMap, keyed by file name. `smtp_port` is the port
-/// smtpd listens on inside the pod (the container port the Services target).
-pub fn render_files(resolved: &Resolved, smtp_port: i32) -> Result<BTreeMap<String, String>> {
+/// The TCP ports the rendering gives Postfix inside the pod.
+#[derive(Clone, Copy, Debug)]
+pub struct Ports {
+    /// The port smtpd listens on (the container port the Services target).
+    pub smtp: i32,
+    /// The loopback port of the `showq` service the exporter reads, when the exporter runs.
+    pub showq: Option<i32>,
+}
+
+/// Renders every Postfix file of the ConfigMap, keyed by file name.
+pub fn render_files(resolved: &Resolved, ports: Ports) -> Result<BTreeMap<String, String>> {
     let values = &resolved.values;
     let domains = &values.env.allowed_sender_domains.0;
     let mut config_files = vec!["main.cf", "master.cf"];
@@ -154,7 +162,8 @@ pub fn render_files(resolved: &Resolved, smtp_port: i32) -> Result<BTreeMap<Stri
         sasl: postfix.sasl.enabled.then_some(&postfix.sasl),
         sasl_table: SASL_PASSWORDS,
         sasl_mount: paths::SASL_SECRET,
-        smtp_port,
+        smtp_port: ports.smtp,
+        showq_listen: ports.showq.map(|port| format!("127.0.0.1:{port}")),
         max_log_bytes: u64::from(postfix.log.max_file_size_mib) * 1024 * 1024,
         log_check_interval_seconds: postfix.log.check_interval_seconds,
         spool: paths::SPOOL,

@@ -44,6 +44,9 @@ pub const METRICS_SERVICE: &str = "postfix-relay-metrics";
 pub const SMTP_PORT: (i32, &str) = (25, "smtp");
 /// The exporter's port and its name.
 pub const METRICS_PORT: (i32, &str) = (9154, "metrics");
+/// The loopback TCP port of Postfix's `showq` service, which the exporter reads the queue from
+/// (the exporter's own default). Only containers of the pod can reach it.
+pub const SHOWQ_PORT: i32 = 10025;
 
 /// What the output is for: where it goes, beyond the values themselves.
 #[derive(Clone, Debug, Default)]

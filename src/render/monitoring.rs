@@ -24,6 +24,10 @@ pub(crate) mod metric {
     pub(crate) const UP: &str = "up";
     /// 1 when the exporter's last `showq` query (or log read, `path` = the log file) worked.
     pub(crate) const POSTFIX_UP: &str = "postfix_up";
+    /// The matcher that keeps [`POSTFIX_UP`] of `showq`. The exporter exports one more, for the
+    /// log file (`path` = the file), and labels the showq one with the address it dials
+    /// (`localhost:10025`); excluding the log file holds whatever that label says.
+    pub(crate) const SHOWQ_UP: &str = r#"path!="/var/log/postfix/mail.log""#;
     /// Messages per queue (`queue` = active, deferred, hold, incoming, maildrop).
     pub(crate) const QUEUE_DEPTH: &str = "postfix_showq_queue_depth";
     /// Histogram of queued messages' ages (`queue`), reset on every scrape.
@@ -180,7 +184,7 @@ fn texts<'a>(ctx: &Context<'a>) -> Vec<(AlertText, AlertSettings<'a>)> {
             expr: format!(
                 "max by (namespace, pod) ({}{}) == 0\nor absent({}{})",
                 metric::POSTFIX_UP,
-                scope(ctx, r#"path=~".*showq.*""#),
+                scope(ctx, metric::SHOWQ_UP),
                 metric::UP,
                 scope(ctx, "")
             ),

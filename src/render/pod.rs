@@ -12,7 +12,7 @@ use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
-use super::{Context, METRICS_PORT, NAME, SMTP_PORT};
+use super::{Context, METRICS_PORT, NAME, SHOWQ_PORT, SMTP_PORT};
 use crate::postfix::{self, paths};
 use crate::values::model;
 
@@ -178,11 +178,11 @@ fn postfix_container(ctx: &Context<'_>) -> Container {
     }
 }
 
-/// The exporter sidecar (Hsn723/postfix_exporter). It reads the queue through the `showq`
-/// socket in the shared spool and tails the mail log on the shared log volume, which the init
+/// The exporter sidecar (Hsn723/postfix_exporter). It reads the queue from Postfix's `showq`
+/// service on loopback TCP and tails the mail log on the shared log volume, which the init
 /// container creates before any container starts (and `--no-postfix.logfile_must_exist` keeps
-/// a missing file from crash-looping it). It runs as a non-root user whose group is the Postfix
-/// image's `postdrop`: Postfix keeps `public/showq` in a `postfix:postdrop` 0710 directory.
+/// a missing file from crash-looping it). It mounts nothing of the spool and runs with any
+/// non-root user and group, within Pod Security `restricted`.
 fn exporter_container(ctx: &Context<'_>) -> Container {
     let exporter = &ctx.resolved.values.monitoring.exporter;
     let metrics_path = &ctx.resolved.values.monitoring.service_monitor.path;
@@ -198,7 +198,9 @@ fn exporter_container(ctx: &Context<'_>) -> Container {
         args: Some(vec![
             format!("--web.listen-address=:{}", METRICS_PORT.0),
             format!("--web.telemetry-path={metrics_path}"),
-            format!("--postfix.showq_path={}", paths::SHOWQ),
+            // The exporter dials `localhost:PORT`; tcp4 keeps it to 127.0.0.1, where showq listens.
+            "--postfix.showq_network=tcp4".into(),
+            format!("--postfix.showq_port={SHOWQ_PORT}"),
             format!("--postfix.logfile_path={}", paths::MAILLOG_FILE),
             "--no-postfix.logfile_must_exist".into(),
         ]),
@@ -223,11 +225,13 @@ fn exporter_container(ctx: &Context<'_>) -> Container {
             read_only_root_filesystem: Some(true),
             run_as_non_root: Some(true),
             run_as_user: Some(exporter.run_as_user),
-            run_as_group: Some(exporter.postdrop_group_id),
+            run_as_group: Some(exporter.run_as_group),
             capabilities: Some(Capabilities { drop: Some(vec!["ALL".into()]), ..Capabilities::default() }),
+            // Set here as well as on the pod, so the container alone meets `restricted`.
+            seccomp_profile: Some(SeccompProfile { type_: "RuntimeDefault".into(), ..SeccompProfile::default() }),
             ..SecurityContext::default()
         }),
-        volume_mounts: Some(vec![mount(SPOOL, paths::SPOOL, true), mount(LOG, paths::LOG_DIR, true)]),
+        volume_mounts: Some(vec![mount(LOG, paths::LOG_DIR, true)]),
         ..Container::default()
     }
 }

@@ -51,7 +51,9 @@ impl de::Error for DeError {
 
     fn unknown_field(field: &str, expected: &'static [&'static str]) -> Self {
         let mut d = Diagnostic::error(format!("unknown key `{field}`")).expected(format!("one of {}", list(expected)));
-        if let Some(best) = suggest::nearest(field, expected.iter().copied()) {
+        if let Some((_, replaced)) = REMOVED_KEYS.iter().find(|(key, _)| *key == field) {
+            d = d.help(*replaced);
+        } else if let Some(best) = suggest::nearest(field, expected.iter().copied()) {
             d = d.help(format!("did you mean `{best}`?"));
         }
         DeError { unknown_key: true, ..DeError::new(d) }
@@ -73,6 +75,14 @@ impl de::Error for DeError {
         }
     }
 }
+
+/// Keys relaygen once read, and what took their place: a values file written for an older
+/// relaygen is told what to do instead of only that the key is unknown.
+const REMOVED_KEYS: &[(&str, &str)] = &[(
+    "postdropGroupId",
+    "`monitoring.exporter.postdropGroupId` was removed: the exporter reads the queue from showq over \
+     loopback TCP and needs no group of the Postfix image; set its group with `monitoring.exporter.runAsGroup`",
+)];
 
 fn list(items: &[&str]) -> String {
     items.iter().map(|i| format!("`{i}`")).collect::<Vec<_>>().join(", ")

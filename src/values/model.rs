@@ -689,11 +689,9 @@ pub struct Exporter {
     pub resources: Resources,
     /// The non-root user ID the exporter runs as.
     pub run_as_user: i64,
-    /// The GID of the `postdrop` group in the Postfix image (`getent group postdrop` in the
-    /// `postfix` container). The exporter runs with it as its group: Postfix keeps the `showq`
-    /// socket in `public/`, a `postfix:postdrop` 0710 directory. The default is the GID in
-    /// `boky/postfix:v5.1.0`; another image may need another value.
-    pub postdrop_group_id: i64,
+    /// The non-root group ID the exporter runs as. It reads the queue from Postfix's `showq`
+    /// service over loopback TCP, so it needs no group of the Postfix image.
+    pub run_as_group: i64,
 }
 
 /// The metrics Service.

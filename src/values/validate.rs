@@ -663,7 +663,7 @@ fn check_monitoring(values: &Values, r: &mut Report<'_>) {
     check_labels(r, "monitoring.dashboard.annotations", m.dashboard.annotations.iter(), false);
 }
 
-/// The exporter must run as a non-root user, in the Postfix image's `postdrop` group.
+/// The exporter must run as a non-root user and group (Pod Security `restricted`).
 fn check_exporter_ids(exporter: &Exporter, r: &mut Report<'_>) {
     if !(1..=i64::from(u32::MAX)).contains(&exporter.run_as_user) {
         r.error(
@@ -672,11 +672,11 @@ fn check_exporter_ids(exporter: &Exporter, r: &mut Report<'_>) {
             "a UID from 1 to 4294967295; 10000 or more keeps clear of the node's users (default 65534)",
         );
     }
-    if !(1..=i64::from(u32::MAX)).contains(&exporter.postdrop_group_id) {
+    if !(1..=i64::from(u32::MAX)).contains(&exporter.run_as_group) {
         r.error(
-            "monitoring.exporter.postdropGroupId",
-            format!("{} is not a group ID the exporter can use", exporter.postdrop_group_id),
-            "the GID `getent group postdrop` prints in the Postfix container (103 in boky/postfix:v5.1.0)",
+            "monitoring.exporter.runAsGroup",
+            format!("{} is not a non-root group ID", exporter.run_as_group),
+            "a GID from 1 to 4294967295; 10000 or more keeps clear of the node's groups (default 65534)",
         );
     }
 }

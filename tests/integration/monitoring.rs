@@ -86,7 +86,7 @@ fn write_json(path: &Path, value: &Value) {
 }
 
 #[test]
-fn the_exporter_reads_the_showq_socket_and_mail_log_that_postfix_writes_as_non_root() {
+fn the_exporter_reads_showq_over_loopback_and_the_mail_log_postfix_writes() {
     let rendered = objects(&["render"]);
     let pod = &find(&rendered, "Deployment", "postfix-relay").expect("Deployment")["spec"]["template"]["spec"];
     let containers = pod["containers"].as_array().expect("containers");
@@ -102,7 +102,16 @@ fn the_exporter_reads_the_showq_socket_and_mail_log_that_postfix_writes_as_non_r
     // A missing log file must not crash-loop the exporter (kumina/bokysan charts' bug).
     assert!(args.contains(&"--no-postfix.logfile_must_exist"), "{args:?}");
 
-    // Each file the exporter reads lies on a volume the Postfix container mounts at the same path.
+    // showq over TCP on the loopback address master.cf binds, at the port it binds.
+    assert_eq!(arg("postfix.showq_network"), "tcp4", "the exporter dials localhost; tcp4 means 127.0.0.1");
+    let config = find(&rendered, "ConfigMap", "postfix-relay").expect("ConfigMap");
+    let master_cf = config["data"]["master.cf"].as_str().expect("master.cf");
+    let listener = format!("127.0.0.1:{} inet n - n - - showq", arg("postfix.showq_port"));
+    assert!(master_cf.lines().any(|l| l == listener), "master.cf has no `{listener}`:\n{master_cf}");
+    assert!(!args.iter().any(|a| a.starts_with("--postfix.showq_path")), "no socket path: {args:?}");
+
+    // The log file lies on a volume the Postfix container mounts at the same path; the exporter
+    // mounts nothing else (no spool).
     let volume_of = |container: &Value, file: &str| -> Option<(String, String)> {
         container["volumeMounts"].as_array()?.iter().find_map(|m| {
             let path = m["mountPath"].as_str()?;
@@ -110,43 +119,88 @@ fn the_exporter_reads_the_showq_socket_and_mail_log_that_postfix_writes_as_non_r
                 .then(|| (m["name"].as_str().unwrap_or("").to_owned(), path.to_owned()))
         })
     };
-    for file in [arg("postfix.showq_path"), arg("postfix.logfile_path")] {
-        let seen_by_exporter = volume_of(exporter, file).unwrap_or_else(|| panic!("exporter cannot see {file}"));
-        assert_eq!(volume_of(postfix, file), Some(seen_by_exporter.clone()), "{file} is not shared with postfix");
-        let volume = pod["volumes"].as_array().expect("volumes").iter().find(|v| v["name"] == seen_by_exporter.0);
-        assert!(volume.is_some_and(|v| v.get("emptyDir").is_some()), "{file} is not on a shared emptyDir");
-    }
-    assert_eq!(arg("postfix.showq_path"), "/var/spool/postfix/public/showq");
-    // The init container creates the log file before any container starts.
     let log = arg("postfix.logfile_path");
+    let seen_by_exporter = volume_of(exporter, log).unwrap_or_else(|| panic!("exporter cannot see {log}"));
+    assert_eq!(volume_of(postfix, log), Some(seen_by_exporter.clone()), "{log} is not shared with postfix");
+    let volume = pod["volumes"].as_array().expect("volumes").iter().find(|v| v["name"] == seen_by_exporter.0);
+    assert!(volume.is_some_and(|v| v.get("emptyDir").is_some()), "{log} is not on a shared emptyDir");
+    let mounts = exporter["volumeMounts"].as_array().expect("mounts");
+    assert_eq!(mounts.len(), 1, "the exporter mounts only the log directory: {mounts:?}");
+    assert_eq!(mounts[0]["readOnly"], true, "the exporter only reads");
+    // The init container creates the log file before any container starts.
     assert!(volume_of(init, log).is_some(), "the init container cannot create {log}");
-    let script = find(&rendered, "ConfigMap", "postfix-relay").expect("ConfigMap")["data"]["init-config.sh"]
-        .as_str()
-        .expect("init script")
-        .to_owned();
+    let script = config["data"]["init-config.sh"].as_str().expect("init script");
     assert!(script.contains(&format!("touch {log}")), "init script does not create {log}:\n{script}");
 
-    let sc = &exporter["securityContext"];
-    assert_eq!(sc["runAsNonRoot"], true);
-    assert!(sc["runAsUser"].as_i64().expect("runAsUser") >= 10_000, "not a high UID: {sc}");
-    assert_eq!(sc["runAsGroup"], 103, "the postdrop GID of boky/postfix:v5.1.0");
-    assert_eq!(sc["readOnlyRootFilesystem"], true);
-    assert_eq!(sc["capabilities"]["drop"], json!(["ALL"]));
-    for mount in exporter["volumeMounts"].as_array().expect("mounts") {
-        assert_eq!(mount["readOnly"], true, "the exporter only reads: {mount}");
-    }
-
+    // Any non-root user and group will do.
     let overridden = objects(&[
         "render",
         "--set",
-        "monitoring.exporter.postdropGroupId=90",
+        "monitoring.exporter.runAsGroup=30000",
         "--set",
         "monitoring.exporter.runAsUser=20000",
     ]);
     let pod = &find(&overridden, "Deployment", "postfix-relay").expect("Deployment")["spec"]["template"]["spec"];
     let exporter = pod["containers"].as_array().expect("containers").iter().find(|c| c["name"] == "exporter");
     let sc = &exporter.expect("exporter")["securityContext"];
-    assert_eq!((sc["runAsUser"].as_i64(), sc["runAsGroup"].as_i64()), (Some(20000), Some(90)));
+    assert_eq!((sc["runAsUser"].as_i64(), sc["runAsGroup"].as_i64()), (Some(20000), Some(30000)));
+    let root_group = relaygen(&["render", "--set", "monitoring.exporter.runAsGroup=0"]).fails();
+    assert!(root_group.contains("monitoring.exporter.runAsGroup") && root_group.contains("non-root"), "{root_group}");
+}
+
+/// The rules of Pod Security `restricted` (kubernetes.io/docs/concepts/security/
+/// pod-security-standards) that a container's own spec decides, and which of them it breaks.
+fn restricted_violations(container: &Value) -> Vec<&'static str> {
+    let sc = &container["securityContext"];
+    let caps = &sc["capabilities"];
+    let added: Vec<&str> = caps["add"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
+    let dropped: Vec<&str> = caps["drop"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
+    let checks = [
+        ("allowPrivilegeEscalation must be false", sc["allowPrivilegeEscalation"] == false),
+        ("runAsNonRoot must be true", sc["runAsNonRoot"] == true),
+        ("runAsUser must not be 0", sc["runAsUser"].as_i64() != Some(0)),
+        ("capabilities must drop ALL", dropped.contains(&"ALL")),
+        ("only NET_BIND_SERVICE may be added", added.iter().all(|c| *c == "NET_BIND_SERVICE")),
+        (
+            "seccompProfile must be RuntimeDefault or Localhost",
+            matches!(sc["seccompProfile"]["type"].as_str(), Some("RuntimeDefault" | "Localhost")),
+        ),
+        ("privileged must not be true", sc["privileged"] != true),
+        ("no host ports", container["ports"].as_array().into_iter().flatten().all(|p| p.get("hostPort").is_none())),
+        ("procMount must be Default", sc.get("procMount").is_none_or(|m| m == "Default")),
+        (
+            "seLinuxOptions type must be a container type",
+            sc["seLinuxOptions"]["type"]
+                .as_str()
+                .is_none_or(|t| ["container_t", "container_init_t", "container_kvm_t"].contains(&t)),
+        ),
+    ];
+    checks.into_iter().filter(|(_, holds)| !holds).map(|(rule, _)| rule).collect()
+}
+
+#[test]
+fn the_exporter_container_alone_meets_pod_security_restricted() {
+    let mut renderings: Vec<(String, Vec<Value>)> =
+        profiles().into_iter().map(|p| (format!("profile {p}"), objects(&["render", "-p", &p]))).collect();
+    renderings.push(("built-in defaults".into(), objects(&["render"])));
+    for (name, rendered) in renderings {
+        let pod = &find(&rendered, "Deployment", "postfix-relay").expect("Deployment")["spec"]["template"]["spec"];
+        let containers = pod["containers"].as_array().expect("containers");
+        let exporter = containers.iter().find(|c| c["name"] == "exporter").expect("exporter");
+        assert_eq!(restricted_violations(exporter), Vec::<&str>::new(), "{name}: {exporter}");
+        // The checker can fail: the Postfix container (root master) breaks restricted.
+        let postfix = containers.iter().find(|c| c["name"] == "postfix").expect("postfix");
+        assert!(!restricted_violations(postfix).is_empty(), "{name}: the check cannot fail");
+    }
+    let mut broken = objects(&["render"]);
+    let exporter = broken
+        .iter_mut()
+        .find(|o| o["kind"] == "Deployment")
+        .and_then(|d| d["spec"]["template"]["spec"]["containers"].as_array_mut())
+        .and_then(|c| c.iter_mut().find(|c| c["name"] == "exporter"))
+        .expect("exporter");
+    exporter["securityContext"]["seccompProfile"] = Value::Null;
+    assert_eq!(restricted_violations(exporter), ["seccompProfile must be RuntimeDefault or Localhost"]);
 }
 
 #[test]
@@ -448,4 +502,14 @@ fn monitoring_values_are_checked_before_anything_is_rendered() {
     }
     let stderr = relaygen(&["render", "--set", "monitoring.prometheusRule.alerts.highBounceRate.threshold=-1"]).fails();
     assert!(stderr.contains("monitoring.prometheusRule.alerts.highBounceRate.threshold"), "{stderr}");
+}
+
+#[test]
+fn the_removed_postdrop_group_key_names_its_replacement() {
+    let err = relaygen(&["render", "--set", "monitoring.exporter.postdropGroupId=103"]).fails();
+    assert!(err.contains("monitoring.exporter.postdropGroupId: unknown key `postdropGroupId`"), "{err}");
+    assert!(err.contains("was removed") && err.contains("`monitoring.exporter.runAsGroup`"), "{err}");
+    // Any other unknown key still gets the nearest valid one.
+    let err = relaygen(&["render", "--set", "monitoring.exporter.runAsGrup=1"]).fails();
+    assert!(err.contains("did you mean `runAsGroup`?"), "{err}");
 }
