@@ -109,7 +109,7 @@ mod tests {
     #[test]
     fn explains_type_default_description_and_allowed_values() {
         let text = explain("postfix.tls.securityLevel").expect("known key");
-        assert!(text.contains("DEFAULT: encrypt"), "{text}");
+        assert!(text.contains("DEFAULT: secure"), "{text}");
         assert!(text.contains("ALLOWED: may, encrypt, verify, secure"), "{text}");
         assert!(text.contains("smtp_tls_security_level"), "{text}");
     }

@@ -16,6 +16,8 @@ What it does, and everything it adjusts (nothing in the rendered objects is chan
   * Machine-specific files a kubelet or image provides: /etc/resolv.conf points at a test DNS
     server on 127.0.0.1:53 that resolves the relayhost's name to 127.0.0.1; /etc/hosts has
     localhost; the sink's throwaway CA is appended to the CA bundle at smtp_tls_CAfile.
+  * The sink's certificate is for the relayhost's name from that CA, or (--sink-certificate)
+    one the relay must refuse: for another name, or from a CA that is in no bundle.
   * The upstream: an aiosmtpd sink on 127.0.0.1 at the relayhost's port, offering STARTTLS
     (implicit TLS on 465) with a throwaway certificate, optionally requiring AUTH.
 The exporter container is not run (its image is not Debian's Postfix).
@@ -146,6 +148,15 @@ class DnsServer(threading.Thread):
 class SinkHandler:
     def __init__(self):
         self.messages = []
+        # Every MAIL command, delivered or not: whether it came over TLS.
+        self.mail_commands = []
+
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):
+        tls = session.ssl is not None or server.transport.get_extra_info("ssl_object") is not None
+        self.mail_commands.append({"tls": tls, "mail_from": address})
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
         self.messages.append(
@@ -208,17 +219,29 @@ class Sink:
         return False
 
 
-def throwaway_certificate(workdir, host):
-    """A CA and a leaf for `host`, made with openssl; returns (server context, CA PEM path)."""
+# The sink's certificate: one a correct client must trust, and two it must not.
+SINK_CERTIFICATES = {
+    "trusted": "for the relayhost's name, from the test CA that goes into the pod's CA bundle",
+    "wrong-name": "from that same trusted CA, but for another name",
+    "untrusted-ca": "for the relayhost's name, from a second CA that is in no bundle",
+}
+
+
+def throwaway_certificate(workdir, host, kind):
+    """A test CA (returned for the pod's CA bundle) and the sink's leaf certificate of `kind`
+    (see SINK_CERTIFICATES), made with openssl; returns (server context, CA PEM path)."""
     d = workdir / "pki"
     d.mkdir()
     quiet = dict(stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    sh("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=relaygen test CA",
-       "-keyout", d / "ca.key", "-out", d / "ca.pem", **quiet)
-    sh("openssl", "req", "-newkey", "rsa:2048", "-nodes", "-subj", f"/CN={host}",
+    for ca in ("ca", "rogue-ca"):
+        sh("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", f"/CN=relaygen test {ca}",
+           "-keyout", d / f"{ca}.key", "-out", d / f"{ca}.pem", **quiet)
+    name = "other.example.net" if kind == "wrong-name" else host
+    issuer = "rogue-ca" if kind == "untrusted-ca" else "ca"
+    sh("openssl", "req", "-newkey", "rsa:2048", "-nodes", "-subj", f"/CN={name}",
        "-keyout", d / "leaf.key", "-out", d / "leaf.csr", **quiet)
-    (d / "ext").write_text(f"subjectAltName=DNS:{host}\n")
-    sh("openssl", "x509", "-req", "-in", d / "leaf.csr", "-CA", d / "ca.pem", "-CAkey", d / "ca.key",
+    (d / "ext").write_text(f"subjectAltName=DNS:{name}\n")
+    sh("openssl", "x509", "-req", "-in", d / "leaf.csr", "-CA", d / f"{issuer}.pem", "-CAkey", d / f"{issuer}.key",
        "-CAcreateserial", "-days", "2", "-extfile", d / "ext", "-out", d / "leaf.pem", **quiet)
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(d / "leaf.pem", d / "leaf.key")
@@ -627,6 +650,14 @@ def scenario_relay(runner, sink, domain, size_limit, report):
     report["container_ended_with_master"] = wait_until(lambda: process.poll() is not None, timeout=10)
 
 
+def scenario_untrusted(runner, sink, domain, report):
+    """One allowed message to an upstream whose certificate the relay must not trust: it is
+    deferred and stays queued, and the upstream never sees a MAIL command."""
+    report["allowed"] = smtp_send(f"app@{domain}", "someone@example.org")
+    report["deferred_seen"] = wait_until(lambda: "status=deferred" in runner.maillog())
+    report["queued"] = len(queued(runner))
+
+
 def scenario_deliver(runner, sink, domain, report):
     """One allowed message, one from a foreign domain; and how the SASL table looks."""
     report["allowed"] = smtp_send(f"app@{domain}", "someone@example.org")
@@ -726,7 +757,10 @@ def main():
     parser.add_argument("objects", type=Path, help="relaygen render -o json output")
     parser.add_argument("--workdir", type=Path, required=True)
     parser.add_argument("--report", type=Path, required=True)
-    parser.add_argument("--scenario", choices=["relay", "deliver", "log", "restart", "replace"], required=True)
+    parser.add_argument("--scenario", choices=["relay", "deliver", "log", "restart", "replace", "untrusted"],
+                        required=True)
+    parser.add_argument("--sink-certificate", choices=sorted(SINK_CERTIFICATES), default="trusted",
+                        help="; ".join(f"{k}: {v}" for k, v in SINK_CERTIFICATES.items()))
     parser.add_argument("--secret", action="append", default=[], help="NAME=DIR: a Secret's keys as files")
     parser.add_argument("--sink-credentials", help="USER:PASSWORD the sink requires")
     parser.add_argument("--sender-domain", required=True, help="an allowed sender domain")
@@ -744,7 +778,7 @@ def main():
     sh("ip", "link", "set", "lo", "up")
     dns = DnsServer(host)
     dns.start()
-    tls_context, ca_pem = throwaway_certificate(args.workdir, host)
+    tls_context, ca_pem = throwaway_certificate(args.workdir, host, args.sink_certificate)
     sink = Sink(port, tls_context, credentials)
     sink.start()
 
@@ -770,12 +804,15 @@ def main():
                 scenario_restart(runner, sink, args.sender_domain, report)
             elif args.scenario == "replace":
                 scenario_replace(runner, sink, args.sender_domain, report)
+            elif args.scenario == "untrusted":
+                scenario_untrusted(runner, sink, args.sender_domain, report)
             else:
                 scenario_deliver(runner, sink, args.sender_domain, report)
         report["exit_on_sigterm"] = runner.stop("postfix")
         report["container_log"] = runner.container_log("postfix")
     report["maillog"] = runner.maillog()
     report["sink_messages"] = sink.handler.messages
+    report["sink_mail_commands"] = sink.handler.mail_commands
     report["dns_queries"] = dns.queries
     sink.stop()
     args.report.write_text(json.dumps(report, indent=2))

@@ -472,13 +472,15 @@ pub struct ShutdownValues {
 #[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Tls {
-    /// `smtp_tls_security_level`: `may`, `encrypt`, `verify` or `secure`.
+    /// `smtp_tls_security_level`: `secure` (the default) or `verify` check the relayhost's
+    /// certificate against the CA bundle and its name; `encrypt` and `may` do not, which prints
+    /// a warning (an error under `--strict`) and is refused with SASL.
     pub security_level: TlsSecurityLevel,
     /// CA bundle inside the container (`smtp_tls_CAfile`).
     pub ca_file: String,
 }
 
-/// Postfix `smtp_tls_security_level`.
+/// Postfix `smtp_tls_security_level`. Only `verify` and `secure` authenticate the upstream.
 #[derive(Clone, Copy, Debug, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
 pub enum TlsSecurityLevel {
@@ -493,6 +495,12 @@ pub enum TlsSecurityLevel {
 }
 
 impl TlsSecurityLevel {
+    /// Whether the relayhost must prove who it is (a certificate that chains to the CA bundle
+    /// and names it) before it gets any mail or password.
+    pub fn authenticates_upstream(self) -> bool {
+        matches!(self, TlsSecurityLevel::Verify | TlsSecurityLevel::Secure)
+    }
+
     /// The Postfix spelling.
     pub fn as_str(self) -> &'static str {
         match self {

@@ -6,7 +6,7 @@
 use std::fmt;
 use std::net::IpAddr;
 
-use super::model::{Exporter, IntOrPercent, MESSAGE_AGE_BUCKETS, ResourceList, TlsSecurityLevel, Values};
+use super::model::{Exporter, IntOrPercent, MESSAGE_AGE_BUCKETS, ResourceList, Values};
 use super::set::{Segment, escape_key, parse_path};
 use super::syntax::{
     is_digest, is_dns_name, is_dns1123_label, is_dns1123_subdomain, is_fqdn, is_image_tag, is_label_key,
@@ -422,6 +422,19 @@ fn check_image(r: &mut Report<'_>, path: &str, image: &super::model::Image) {
             format!("{what} and no digest: the image is not pinned, so pods may run different versions"),
             format!("pin a release tag such as v5.1.0, or a digest in {}", digest_path()),
         );
+    } else if image.digest.is_empty() {
+        // relaygen ships no digest it could not verify; production pins its own (--strict).
+        let reference = format!("{}:{tag}", image.repository);
+        r.warning(
+            &digest_path(),
+            format!("{reference} is pinned by tag only: a re-pushed tag changes what the pods run"),
+            format!(
+                "set {} to the digest you verified for {reference} (e.g. `crane digest {reference}`): \
+                 --set {}=sha256:…",
+                digest_path(),
+                digest_path()
+            ),
+        );
     }
 }
 
@@ -771,13 +784,27 @@ fn check_relay_policy(values: &Values, r: &mut Report<'_>) {
                 "two different keys, e.g. username and password",
             );
         }
-        if postfix.tls.security_level == TlsSecurityLevel::May {
+        if !postfix.tls.security_level.authenticates_upstream() {
             r.error(
                 "postfix.tls.securityLevel",
-                "with SASL on, opportunistic TLS could send the password in clear text",
-                "encrypt, verify or secure",
+                format!(
+                    "with SASL on, `{}` would give the relay's password to any host on the path that \
+                     answers for the relayhost",
+                    postfix.tls.security_level.as_str()
+                ),
+                "verify or secure: the relayhost's certificate checked against the CA bundle",
             );
         }
+    } else if !postfix.tls.security_level.authenticates_upstream() {
+        r.warning(
+            "postfix.tls.securityLevel",
+            format!(
+                "`{}` does not check the relayhost's certificate: anyone on the path can read the mail",
+                postfix.tls.security_level.as_str()
+            ),
+            "secure (the default) or verify; keep a lower level only for an upstream with a self-signed \
+             certificate, or put its CA in postfix.tls.caFile",
+        );
     }
     if postfix.log.max_file_size_mib == 0 {
         r.error("postfix.log.maxFileSizeMib", "a 0 MiB log file would be emptied constantly", "MiB, e.g. 64");

@@ -72,12 +72,25 @@ impl PodRun {
     }
 }
 
-/// Renders with `args`, boots the pod, runs `scenario` ("relay" or "deliver").
+/// Renders with `args`, boots the pod, runs `scenario` ("relay" or "deliver") against a sink
+/// whose certificate the relay should trust.
 fn boot(
     args: &[&str],
     scenario: &str,
     secrets: &[(&str, &[(&str, &str)])],
     sink_credentials: Option<&str>,
+) -> Option<PodRun> {
+    boot_against(args, scenario, secrets, sink_credentials, "trusted")
+}
+
+/// [`boot`] against a sink with the certificate `sink_certificate` (the harness's
+/// `--sink-certificate`: trusted, wrong-name or untrusted-ca).
+fn boot_against(
+    args: &[&str],
+    scenario: &str,
+    secrets: &[(&str, &[(&str, &str)])],
+    sink_credentials: Option<&str>,
+    sink_certificate: &str,
 ) -> Option<PodRun> {
     let (python, script) = harness()?;
     let work = tempfile::tempdir().expect("tempdir");
@@ -90,7 +103,7 @@ fn boot(
     let mut command = Command::new("unshare");
     command.args(["--mount", "--net", "--propagation", "private", "--"]).arg(&python).arg(&script);
     command.arg(&objects_path).arg("--workdir").arg(work.path()).arg("--report").arg(work.path().join("report.json"));
-    command.args(["--scenario", scenario, "--sender-domain", ALLOWED_DOMAIN]);
+    command.args(["--scenario", scenario, "--sender-domain", ALLOWED_DOMAIN, "--sink-certificate", sink_certificate]);
     for (name, keys) in secrets {
         let dir = work.path().join(format!("secret-{name}"));
         std::fs::create_dir(&dir).expect("secret dir");
@@ -171,6 +184,13 @@ fn assert_relay_contract(profile: &str) {
     assert_eq!(first["mail_from"], format!("app@{ALLOWED_DOMAIN}"));
     assert_eq!(first["rcpt_tos"][0], "someone@example.org");
     assert_eq!(first["tls"], true, "the upstream saw no STARTTLS");
+    // The relayhost proved its name with a certificate from the CA bundle (level secure).
+    assert!(
+        log.contains("Verified TLS connection established to smtp-relay.gmail.com[127.0.0.1]:587"),
+        "the upstream's certificate was not verified; log:\n{log}"
+    );
+    let commands = run.get("sink_mail_commands").as_array().expect("MAIL commands");
+    assert!(commands.iter().all(|c| c["tls"] == true), "a MAIL command came in clear: {commands:?}");
     let queried = run.get("dns_queries").as_array().expect("dns queries");
     assert!(
         queried.iter().any(|q| q["name"] == "smtp-relay.gmail.com" && q["type"] == 1),
@@ -441,6 +461,24 @@ fn queued_mail_survives_a_replaced_pod_only_with_the_persistent_queue() {
 }
 
 #[test]
+fn an_upstream_that_cannot_prove_its_name_gets_no_mail_and_the_log_says_why() {
+    // (the sink's certificate, what Postfix logs about it)
+    let cases = [("wrong-name", "Server certificate not verified"), ("untrusted-ca", "untrusted issuer")];
+    for (certificate, reason) in cases {
+        let Some(run) = boot_against(&["--profile", "prod"], "untrusted", &[], None, certificate) else { return };
+        let log = run.text("maillog");
+        assert_eq!(run.code("allowed"), 250, "{certificate}: the relay refused the message: {}", run.get("allowed"));
+        assert_eq!(run.get("deferred_seen"), true, "{certificate}: the message was not deferred; log:\n{log}");
+        assert_eq!(run.get("queued"), 1, "{certificate}: the message left the queue; log:\n{log}");
+        assert_eq!(run.sink().len(), 0, "{certificate}: the upstream got the message");
+        let commands = run.get("sink_mail_commands").as_array().expect("MAIL commands");
+        assert!(commands.is_empty(), "{certificate}: the upstream saw MAIL commands (in clear or not): {commands:?}");
+        assert!(log.contains(reason), "{certificate}: the log does not say `{reason}`:\n{log}");
+        assert!(!log.contains("status=sent"), "{certificate}: something was sent:\n{log}");
+    }
+}
+
+#[test]
 fn relaying_any_sender_is_an_explicit_choice() {
     let args =
         ["--profile", "prod", "--set", "env.ALLOWED_SENDER_DOMAINS=", "--set", "postfix.allowAllSenderDomains=true"];
@@ -470,10 +508,10 @@ fn relay_settings_that_cannot_work_fail_at_render_time() {
                 "--set",
                 "postfix.sasl.secretName=creds",
                 "--set",
-                "postfix.tls.securityLevel=may",
+                "postfix.tls.securityLevel=encrypt",
             ],
             "postfix.tls.securityLevel",
-            "clear text",
+            "password",
         ),
         (&["--set", "postfix.sasl.enabled=true"], "postfix.sasl.secretName", "no Secret"),
         (

@@ -136,6 +136,8 @@ fn the_skips_hide_exactly_the_checks_they_name_and_nothing_is_skipped_without_ca
         "--set",
         "deployment.hostUsers=false",
         "--set",
+        &format!("image.digest=sha256:{}", "c".repeat(64)),
+        "--set",
         &format!("monitoring.exporter.image.digest=sha256:{}", "c".repeat(64)),
     ])
     .ok();
@@ -382,18 +384,39 @@ fn every_profile_pod_is_hardened() {
 }
 
 #[test]
-fn prod_pins_the_postfix_image_by_digest() {
-    let items = objects(&["--profile", "prod"]);
-    let workload = items.iter().find(|o| o["kind"] == "Deployment").expect("Deployment");
-    let postfix = workload["spec"]["template"]["spec"]["containers"]
-        .as_array()
-        .expect("containers")
-        .iter()
-        .find(|c| c["name"] == "postfix")
-        .expect("postfix container");
-    let image = postfix["image"].as_str().expect("image");
-    let (_, digest) = image.split_once("@sha256:").unwrap_or_else(|| panic!("not pinned by digest: {image}"));
-    assert_eq!(digest.len(), 64);
+fn no_image_is_pinned_by_a_digest_nobody_verified_and_strict_requires_one() {
+    let digest = |c: char| format!("sha256:{}", c.to_string().repeat(64));
+    for profile in profiles() {
+        // Shipped: every image by release tag only, each drawing a warning that names its key.
+        let run = relaygen(&["validate", "-p", &profile]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        for key in ["image.digest", "monitoring.exporter.image.digest"] {
+            assert!(
+                run.stderr.contains(&format!("warning: {key}: ")),
+                "{profile}: no warning for {key}:\n{}",
+                run.stderr
+            );
+        }
+        let items = objects(&["--profile", &profile]);
+        let workload = items.iter().find(|o| o["kind"] == "Deployment").expect("Deployment");
+        for container in workload["spec"]["template"]["spec"]["containers"].as_array().expect("containers") {
+            let image = container["image"].as_str().expect("image");
+            assert!(!image.contains('@') && image.ends_with(":v5.1.0"), "{profile}: {image}");
+        }
+        // --strict fails until both are pinned, then passes with the digests in the images.
+        let err = relaygen(&["validate", "--strict", "-p", &profile]).fails();
+        assert!(
+            err.contains("error: image.digest") && err.contains("error: monitoring.exporter.image.digest"),
+            "{err}"
+        );
+        let (postfix, exporter) = (digest('a'), digest('b'));
+        let pins = [format!("image.digest={postfix}"), format!("monitoring.exporter.image.digest={exporter}")];
+        relaygen(&["validate", "--strict", "-p", &profile, "--set", &pins[0], "--set", &pins[1]]).ok();
+        let items = objects(&["--profile", &profile, "--set", &pins[0], "--set", &pins[1]]);
+        let rendered = serde_json::to_string(&items).expect("JSON");
+        assert!(rendered.contains(&format!("boky/postfix:v5.1.0@{postfix}")), "{profile}");
+        assert!(rendered.contains(&format!("boky/postfix-exporter:v5.1.0@{exporter}")), "{profile}");
+    }
 }
 
 #[test]

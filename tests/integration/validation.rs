@@ -101,9 +101,19 @@ fn the_jsonschema_judge_accepts_every_profile_and_the_defaults() {
     assert_eq!(text.lines().filter(|l| l.starts_with("ok: ")).count(), files.len(), "{text}");
 }
 
+/// `--set` arguments that pin both images by digest, as production does with the digests it verified.
+const PINNED: [&str; 4] = [
+    "--set",
+    "image.digest=sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+    "--set",
+    "monitoring.exporter.image.digest=sha256:bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb",
+];
+
 #[test]
 fn validate_says_ok_on_stdout_and_nothing_else() {
-    let run = relaygen(&["validate", "-p", "prod"]);
+    let mut args = vec!["validate", "-p", "prod"];
+    args.extend(PINNED);
+    let run = relaygen(&args);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(run.stdout, "ok: values valid, 12 objects for Kubernetes 1.33, profile prod, 0 warning(s)\n");
     assert!(run.stderr.is_empty(), "{}", run.stderr);
@@ -123,7 +133,9 @@ fn an_unpinned_image_is_a_warning_and_an_error_with_strict() {
         let run = relaygen(&["validate", "--set-string", &set]);
         assert_eq!(run.code, 0, "{}", run.stderr);
         assert!(run.stderr.contains("warning: image.tag"), "{}", run.stderr);
-        assert!(run.stdout.contains("1 warning(s)"), "{}", run.stdout);
+        // One for this image's tag, one for the exporter image's missing digest.
+        assert!(run.stdout.contains("2 warning(s)"), "{}", run.stdout);
+        assert!(!run.stderr.contains("warning: image.digest"), "one warning per image: {}", run.stderr);
         for command in ["validate", "render"] {
             let err = relaygen(&[command, "--strict", "--set-string", &set]).fails();
             assert!(err.contains("error: image.tag"), "{err}");
@@ -132,7 +144,8 @@ fn an_unpinned_image_is_a_warning_and_an_error_with_strict() {
     }
     // A digest pins the image even without a tag.
     let digest = format!("image.digest=sha256:{}", "a".repeat(64));
-    relaygen(&["validate", "--strict", "--set", &digest, "--set-string", "image.tag="]).ok();
+    let exporter = format!("monitoring.exporter.image.digest=sha256:{}", "b".repeat(64));
+    relaygen(&["validate", "--strict", "--set", &digest, "--set", &exporter, "--set-string", "image.tag="]).ok();
     let run = relaygen(&["render", "--set", &digest, "--set-string", "image.tag="]);
     assert!(run.stdout.contains(&format!("image: boky/postfix@sha256:{}\n", "a".repeat(64))), "{}", run.stderr);
     // ...and only from there: a digest spelled into the repository or tag is refused.
@@ -148,7 +161,9 @@ fn every_profile_validates_strictly_for_every_supported_kubernetes_version() {
     for profile in profiles() {
         for minor in 33..=37 {
             let version = format!("1.{minor}");
-            let out = relaygen(&["validate", "--strict", "-p", &profile, "--kube-version", &version]).ok();
+            let mut args = vec!["validate", "--strict", "-p", &profile, "--kube-version", &version];
+            args.extend(PINNED);
+            let out = relaygen(&args).ok();
             assert!(out.contains(&format!("for Kubernetes {version}")), "{out}");
         }
     }
@@ -172,7 +187,7 @@ fn explain_shows_type_default_description_and_allowed_values() {
     for needle in [
         "KEY:     postfix.tls.securityLevel",
         "TYPE:    string",
-        "DEFAULT: encrypt",
+        "DEFAULT: secure",
         "ALLOWED: may, encrypt, verify, secure",
         "smtp_tls_security_level",
     ] {
@@ -275,10 +290,14 @@ fn regression_namespace_flag_reaches_every_namespaced_object() {
 
 #[test]
 fn values_kubernetes_or_postfix_would_silently_misread_are_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let pinned = dir.path().join("pinned.yaml");
+    std::fs::write(&pinned, format!("image:\n  digest: sha256:{}\n", "e".repeat(64))).expect("write");
+    let pinned = pinned.to_str().expect("utf8");
     // (arguments, key path named, words said)
     let cases: &[(&[&str], &str, &str)] = &[
         // A new tag over a lower layer's digest: the runtime pulls by digest, labels say new.
-        (&["--profile", "prod", "--set", "image.tag=v5.1.1"], "image.tag", "still pins the old image"),
+        (&["-f", pinned, "--set", "image.tag=v5.1.1"], "image.tag", "still pins the old image"),
         // Kubernetes rounds a minAvailable percentage up: 60% of 2 pods blocks every drain.
         (
             &["--set", "podDisruptionBudget.enabled=true", "--set-string", "podDisruptionBudget.minAvailable=60%"],
@@ -298,13 +317,48 @@ fn values_kubernetes_or_postfix_would_silently_misread_are_refused() {
     }
     // The same changes made consistently render.
     let digest = format!("image.digest=sha256:{}", "d".repeat(64));
-    relaygen(&["render", "--profile", "prod", "--set", "image.tag=v5.1.1", "--set", &digest]).ok();
+    relaygen(&["render", "-f", pinned, "--set", "image.tag=v5.1.1", "--set", &digest]).ok();
     relaygen(&[
         "render",
         "--set",
         "podDisruptionBudget.enabled=true",
         "--set-string",
         "podDisruptionBudget.minAvailable=40%",
+    ])
+    .ok();
+}
+
+#[test]
+fn an_upstream_whose_certificate_is_not_checked_warns_and_fails_strict_and_sasl() {
+    // The default checks the relayhost's certificate and name: no TLS warning.
+    let run = relaygen(&["validate"]);
+    assert!(!run.stderr.contains("postfix.tls.securityLevel"), "{}", run.stderr);
+    assert!(relaygen(&["render"]).stdout.contains("smtp_tls_security_level = secure"));
+    for level in ["may", "encrypt"] {
+        let set = format!("postfix.tls.securityLevel={level}");
+        let run = relaygen(&["validate", "--set", &set]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        assert!(run.stderr.contains("warning: postfix.tls.securityLevel"), "{level}: {}", run.stderr);
+        assert!(run.stderr.contains("anyone on the path can read the mail"), "{level}: {}", run.stderr);
+        let err = relaygen(&["validate", "--strict", "--set", &set]).fails();
+        assert!(err.contains("error: postfix.tls.securityLevel"), "{level}: {err}");
+        let sasl = ["--set", "postfix.sasl.enabled=true", "--set", "postfix.sasl.secretName=creds", "--set", &set];
+        let mut args = vec!["render"];
+        args.extend(sasl);
+        let err = relaygen(&args).fails();
+        assert!(err.contains("error: postfix.tls.securityLevel") && err.contains("password"), "{level}: {err}");
+    }
+    // verify also authenticates the upstream, with SASL too.
+    let run = relaygen(&["validate", "--set", "postfix.tls.securityLevel=verify"]);
+    assert!(!run.stderr.contains("postfix.tls.securityLevel"), "{}", run.stderr);
+    relaygen(&[
+        "render",
+        "--set",
+        "postfix.tls.securityLevel=verify",
+        "--set",
+        "postfix.sasl.enabled=true",
+        "--set",
+        "postfix.sasl.secretName=creds",
     ])
     .ok();
 }
