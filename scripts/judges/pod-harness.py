@@ -14,11 +14,11 @@ What it does, and everything it adjusts (nothing in the rendered objects is chan
     directory), then the root remounted read-only if readOnlyRootFilesystem says so, then the
     container's command run chrooted with its capability bounding set and no_new_privs.
   * Machine-specific files a kubelet or image provides: /etc/resolv.conf points at a test DNS
-    server on 127.0.0.1:53 that resolves the relayhost's name to 127.0.0.1; /etc/hosts has
-    localhost; the sink's throwaway CA is appended to the CA bundle at smtp_tls_CAfile.
+    server on 127.0.0.1:53 that resolves the relayhost's name to the loopback address (::1,
+    as AAAA, when the rendered main.cf speaks IPv6 only); /etc/hosts has localhost; the sink's throwaway CA is appended to the CA bundle at smtp_tls_CAfile.
   * The sink's certificate is for the relayhost's name from that CA, or (--sink-certificate)
     one the relay must refuse: for another name, or from a CA that is in no bundle.
-  * The upstream: an aiosmtpd sink on 127.0.0.1 at the relayhost's port, offering STARTTLS
+  * The upstream: an aiosmtpd sink on that loopback address at the relayhost's port, offering STARTTLS
     (implicit TLS on 465) with a throwaway certificate, optionally requiring AUTH.
 The exporter container is not run (its image is not Debian's Postfix).
 
@@ -45,7 +45,9 @@ from pathlib import Path
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
-SINK_ADDRESS = "127.0.0.1"
+# The pod's loopback address: IPv6's when the rendered main.cf speaks IPv6 only (main() sets it
+# from `inet_protocols`). The sink, the relayhost's DNS answer and the test clients all use it.
+LOOPBACK = "127.0.0.1"
 DEADLINE = 30.0
 
 
@@ -102,7 +104,8 @@ def relay_host(main_cf):
 
 
 class DnsServer(threading.Thread):
-    """Answers A queries for one name with 127.0.0.1; NXDOMAIN for everything else."""
+    """Answers queries for one name with the loopback address (A, or AAAA for ::1); NXDOMAIN
+    for everything else."""
 
     def __init__(self, name):
         super().__init__(daemon=True)
@@ -137,8 +140,10 @@ class DnsServer(threading.Thread):
         name = ".".join(labels).lower()
         self.queries.append({"name": name, "type": qtype})
         question = packet[12:question_end]
-        if name == self.name and qtype == 1:
-            answer = struct.pack("!HHHIH", 0xC00C, 1, 1, 60, 4) + socket.inet_aton(SINK_ADDRESS)
+        family, rtype = (socket.AF_INET6, 28) if ":" in LOOPBACK else (socket.AF_INET, 1)
+        if name == self.name and qtype == rtype:
+            address = socket.inet_pton(family, LOOPBACK)
+            answer = struct.pack("!HHHIH", 0xC00C, rtype, 1, 60, len(address)) + address
             return struct.pack("!HHHHHH", ident, 0x8180, 1, 1, 0, 0) + question + answer
         if name == self.name:  # the name exists, but has no record of this type
             return struct.pack("!HHHHHH", ident, 0x8180, 1, 0, 0, 0) + question
@@ -195,7 +200,7 @@ class Sink:
         return AuthResult(success=ok, auth_data=auth_data if ok else None)
 
     def start(self):
-        kwargs = dict(hostname=SINK_ADDRESS, port=self.port, server_hostname="upstream.test")
+        kwargs = dict(hostname=LOOPBACK, port=self.port, server_hostname="upstream.test")
         if self.credentials:
             kwargs.update(authenticator=self.authenticate, auth_required=True, auth_require_tls=True)
         if self.port == 465:
@@ -275,7 +280,7 @@ class PodRunner:
         sh("mount", "--rbind", "/dev", self.root / "dev")
         sh("mount", "-t", "proc", "proc", self.root / "proc")
         etc = self.root / "etc"
-        for name, text in (("resolv.conf", "nameserver 127.0.0.1\n"), ("hosts", "127.0.0.1 localhost\n")):
+        for name, text in (("resolv.conf", "nameserver 127.0.0.1\n"), ("hosts", "127.0.0.1 localhost\n::1 localhost\n")):
             path = etc / name
             if path.is_symlink() or path.exists():
                 path.unlink()
@@ -506,7 +511,7 @@ def smtp_send(sender, recipient, size=0):
     message["Subject"] = "relaygen pod test"
     message.set_content("x" * size if size else "Hello from the relaygen pod test.\n")
     try:
-        with smtplib.SMTP("127.0.0.1", 25, local_hostname="client.test", timeout=30) as client:
+        with smtplib.SMTP(LOOPBACK, 25, local_hostname="client.test", timeout=30) as client:
             client.ehlo()
             client.sendmail(sender, [recipient], message.as_bytes())
         return {"code": 250, "message": "accepted", "stage": "DATA"}
@@ -521,7 +526,7 @@ def smtp_send(sender, recipient, size=0):
 
 def port_open(port):
     try:
-        with socket.create_connection(("127.0.0.1", port), timeout=2):
+        with socket.create_connection((LOOPBACK, port), timeout=2):
             return True
     except OSError:
         return False
@@ -580,7 +585,7 @@ def exporter_reads_showq(runner):
     port = args["postfix.showq_port"]
     sc = container["securityContext"]
     inside = runner.exec_as("postfix", sc["runAsUser"], sc["runAsGroup"],
-                            ["/usr/bin/python3", "-c", SHOWQ_CLIENT, "127.0.0.1", port])
+                            ["/usr/bin/python3", "-c", SHOWQ_CLIENT, LOOPBACK, port])
     outside = f"relaygen-outside-{os.getpid()}"
     sh("ip", "netns", "add", outside)
     try:
@@ -773,6 +778,9 @@ def main():
     secrets = dict((k, Path(v)) for k, v in (s.split("=", 1) for s in args.secret))
     credentials = tuple(args.sink_credentials.split(":", 1)) if args.sink_credentials else None
     host, port = relay_host(pod.main_cf)
+    global LOOPBACK
+    if pod.main_cf.get("inet_protocols") == "ipv6":
+        LOOPBACK = "::1"
     report = {"kind": pod.workload["kind"], "relayhost": [host, port]}
 
     sh("ip", "link", "set", "lo", "up")

@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use crate::error::{Error, Result};
 use crate::values::Resolved;
-use crate::values::model::{RateLimits, Sasl};
+use crate::values::model::{InetProtocols, RateLimits, Sasl};
 
 /// Where things live in the pod. The Deployment's mounts and the scripts share these.
 pub mod paths {
@@ -69,7 +69,13 @@ struct Context<'a> {
     hostname: &'a str,
     maildomain: &'a str,
     relayhost: String,
-    /// Space-separated, as `mynetworks` takes them.
+    /// `inet_protocols`.
+    inet_protocols: &'static str,
+    /// The loopback address of the pod's own clients (the probes).
+    loopback: &'static str,
+    /// The loopback networks, exempt from the client limits (the probes).
+    loopback_networks: &'static str,
+    /// Space-separated, as `mynetworks` takes them: only the enabled families' networks.
     mynetworks: String,
     allowed_sender_domains: &'a [String],
     message_size_limit: u64,
@@ -145,6 +151,7 @@ pub fn render_files(resolved: &Resolved, ports: Ports) -> Result<BTreeMap<String
         config_files.push(ALLOWED_SENDERS);
     }
     let postfix = &values.postfix;
+    let protocols = postfix.inet_protocols;
     if postfix.strip_received_headers {
         config_files.push(HEADER_CHECKS);
     }
@@ -152,7 +159,21 @@ pub fn render_files(resolved: &Resolved, ports: Ports) -> Result<BTreeMap<String
         hostname: &values.env.server_hostname,
         maildomain: &values.env.maildomain,
         relayhost: resolved.relay_host.to_string(),
-        mynetworks: values.postfix.mynetworks.iter().map(|n| postfix_network(n)).collect::<Vec<_>>().join(" "),
+        inet_protocols: protocols.as_str(),
+        loopback: protocols.loopback(),
+        loopback_networks: match protocols {
+            InetProtocols::Ipv4 => "127.0.0.0/8",
+            InetProtocols::Ipv6 => "[::1]/128",
+            InetProtocols::All => "127.0.0.0/8 [::1]/128",
+        },
+        mynetworks: values
+            .postfix
+            .mynetworks
+            .iter()
+            .filter(|n| protocols.uses(n.contains(':')))
+            .map(|n| postfix_network(n))
+            .collect::<Vec<_>>()
+            .join(" "),
         allowed_sender_domains: domains,
         message_size_limit: postfix.message_size_limit,
         rate_limits: &postfix.rate_limits,
@@ -163,7 +184,10 @@ pub fn render_files(resolved: &Resolved, ports: Ports) -> Result<BTreeMap<String
         sasl_table: SASL_PASSWORDS,
         sasl_mount: paths::SASL_SECRET,
         smtp_port: ports.smtp,
-        showq_listen: ports.showq.map(|port| format!("127.0.0.1:{port}")),
+        showq_listen: ports.showq.map(|port| match protocols.loopback() {
+            "::1" => format!("[::1]:{port}"),
+            v4 => format!("{v4}:{port}"),
+        }),
         max_log_bytes: u64::from(postfix.log.max_file_size_mib) * 1024 * 1024,
         log_check_interval_seconds: postfix.log.check_interval_seconds,
         spool: paths::SPOOL,

@@ -37,6 +37,14 @@ fn peer(p: &Peer) -> NetworkPolicyPeer {
     }
 }
 
+/// A peer that is one address range, such as the NodeLocal DNSCache address.
+fn ip_block(cidr: &str) -> NetworkPolicyPeer {
+    NetworkPolicyPeer {
+        ip_block: Some(IPBlock { cidr: cidr.to_owned(), except: None }),
+        ..NetworkPolicyPeer::default()
+    }
+}
+
 fn port(protocol: &str, number: i32) -> NetworkPolicyPort {
     NetworkPolicyPort {
         port: Some(IntOrString::Int(number)),
@@ -73,7 +81,9 @@ pub(crate) fn network_policy(ctx: &Context<'_>) -> NetworkPolicy {
         policy_types.push("Egress".to_owned());
         vec![
             NetworkPolicyEgressRule {
-                to: Some(egress.dns.iter().map(peer).collect()),
+                to: Some(
+                    egress.dns.iter().map(peer).chain(egress.extra_dns_cidrs.iter().map(|c| ip_block(c))).collect(),
+                ),
                 ports: Some(vec![port("UDP", 53), port("TCP", 53)]),
             },
             NetworkPolicyEgressRule {

@@ -185,6 +185,7 @@ fn postfix_container(ctx: &Context<'_>) -> Container {
 /// non-root user and group, within Pod Security `restricted`.
 fn exporter_container(ctx: &Context<'_>) -> Container {
     let exporter = &ctx.resolved.values.monitoring.exporter;
+    let protocols = ctx.resolved.values.postfix.inet_protocols;
     let metrics_path = &ctx.resolved.values.monitoring.service_monitor.path;
     let metrics_get = || HTTPGetAction {
         path: Some(metrics_path.clone()),
@@ -198,8 +199,9 @@ fn exporter_container(ctx: &Context<'_>) -> Container {
         args: Some(vec![
             format!("--web.listen-address=:{}", METRICS_PORT.0),
             format!("--web.telemetry-path={metrics_path}"),
-            // The exporter dials `localhost:PORT`; tcp4 keeps it to 127.0.0.1, where showq listens.
-            "--postfix.showq_network=tcp4".into(),
+            // The exporter dials `localhost:PORT`: over the family of the loopback address
+            // showq listens on (127.0.0.1, or ::1 when Postfix speaks IPv6 only).
+            format!("--postfix.showq_network={}", if protocols.ipv4() { "tcp4" } else { "tcp6" }),
             format!("--postfix.showq_port={SHOWQ_PORT}"),
             format!("--postfix.logfile_path={}", paths::MAILLOG_FILE),
             "--no-postfix.logfile_must_exist".into(),

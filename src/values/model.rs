@@ -370,7 +370,12 @@ impl<'de> Deserialize<'de> for AllowedSenderDomains {
 #[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct PostfixValues {
-    /// Client networks allowed to relay (CIDRs). Default: loopback and RFC 1918.
+    /// The IP families Postfix uses (`inet_protocols`): `ipv4`, `ipv6` for an IPv6-only
+    /// cluster, or `all` for a dual-stack one.
+    pub inet_protocols: InetProtocols,
+    /// Client networks allowed to relay (CIDRs of either family). Default: loopback, RFC 1918
+    /// and IPv6 unique local addresses (`fd00::/8`), each used only when `inetProtocols` has its
+    /// family. Every private address is trusted: the NetworkPolicy decides who gets to port 25.
     pub mynetworks: Vec<String>,
     /// Largest message accepted, in bytes (`message_size_limit`); keep it under the upstream's.
     pub message_size_limit: u64,
@@ -389,6 +394,50 @@ pub struct PostfixValues {
     pub sasl: Sasl,
     /// The log file Postfix writes (mirrored to `kubectl logs`, read by the exporter).
     pub log: LogValues,
+}
+
+/// Postfix `inet_protocols`.
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum InetProtocols {
+    /// IPv4 only.
+    Ipv4,
+    /// IPv6 only (IPv6-only clusters).
+    Ipv6,
+    /// Both (dual-stack clusters).
+    All,
+}
+
+impl InetProtocols {
+    /// The Postfix spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InetProtocols::Ipv4 => "ipv4",
+            InetProtocols::Ipv6 => "ipv6",
+            InetProtocols::All => "all",
+        }
+    }
+
+    /// Whether Postfix uses IPv4.
+    pub fn ipv4(self) -> bool {
+        self != InetProtocols::Ipv6
+    }
+
+    /// Whether Postfix uses IPv6.
+    pub fn ipv6(self) -> bool {
+        self != InetProtocols::Ipv4
+    }
+
+    /// Whether an address of this family (IPv6 when `ipv6`) is used.
+    pub fn uses(self, ipv6: bool) -> bool {
+        if ipv6 { self.ipv6() } else { self.ipv4() }
+    }
+
+    /// The loopback address the pod's own clients (probes, exporter) use: IPv4's when Postfix
+    /// listens on it, IPv6's otherwise.
+    pub fn loopback(self) -> &'static str {
+        if self.ipv4() { "127.0.0.1" } else { "::1" }
+    }
 }
 
 /// Client limits (`smtpd_client_*_limit`); 0 switches a rate limit off.
@@ -585,8 +634,12 @@ pub struct NetworkPolicyEgress {
     pub enabled: bool,
     /// The cluster DNS, reached on UDP and TCP 53 (Postfix looks the relayhost up).
     pub dns: Vec<Peer>,
-    /// Where the relayhost may be, reached on its port only. The default is any address outside
-    /// the private ranges, so the relay cannot reach other pods or internal services.
+    /// More DNS servers, as CIDRs, reached on UDP and TCP 53 besides `dns`: e.g.
+    /// `169.254.20.10/32` for NodeLocal DNSCache, whose address is no pod's.
+    pub extra_dns_cidrs: Vec<String>,
+    /// Where the relayhost may be, reached on its port only. The default is any address of
+    /// either family outside the private and link-local ranges, so the relay cannot reach other
+    /// pods, internal services or a cloud metadata endpoint.
     pub relayhost: Vec<Peer>,
 }
 

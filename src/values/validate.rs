@@ -63,8 +63,10 @@ pub fn parse_relay_host(text: &str) -> Result<RelayHost, String> {
         }
     };
     match host.parse::<IpAddr>() {
-        // The relay speaks IPv4 only (inet_protocols = ipv4, IPv4 egress rules).
-        Ok(IpAddr::V6(_)) => return Err(format!("`{host}` is an IPv6 address; the relay connects over IPv4")),
+        // Postfix writes an IPv6 relayhost as `[ipv6:…]`; a name works for every family.
+        Ok(IpAddr::V6(_)) => {
+            return Err(format!("`{host}` is an IPv6 address; give the relayhost by its host name instead"));
+        }
         Ok(IpAddr::V4(_)) => {}
         Err(_) if !is_dns_name(host) => return Err(format!("`{host}` is not a valid host name or IP address")),
         Err(_) => {}
@@ -164,6 +166,7 @@ pub fn validate(values: &Values, tree: &Node) -> (Option<RelayHost>, Vec<Diagnos
         }
     }
 
+    let protocols = values.postfix.inet_protocols;
     for (i, network) in values.postfix.mynetworks.iter().enumerate() {
         let path = || format!("postfix.mynetworks[{i}]");
         match parse_cidr(network) {
@@ -172,8 +175,22 @@ pub fn validate(values: &Values, tree: &Node) -> (Option<RelayHost>, Vec<Diagnos
                 format!("`{network}` has host bits set"),
                 format!("the network address, e.g. {}", net.trunc()),
             ),
+            // A network of a family Postfix does not speak is ignored: said if a user set it.
+            Ok(net) if !protocols.uses(matches!(net, ipnet::IpNet::V6(_))) => {
+                if r.layer(&path()).is_some_and(|layer| layer != Layer::Defaults) {
+                    r.warning(
+                        &path(),
+                        format!(
+                            "`{network}` has no effect: postfix.inetProtocols is `{}`, so Postfix never sees a \
+                             client of its family",
+                            protocols.as_str()
+                        ),
+                        "set postfix.inetProtocols to all (dual-stack) or to the network's family",
+                    );
+                }
+            }
             Ok(_) => {}
-            Err(problem) => r.error(&path(), problem, "a network such as 10.0.0.0/8"),
+            Err(problem) => r.error(&path(), problem, "a network such as 10.0.0.0/8 or fd00::/8"),
         }
     }
     if values.postfix.message_size_limit == 0 {
@@ -296,6 +313,11 @@ fn check_network_policy(values: &Values, r: &mut Report<'_>) {
                     check_labels(r, format_args!("{path}[{i}].{kind}.matchLabels"), selector.match_labels.iter(), true);
                 }
             }
+        }
+    }
+    for (i, cidr) in policy.egress.extra_dns_cidrs.iter().enumerate() {
+        if let Err(problem) = parse_cidr(cidr) {
+            r.error(&format!("networkPolicy.egress.extraDnsCidrs[{i}]"), problem, "e.g. 169.254.20.10/32");
         }
     }
 }

@@ -479,6 +479,24 @@ fn an_upstream_that_cannot_prove_its_name_gets_no_mail_and_the_log_says_why() {
 }
 
 #[test]
+fn an_ipv6_only_relay_takes_and_relays_mail_over_ipv6() {
+    // Clients reach the pod on ::1, Postfix looks the relayhost up by AAAA and delivers to the
+    // sink on ::1 over verified TLS; the probes use ::1 too (they must pass to get here).
+    let Some(run) = boot(&["--profile", "prod", "--set", "postfix.inetProtocols=ipv6"], "deliver", &[], None) else {
+        return;
+    };
+    let log = run.text("maillog");
+    assert_eq!(run.code("allowed"), 250, "IPv6 client refused: {}", run.get("allowed"));
+    assert_eq!(run.get("allowed_delivered"), true, "no delivery over IPv6; log:\n{log}");
+    assert!(log.contains("connect from localhost[::1]") || log.contains("client=localhost[::1]"), "{log}");
+    assert!(log.contains("relay=smtp-relay.gmail.com[::1]:587"), "not delivered over IPv6; log:\n{log}");
+    assert!(log.contains("Verified TLS connection established to smtp-relay.gmail.com[::1]:587"), "{log}");
+    let queried = run.get("dns_queries").as_array().expect("dns queries");
+    assert!(queried.iter().any(|q| q["type"] == 28), "no AAAA query: {queried:?}");
+    assert!(!queried.iter().any(|q| q["type"] == 1), "an IPv6-only relay asked for A records: {queried:?}");
+}
+
+#[test]
 fn relaying_any_sender_is_an_explicit_choice() {
     let args =
         ["--profile", "prod", "--set", "env.ALLOWED_SENDER_DOMAINS=", "--set", "postfix.allowAllSenderDomains=true"];

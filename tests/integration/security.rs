@@ -322,6 +322,32 @@ fn egress_follows_the_relayhost_port_and_can_be_narrowed_to_known_addresses() {
 }
 
 #[test]
+fn node_local_dns_is_admitted_on_53_only_when_configured() {
+    let node_local = address("169.254.20.10");
+    let plain = network_policy(&["--profile", "prod"]);
+    assert!(!admits(&plain, "Egress", &node_local, "UDP", 53), "NodeLocal DNSCache admitted without being asked");
+    let policy =
+        network_policy(&["--profile", "prod", "--set", "networkPolicy.egress.extraDnsCidrs={169.254.20.10/32}"]);
+    assert!(admits(&policy, "Egress", &node_local, "UDP", 53));
+    assert!(admits(&policy, "Egress", &node_local, "TCP", 53));
+    assert!(!admits(&policy, "Egress", &node_local, "TCP", 587), "NodeLocal DNSCache on the relay port");
+    assert!(!admits(&policy, "Egress", &address("169.254.20.11"), "UDP", 53), "a neighbour of the address");
+    // The cluster DNS pods stay admitted beside it.
+    assert!(admits(&policy, "Egress", &pod("kube-system", &[], &[("k8s-app", "kube-dns")]), "UDP", 53));
+    let stderr = relaygen(&["render", "--set", "networkPolicy.egress.extraDnsCidrs={169.254.20.10}"]).fails();
+    assert!(stderr.contains("networkPolicy.egress.extraDnsCidrs[0]") && stderr.contains("not a CIDR"), "{stderr}");
+}
+
+#[test]
+fn the_relayhost_may_be_reached_over_ipv6_outside_the_private_ranges() {
+    let policy = network_policy(&["--profile", "prod"]);
+    assert!(admits(&policy, "Egress", &address("2a00:1450:400c:c0b::1b"), "TCP", 587), "a public IPv6 relayhost");
+    assert!(!admits(&policy, "Egress", &address("fd12:3456::10"), "TCP", 587), "a unique local address");
+    assert!(!admits(&policy, "Egress", &address("fe80::1"), "TCP", 587), "a link-local address");
+    assert!(!admits(&policy, "Egress", &address("2a00:1450:400c:c0b::1b"), "TCP", 25), "direct-to-MX over IPv6");
+}
+
+#[test]
 fn empty_peer_lists_are_refused_because_kubernetes_reads_them_as_everyone() {
     for key in ["networkPolicy.egress.dns", "networkPolicy.egress.relayhost", "networkPolicy.metrics.from"] {
         let stderr = relaygen(&["render", "--profile", "prod", "--set", &format!("{key}=[]")]).fails();
