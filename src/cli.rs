@@ -288,9 +288,10 @@ pub struct CheckOutArgs {
     /// The output directory to check (as written by `render --all-profiles --out DIR`).
     #[arg(long, value_name = "DIR", default_value = "out")]
     pub out: PathBuf,
-    /// Directory holding the profiles.
-    #[arg(long, value_name = "DIR", default_value = "profiles")]
-    pub profiles_dir: PathBuf,
+    /// Directory holding the profiles [default: the nearest profiles/ in the current directory
+    /// or a parent, up to the repository root].
+    #[arg(long, value_name = "DIR", env = "RELAYGEN_PROFILES_DIR")]
+    pub profiles_dir: Option<PathBuf>,
 }
 
 /// Flags of `diff`.
@@ -376,12 +377,13 @@ pub struct RenderArgs {
 /// Flags that select the values: shared by every subcommand that reads values.
 #[derive(Debug, Args)]
 pub struct SelectionArgs {
-    /// Profile to layer over the built-in defaults (profiles/NAME.yaml).
+    /// Profile to layer over the built-in defaults: NAME (profiles/NAME.yaml) or a file's path.
     #[arg(short, long, value_name = "NAME")]
     pub profile: Option<String>,
-    /// Directory holding the profiles.
-    #[arg(long, value_name = "DIR", default_value = "profiles")]
-    pub profiles_dir: PathBuf,
+    /// Directory holding the profiles [default: the nearest profiles/ in the current directory
+    /// or a parent, up to the repository root].
+    #[arg(long, value_name = "DIR", env = "RELAYGEN_PROFILES_DIR")]
+    pub profiles_dir: Option<PathBuf>,
     /// Values file layered over the profile; repeatable, later files win. `-` reads stdin.
     #[arg(short = 'f', long = "values", value_name = "FILE")]
     pub values: Vec<PathBuf>,

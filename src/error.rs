@@ -195,6 +195,14 @@ pub enum Error {
         /// Profiles that do exist.
         available: Vec<String>,
     },
+    /// There is no profiles directory: the one given does not exist, or the search found none.
+    #[error("{}", no_profiles_dir_message(given.as_deref(), searched))]
+    NoProfilesDir {
+        /// The directory given with `--profiles-dir` or `RELAYGEN_PROFILES_DIR`, if any.
+        given: Option<PathBuf>,
+        /// The directories the search looked for, nearest first (empty when one was given).
+        searched: Vec<PathBuf>,
+    },
     /// `explain` was asked about a key the values do not have.
     #[error("{}", .0.message)]
     UnknownKey(Box<Diagnostic>),
@@ -249,6 +257,24 @@ fn exists_message(paths: &[PathBuf]) -> String {
         let _ = write!(msg, "\n  {}", path.display());
     }
     msg.push_str("\n  = help: move them away, or choose another directory");
+    msg
+}
+
+fn no_profiles_dir_message(given: Option<&std::path::Path>, searched: &[PathBuf]) -> String {
+    let mut msg = match given {
+        Some(dir) => format!("the profiles directory {} does not exist", dir.display()),
+        None => "no profiles directory found; looked for:".to_owned(),
+    };
+    for dir in searched {
+        let _ = write!(msg, "\n  {}", dir.display());
+    }
+    if given.is_none() {
+        msg.push_str("\n  (the current directory and its parents, up to the repository root)");
+    }
+    msg.push_str(
+        "\n  = help: run relaygen inside the repository that holds profiles/, pass --profiles-dir DIR, \
+         set RELAYGEN_PROFILES_DIR=DIR, or name the file: --profile path/to/NAME.yaml",
+    );
     msg
 }
 

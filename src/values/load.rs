@@ -9,6 +9,7 @@ use std::sync::{Arc, LazyLock};
 
 use super::de::from_node_all;
 use super::model::Values;
+use super::profiles_dir::{ProfilesDir, is_profile_path};
 use super::set;
 use super::tree::{Node, ScalarKind, Value, parse_document};
 use super::validate::{RelayHost, validate};
@@ -20,10 +21,11 @@ pub const DEFAULTS_YAML: &str = include_str!("defaults.yaml");
 /// What the user asked for: which layers to stack. Built once from the command line.
 #[derive(Clone, Debug, Default)]
 pub struct Selection {
-    /// Profile name (`profiles/NAME.yaml`); `None` renders the built-in defaults.
+    /// Profile name (`profiles/NAME.yaml`) or a profile file's path (`*.yaml`); `None` renders
+    /// the built-in defaults.
     pub profile: Option<String>,
     /// Where profiles live.
-    pub profiles_dir: PathBuf,
+    pub profiles_dir: ProfilesDir,
     /// `-f` files in command-line order; `-` is stdin.
     pub files: Vec<PathBuf>,
     /// `--set`/`--set-string` expressions in command-line order.
@@ -111,6 +113,25 @@ pub fn defaults_tree() -> &'static Node {
     &DEFAULTS
 }
 
+/// The file of `--profile NAME`: `NAME.yaml` in the profiles directory, or `NAME` itself when it
+/// is a path to a `.yaml` file.
+fn profile_file(name: &str, profiles_dir: &ProfilesDir) -> Result<PathBuf> {
+    if is_profile_path(name) {
+        return Ok(PathBuf::from(name));
+    }
+    let dir = profiles_dir.path()?;
+    let path = dir.join(format!("{name}.yaml"));
+    let safe_name = !name.is_empty() && !name.contains(['/', '\\']) && name != "." && name != "..";
+    if !safe_name || !path.is_file() {
+        return Err(Error::UnknownProfile {
+            name: name.to_owned(),
+            dir: dir.to_owned(),
+            available: available_profiles(dir),
+        });
+    }
+    Ok(path)
+}
+
 /// Merges the selected layers into one tree (no typing or validation yet).
 pub fn merge_layers(selection: &Selection) -> Result<Node> {
     let mut tree = defaults_tree().clone();
@@ -118,16 +139,7 @@ pub fn merge_layers(selection: &Selection) -> Result<Node> {
 
     let mut layer_files: Vec<(Layer, PathBuf)> = Vec::new();
     if let Some(name) = &selection.profile {
-        let path = selection.profiles_dir.join(format!("{name}.yaml"));
-        let safe_name = !name.is_empty() && !name.contains(['/', '\\']) && name != "." && name != "..";
-        if !safe_name || !path.is_file() {
-            return Err(Error::UnknownProfile {
-                name: name.clone(),
-                dir: selection.profiles_dir.clone(),
-                available: available_profiles(&selection.profiles_dir),
-            });
-        }
-        layer_files.push((Layer::Profile, path));
+        layer_files.push((Layer::Profile, profile_file(name, &selection.profiles_dir)?));
     }
     layer_files.extend(selection.files.iter().map(|f| (Layer::File, f.clone())));
 

@@ -4,6 +4,7 @@ pub mod de;
 pub mod load;
 pub mod model;
 pub mod origins;
+pub mod profiles_dir;
 pub mod set;
 pub mod syntax;
 pub mod tree;
@@ -11,4 +12,5 @@ pub mod validate;
 
 pub use load::{Resolved, Selection, SetArg, load};
 pub use model::Values;
+pub use profiles_dir::ProfilesDir;
 pub use validate::RelayHost;
