@@ -110,7 +110,7 @@ Examples:
     #[command(after_help = "\
 Examples:
   relaygen man | man -l -
-  relaygen man --dir /usr/local/share/man/man1")]
+  relaygen man --out /usr/local/share/man/man1")]
     Man(ManArgs),
     /// Argo CD: the config-management plugin, its sidecar, Applications and fleets.
     #[command(
@@ -286,7 +286,7 @@ pub struct CheckArgs {
 #[derive(Debug, Args)]
 pub struct CheckOutArgs {
     /// The output directory to check (as written by `render --all-profiles --out DIR`).
-    #[arg(long, value_name = "DIR", default_value = "out")]
+    #[arg(long, value_name = "DIR", visible_alias = "output-dir", default_value = "out")]
     pub out: PathBuf,
     /// Directory holding the profiles [default: the nearest profiles/ in the current directory
     /// or a parent, up to the repository root].
@@ -335,8 +335,8 @@ pub struct CompletionsArgs {
 pub struct ManArgs {
     /// Write relaygen.1 and one page per command (relaygen-render.1, relaygen-argocd-generate.1)
     /// into this directory instead of printing relaygen(1).
-    #[arg(long, value_name = "DIR")]
-    pub dir: Option<PathBuf>,
+    #[arg(long, value_name = "DIR", visible_aliases = ["dir", "output-dir"])]
+    pub out: Option<PathBuf>,
 }
 
 /// Flags of `values`.
@@ -367,7 +367,7 @@ pub struct RenderArgs {
     pub output: Format,
     /// Write one YAML file per object and a kustomization.yaml into DIR instead of stdout.
     /// DIR is replaced whole and atomically; it must be new, empty or written by relaygen.
-    #[arg(long, value_name = "DIR", conflicts_with = "output")]
+    #[arg(long, value_name = "DIR", visible_alias = "output-dir", conflicts_with = "output")]
     pub out: Option<PathBuf>,
     /// Render every profile in the profiles directory into DIR/<profile>/ (with --out).
     #[arg(long, requires = "out", conflicts_with = "profile")]

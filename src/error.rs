@@ -209,7 +209,7 @@ pub enum Error {
     /// Writing output failed.
     #[error("cannot write output: {0}")]
     Write(#[source] std::io::Error),
-    /// Writing a file or directory (`--out`, `init`, `man --dir`) failed.
+    /// Writing a file or directory (`--out`, `init`, `man --out`) failed.
     #[error("cannot write {}: {source}", path.display())]
     WriteTo {
         /// The file or directory.

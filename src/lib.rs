@@ -165,7 +165,7 @@ fn execute(cli: Cli, matches: Option<&ArgMatches>) -> Result<Outcome, Error> {
                 .map(|()| Outcome::Done)
         }
         Command::Completions(args) => write_stdout(&completions::script(args.shell)).map(|()| Outcome::Done),
-        Command::Man(args) => match args.dir {
+        Command::Man(args) => match args.out {
             Some(dir) => {
                 let written = man::write_pages(&dir)?;
                 write_stdout(&written.iter().map(|p| format!("wrote {}\n", p.display())).collect::<String>())

@@ -96,6 +96,25 @@ fn the_man_page_lists_every_subcommand_and_renders_without_warnings() {
 }
 
 #[test]
+fn output_directories_are_named_out_everywhere_with_helm_s_output_dir_as_an_alias() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let path = |name: &str| tmp.path().join(name).to_str().expect("UTF-8 path").to_owned();
+    relaygen(&["render", "--out", &path("a")]).ok();
+    relaygen(&["render", "--output-dir", &path("b")]).ok();
+    assert_eq!(std::fs::read_dir(tmp.path().join("b")).expect("written").count(), 10);
+    for name in ["kustomization.yaml", "deployment-postfix-relay.yaml"] {
+        let read = |dir: &str| std::fs::read(tmp.path().join(dir).join(name)).expect("file");
+        assert_eq!(read("a"), read("b"), "{name}");
+    }
+    for flag in ["--out", "--output-dir", "--dir"] {
+        let dir = path(&format!("man{flag}"));
+        relaygen(&["man", flag, &dir]).ok();
+        assert!(Path::new(&dir).join("relaygen-render.1").is_file(), "man {flag}");
+    }
+    assert!(relaygen(&["check", "--output-dir", "out"]).ok().is_empty());
+}
+
+#[test]
 fn man_dir_writes_one_page_per_command() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let dir = tmp.path().join("man1");
