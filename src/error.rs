@@ -226,6 +226,12 @@ pub enum Error {
         /// The directory.
         path: PathBuf,
     },
+    /// An output directory (`--out`) names something that is not a directory.
+    #[error("{} is not a directory\n  = help: --out takes a directory: a new, empty or relaygen-written one", path.display())]
+    NotADirectory {
+        /// The path given.
+        path: PathBuf,
+    },
     /// Manifests given to `diff --against` cannot be read as Kubernetes objects.
     #[error("{name}: {message}")]
     Manifests {

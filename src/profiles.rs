@@ -58,6 +58,7 @@ pub fn render_profiles(base: &Selection, target: &Target, strict: bool) -> Resul
 /// Replaces `out/<profile>/` for every output at once (see [`dir::replace`]), then removes the
 /// directories relaygen wrote for profiles that no longer exist.
 pub fn write_profiles(out: &Path, outputs: Vec<ProfileOutput>) -> Result<()> {
+    dir::check_not_a_file(out)?;
     let keep: BTreeSet<String> = outputs.iter().map(|o| o.profile.clone()).collect();
     let targets: Vec<(PathBuf, Files)> = outputs.into_iter().map(|o| (out.join(&o.profile), o.files)).collect();
     dir::replace(&targets)?;

@@ -106,6 +106,14 @@ fn remove_if_present(dir: &Path) -> Result<()> {
     }
 }
 
+/// Refuses a path that exists but is not a directory (`--out afile`).
+pub fn check_not_a_file(path: &Path) -> Result<()> {
+    match std::fs::metadata(path) {
+        Ok(meta) if !meta.is_dir() => Err(Error::NotADirectory { path: path.to_owned() }),
+        _ => Ok(()),
+    }
+}
+
 /// Refuses to replace anything but a missing directory, an empty one, or one relaygen wrote.
 fn check_replaceable(target: &Path) -> Result<()> {
     match std::fs::symlink_metadata(target) {
@@ -118,7 +126,7 @@ fn check_replaceable(target: &Path) -> Result<()> {
                 .is_none();
             if empty || is_generated(target) { Ok(()) } else { Err(Error::NotGenerated { path: target.to_owned() }) }
         }
-        Ok(_) => Err(Error::NotGenerated { path: target.to_owned() }),
+        Ok(_) => Err(Error::NotADirectory { path: target.to_owned() }),
     }
 }
 

@@ -174,6 +174,18 @@ fn out_refuses_to_replace_a_directory_relaygen_did_not_write() {
 }
 
 #[test]
+fn out_onto_a_regular_file_says_it_is_not_a_directory_and_leaves_it_alone() {
+    let ws = workspace();
+    std::fs::write(ws.path().join("afile"), "mine").expect("write");
+    for args in [&["render", "--out", "afile"][..], &["render", "--all-profiles", "--out", "afile"]] {
+        let stderr = relaygen_in(ws.path(), args).fails();
+        assert!(stderr.contains("afile is not a directory"), "{stderr}");
+        assert!(!stderr.contains("not empty"), "{stderr}");
+    }
+    assert_eq!(std::fs::read_to_string(ws.path().join("afile")).expect("read"), "mine");
+}
+
+#[test]
 fn check_passes_on_fresh_output_and_names_each_stale_profile_and_file() {
     let ws = workspace();
     relaygen_in(ws.path(), &["render", "--all-profiles", "--out", "out"]).ok();
