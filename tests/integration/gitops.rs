@@ -186,6 +186,33 @@ fn out_onto_a_regular_file_says_it_is_not_a_directory_and_leaves_it_alone() {
 }
 
 #[test]
+fn out_onto_a_mount_point_replaces_its_files_one_by_one_and_removes_stale_ones() {
+    let Some(unshare) = judge("unshare", "unshare") else { return };
+    let ws = workspace();
+    std::fs::create_dir(ws.path().join("volume")).expect("mkdir");
+    // In a private mount namespace: a tmpfs on volume/, the usual CI volume, which rename(2)
+    // cannot replace. The result is copied out before the namespace (and the mount) goes.
+    let script = r#"set -e
+        cd "$1"
+        mount -t tmpfs relaygen-test volume
+        "$2" render --profile prod --out volume
+        touch volume/.partial volume/leftover.yaml
+        "$2" render --out volume
+        mountpoint -q volume
+        cp -a volume/. copy/"#;
+    std::fs::create_dir(ws.path().join("copy")).expect("mkdir");
+    let run = Command::new(unshare)
+        .args(["--mount", "sh", "-c", script, "sh"])
+        .arg(ws.path())
+        .arg(env!("CARGO_BIN_EXE_relaygen"))
+        .output()
+        .expect("unshare runs");
+    assert!(run.status.success(), "{}{}", String::from_utf8_lossy(&run.stdout), String::from_utf8_lossy(&run.stderr));
+    relaygen_in(ws.path(), &["render", "--out", "expected"]).ok();
+    assert_eq!(tree(&ws.path().join("copy")), tree(&ws.path().join("expected")), "exactly the new files, nothing else");
+}
+
+#[test]
 fn check_passes_on_fresh_output_and_names_each_stale_profile_and_file() {
     let ws = workspace();
     relaygen_in(ws.path(), &["render", "--all-profiles", "--out", "out"]).ok();
