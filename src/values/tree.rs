@@ -110,7 +110,8 @@ pub fn is_null_text(text: &str) -> bool {
 
 /// Parses one YAML document whose root must be a mapping.
 pub fn parse_document(source: &Arc<Source>) -> Result<Node, Diagnostic> {
-    let mut builder = Builder { source, anchors: BTreeMap::new(), stack: Vec::new(), root: None, expanded: 0 };
+    let mut builder =
+        Builder { source, anchors: BTreeMap::new(), stack: Vec::new(), root: None, expanded: 0, empty_root: false };
     let mut documents = 0usize;
     for item in Parser::new_from_str(&source.text) {
         let (event, span) = item.map_err(|e| {
@@ -134,9 +135,10 @@ pub fn parse_document(source: &Arc<Source>) -> Result<Node, Diagnostic> {
         }
     }
     match builder.root {
-        None => Err(Diagnostic::error("the file is empty")
-            .origin(Some(origin_at(source, 1, 1)))
-            .expected("a YAML mapping of values, e.g. `deployment: {replicas: 2}`")),
+        // An empty or comment-only file (or a bare `---`) is an empty layer, as in Helm: a
+        // placeholder values file changes nothing.
+        None => Ok(Node::empty_map(origin_at(source, 1, 1))),
+        Some(root) if builder.empty_root => Ok(Node::empty_map(root.origin)),
         Some(root) if root.is_null() => Err(Diagnostic::error("the file holds no values")
             .origin(Some(root.origin))
             .expected("a YAML mapping of values, e.g. `deployment: {replicas: 2}`")),
@@ -166,6 +168,9 @@ struct Builder<'s> {
     root: Option<Node>,
     /// Nodes copied by aliases so far; bounded so nested aliases cannot explode memory.
     expanded: usize,
+    /// The document's root is a null the parser supplied for a document without content (a
+    /// bare `---`), not one the file spells out (`~`, `null`).
+    empty_root: bool,
 }
 
 /// The most nodes aliases may copy in one file: far above any real values file, far below
@@ -188,6 +193,9 @@ impl Builder<'_> {
     fn event(&mut self, event: Event<'_>, span: &Span) -> Result<(), Diagnostic> {
         match event {
             Event::Scalar(text, style, anchor, tag) => {
+                if self.stack.is_empty() && span.is_empty() {
+                    self.empty_root = true;
+                }
                 let mut kind = match style {
                     ScalarStyle::Plain => ScalarKind::Plain,
                     _ => ScalarKind::Quoted,
@@ -338,10 +346,14 @@ mod tests {
     }
 
     #[test]
-    fn empty_and_non_mapping_documents_are_rejected() {
-        assert!(parse("").expect_err("empty").message.contains("empty"));
-        assert!(parse("# only a comment\n").expect_err("empty").message.contains("empty"));
+    fn empty_documents_are_empty_layers_and_non_mapping_ones_are_rejected() {
+        for empty in ["", "# only a comment\n", "---\n", "\n\n"] {
+            let root = parse(empty).unwrap_or_else(|d| panic!("{empty:?}: {}", d.message));
+            assert!(matches!(&root.value, Value::Map(m) if m.is_empty()), "{empty:?}");
+        }
         assert!(parse("- a\n").expect_err("list").message.contains("mapping"));
+        assert!(parse("just text\n").expect_err("scalar").message.contains("mapping"));
+        assert!(parse("~\n").expect_err("an explicit null").message.contains("holds no values"));
     }
 
     #[test]

@@ -263,7 +263,7 @@ fn bad_input_fails_with_the_location_and_key_path_and_prints_nothing() {
         },
         Bad { file: Some(b"service:\n  port: 70000\n"), args: &[], expect: &["service.port", "out of range"] },
         Bad { file: Some(b"a: 1\na: 2\n"), args: &[], expect: &["values.yaml:2:1", "duplicate key `a`"] },
-        Bad { file: Some(b""), args: &[], expect: &["values.yaml:1:1", "empty"] },
+        Bad { file: Some(b"42\n"), args: &[], expect: &["values.yaml:1:1", "must be a mapping"] },
         Bad { file: Some(b"- just\n- a list\n"), args: &[], expect: &["values.yaml", "must be a mapping"] },
         Bad { file: Some(b"env: [unclosed\n"), args: &[], expect: &["values.yaml", "not valid YAML"] },
         Bad {
@@ -381,7 +381,6 @@ fn bad_input_fails_with_the_location_and_key_path_and_prints_nothing() {
             args: &[],
             expect: &["values.yaml:3:3", "duplicate key `replicas`"],
         },
-        Bad { file: Some(b"# nothing but a comment\n\n"), args: &[], expect: &["values.yaml:1:1", "empty"] },
         Bad { file: Some(b"~\n"), args: &[], expect: &["values.yaml:1:1", "holds no values"] },
         Bad {
             file: Some(b"namespace: a\n---\nnamespace: b\n"),
@@ -455,6 +454,18 @@ fn bad_input_fails_with_the_location_and_key_path_and_prints_nothing() {
         for needle in case.expect {
             assert!(err.contains(needle), "case {i} ({args:?}): stderr lacks `{needle}`:\n{err}");
         }
+    }
+}
+
+#[test]
+fn an_empty_or_comment_only_values_file_is_an_empty_layer() {
+    let defaults = relaygen(&["render"]).ok();
+    for text in ["", "# placeholder: values for this cluster go here\n", "---\n"] {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("values.yaml");
+        std::fs::write(&path, text).expect("write");
+        assert_eq!(relaygen(&["render", "-f", path.to_str().expect("UTF-8")]).ok(), defaults, "{text:?}");
+        assert_eq!(relaygen_with_stdin(&["render", "-f", "-"], text).ok(), defaults, "{text:?} on stdin");
     }
 }
 
