@@ -387,7 +387,8 @@ pub struct SelectionArgs {
     /// Values file layered over the profile; repeatable, later files win. `-` reads stdin.
     #[arg(short = 'f', long = "values", value_name = "FILE")]
     pub values: Vec<PathBuf>,
-    /// Set a value, typed by the values schema (KEY=VAL, a.b=c, list[0].x=y, a={x,y}); repeatable.
+    /// Set a value, typed by the values schema (KEY=VAL, a.b=c, list[0].x=y); repeatable. A comma
+    /// separates assignments: write a={x,y} for a list, a=x\,y for a comma in a value.
     #[arg(long, value_name = "KEY=VAL")]
     pub set: Vec<String>,
     /// Set a value that must be a string; repeatable.

@@ -12,7 +12,7 @@ use serde::de::{self, DeserializeSeed, IntoDeserializer, Visitor};
 
 use super::set::{Segment, escape_key, parse_path};
 use super::tree::{Node, ScalarKind, Text, Value};
-use crate::error::{Diagnostic, Origin};
+use crate::error::{Diagnostic, Layer, Origin};
 use crate::suggest;
 
 /// A deserialization error on its way to becoming a [`Diagnostic`].
@@ -268,7 +268,20 @@ impl<'a> NodeDe<'a> {
     /// The text of a non-null scalar, for string-typed keys.
     fn text(&self) -> Result<&'a str, DeError> {
         match &self.node.value {
-            Value::Scalar(_, _) if self.node.is_null() => Err(self.mismatch("a string")),
+            Value::Scalar(text, _) if self.node.is_null() => {
+                let mut err = self.mismatch("a string");
+                if text.is_empty() {
+                    let path = self.path.render();
+                    err.diagnostic = err.diagnostic.help(match self.node.origin.source.layer {
+                        Layer::Set => format!(
+                            "an empty --set value is null; for an empty string use --set-string {path}= \
+                             (or quote it in a values file: \"\")"
+                        ),
+                        _ => "an empty value is null; for an empty string write \"\"".to_owned(),
+                    });
+                }
+                Err(err)
+            }
             Value::Scalar(t, _) => Ok(t),
             _ => Err(self.mismatch("a string")),
         }

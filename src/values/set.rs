@@ -41,13 +41,23 @@ pub fn parse(expression: &str, string: bool) -> Result<Vec<Assignment>, Diagnost
     let origin = |column: usize| Origin { source: Arc::clone(&source), line: 1, column };
     let kind = if string { ScalarKind::Quoted } else { ScalarKind::Plain };
     let mut assignments = Vec::new();
+    let mut previous: Option<&str> = None;
     for (start, part) in split_unescaped(expression, ',', true) {
         // Columns count characters, as an editor does, not bytes.
-        let here = origin(expression[..start].chars().count() + 1);
+        let column = |offset: usize| expression[..start + offset].chars().count() + 1;
+        let here = origin(column(0));
         let Some((key_end, _)) = split_unescaped(part, '=', false).into_iter().nth(1) else {
-            return Err(Diagnostic::error(format!("`{part}` has no value"))
+            let mut d = Diagnostic::error(format!("`{part}` has no value"))
                 .origin(Some(here))
-                .expected("KEY=VALUE, e.g. deployment.replicas=3"));
+                .expected("KEY=VALUE, e.g. deployment.replicas=3");
+            if let Some(previous) = previous {
+                d = d.help(format!(
+                    "a comma separates assignments; to keep it in the value, escape it: `{flag} {previous}\\,{part}`, \
+                     or give a list: `{flag} {}`",
+                    as_list(previous, part)
+                ));
+            }
+            return Err(d);
         };
         let key = &part[..key_end - 1];
         let raw_value = &part[key_end..];
@@ -56,13 +66,23 @@ pub fn parse(expression: &str, string: bool) -> Result<Vec<Assignment>, Diagnost
                 .origin(Some(here.clone()))
                 .expected("a dotted key path, e.g. image.tag or list[0].name")
         })?;
-        let value = parse_value(raw_value, kind, &here);
+        // Errors about the value point at the value, not at the start of the expression.
+        let value = parse_value(raw_value, kind, &origin(column(key_end)));
         assignments.push(Assignment { path, value });
+        previous = Some(part);
     }
     if assignments.is_empty() {
         return Err(Diagnostic::error(format!("{flag} needs KEY=VALUE")).origin(Some(origin(1))));
     }
     Ok(assignments)
+}
+
+/// `KEY={VALUE,next}`: the list spelling of `KEY=VALUE,next`, for the help of a stray comma.
+fn as_list(assignment: &str, next: &str) -> String {
+    match assignment.split_once('=') {
+        Some((key, value)) => format!("{key}={{{value},{next}}}"),
+        None => format!("{assignment},{next}"),
+    }
 }
 
 /// Splits at unescaped `sep`, returning each piece with its byte offset. With `brace_aware`,
@@ -290,7 +310,7 @@ mod tests {
     #[test]
     fn columns_count_characters_not_bytes() {
         let a = parse("env.maildomain=é.example,image.tag=x", false).expect("valid");
-        assert_eq!(a[1].value.origin.column, 26);
+        assert_eq!(a[1].value.origin.column, 36, "the value `x`, after 25 characters and `image.tag=`");
     }
 
     #[test]

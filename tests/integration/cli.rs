@@ -458,6 +458,33 @@ fn bad_input_fails_with_the_location_and_key_path_and_prints_nothing() {
 }
 
 #[test]
+fn set_errors_point_at_the_value_and_show_how_to_write_commas_and_empty_strings() {
+    let stderr = relaygen(&["render", "--set", "env.ALLOWED_SENDER_DOMAINS=example.com,gmail.com"]).fails();
+    assert!(stderr.contains("`gmail.com` has no value"), "{stderr}");
+    assert!(stderr.contains(r"--set env.ALLOWED_SENDER_DOMAINS=example.com\,gmail.com"), "{stderr}");
+    assert!(stderr.contains("--set env.ALLOWED_SENDER_DOMAINS={example.com,gmail.com}"), "{stderr}");
+    // Both spellings the help shows work.
+    for spelling in
+        [r"env.ALLOWED_SENDER_DOMAINS=example.com\,gmail.com", "env.ALLOWED_SENDER_DOMAINS={example.com,gmail.com}"]
+    {
+        let main_cf = relaygen(&["values", "--set", spelling]).ok();
+        assert!(main_cf.contains("example.com"), "{spelling}: {main_cf}");
+    }
+
+    let stderr = relaygen(&["render", "--set", "image.digest="]).fails();
+    assert!(stderr.contains("--set-string image.digest="), "{stderr}");
+    assert!(stderr.contains("null"), "{stderr}");
+    // The caret sits under the value (column 21), not under the start of the expression.
+    let stderr = relaygen(&["render", "--set", "deployment.replicas=x"]).fails();
+    assert!(stderr.contains("--set deployment.replicas=x (column 21)"), "{stderr}");
+    let caret = stderr.lines().find(|l| l.trim_end().ends_with('^')).expect("a caret line");
+    let quoted = stderr.lines().find(|l| l.ends_with("deployment.replicas=x")).expect("the quoted expression");
+    assert_eq!(caret.find('^'), quoted.find('x'), "{stderr}");
+    let help = relaygen(&["render", "--help"]).ok();
+    assert!(help.contains(r"a=x\,y") && help.contains("a={x,y}"), "{help}");
+}
+
+#[test]
 fn an_empty_or_comment_only_values_file_is_an_empty_layer() {
     let defaults = relaygen(&["render"]).ok();
     for text in ["", "# placeholder: values for this cluster go here\n", "---\n"] {
@@ -511,7 +538,7 @@ fn show_origin_names_the_layer_that_set_each_value() {
             .unwrap_or_else(|| panic!("no {key} in:\n{out}"))
             .to_owned()
     };
-    assert!(line("deployment.replicas").ends_with("# set: --set deployment.replicas=3 (column 1)"));
+    assert!(line("deployment.replicas").ends_with("# set: --set deployment.replicas=3 (column 21)"));
     assert!(line("autoscaling.minReplicas").ends_with("# profile: profiles/prod.yaml:8:3"));
     assert!(line("image.tag").contains("# default: built-in defaults:"));
 }
