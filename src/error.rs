@@ -297,14 +297,20 @@ fn unknown_profile_message(name: &str, dir: &std::path::Path, available: &[Strin
     msg
 }
 
+/// The most diagnostics printed in full; the rest are counted.
+const MAX_SHOWN: usize = 100;
+
 impl Error {
     /// Renders the error for stderr, in colour (see [`Diagnostic::render`]).
     pub fn render(&self) -> String {
         match self {
             Error::Values(diagnostics) => {
                 let mut out = String::new();
-                for d in diagnostics {
+                for d in diagnostics.iter().take(MAX_SHOWN) {
                     out.push_str(&d.render());
+                }
+                if let Some(rest) = diagnostics.len().checked_sub(MAX_SHOWN).filter(|n| *n > 0) {
+                    let _ = writeln!(out, "… and {rest} more");
                 }
                 let errors = diagnostics.iter().filter(|d| d.severity == Severity::Error).count();
                 let _ = writeln!(out, "{ERROR}error{ERROR:#}: {errors} invalid value(s); nothing was rendered");

@@ -485,6 +485,21 @@ fn set_errors_point_at_the_value_and_show_how_to_write_commas_and_empty_strings(
 }
 
 #[test]
+fn thousands_of_bad_keys_are_counted_exactly_and_the_first_are_shown_in_file_order() {
+    let mut text = String::from("deployment:\n");
+    for i in 1..=10_000 {
+        text.push_str(&format!("  replicaz{i}: 1\n"));
+    }
+    text.push_str("imgae: {}\n");
+    let stderr = relaygen_with_stdin(&["render", "-f", "-"], &text).fails();
+    assert!(stderr.contains("error: 10001 invalid value(s)"), "{}", &stderr[stderr.len().saturating_sub(300)..]);
+    assert!(stderr.contains("… and 9901 more"), "{}", &stderr[stderr.len().saturating_sub(300)..]);
+    let shown: Vec<&str> = stderr.lines().filter_map(|l| l.strip_prefix("error: deployment.")).collect();
+    let expected: Vec<String> = (1..=100).map(|i| format!("replicaz{i}: unknown key `replicaz{i}`")).collect();
+    assert_eq!(shown, expected);
+}
+
+#[test]
 fn an_empty_or_comment_only_values_file_is_an_empty_layer() {
     let defaults = relaygen(&["render"]).ok();
     for text in ["", "# placeholder: values for this cluster go here\n", "---\n"] {
