@@ -102,14 +102,23 @@ const MAX_REPAIRS: usize = 1000;
 /// and errors later in the same list show up once the first is fixed. Stops when a repair
 /// cannot make progress; the errors found so far are all reported, in file order.
 pub fn from_node_all<T: de::DeserializeOwned>(tree: &Node, defaults: &Node) -> Result<T, Vec<Diagnostic>> {
+    match from_node_repaired(tree, defaults) {
+        (Some(value), diagnostics) if diagnostics.is_empty() => Ok(value),
+        (_, diagnostics) => Err(diagnostics),
+    }
+}
+
+/// [`from_node_all`], also returning what the repaired tree deserialized to (`None` when a
+/// repair could not make progress): values in which every bad node is a default, on which
+/// later checks can still find the problems elsewhere.
+pub fn from_node_repaired<T: de::DeserializeOwned>(tree: &Node, defaults: &Node) -> (Option<T>, Vec<Diagnostic>) {
     let mut diagnostics: Vec<Diagnostic> = Vec::new();
     let mut work: Option<Node> = None;
     let mut repaired: Vec<Vec<Segment>> = Vec::new();
     loop {
         let current = work.as_ref().unwrap_or(tree);
         let err = match T::deserialize(NodeDe { node: current, path: KeyPath::Root("") }) {
-            Ok(value) if diagnostics.is_empty() => return Ok(value),
-            Ok(_) => return Err(in_file_order(diagnostics)),
+            Ok(value) => return (Some(value), in_file_order(diagnostics)),
             Err(err) => err,
         };
         let unknown_key = err.unknown_key;
@@ -121,14 +130,14 @@ pub fn from_node_all<T: de::DeserializeOwned>(tree: &Node, defaults: &Node) -> R
             .filter(|p| !repaired.contains(p) && repaired.len() < MAX_REPAIRS);
         let key_path = diagnostic.key_path.clone();
         diagnostics.push(diagnostic);
-        let Some(path) = path else { return Err(in_file_order(diagnostics)) };
+        let Some(path) = path else { return (None, in_file_order(diagnostics)) };
         let mut next = work.take().unwrap_or_else(|| tree.clone());
         let repaired_here = match unknown_key {
             Some(allowed) => remove_unknown_keys(&mut next, &path, allowed, key_path.as_deref(), &mut diagnostics),
             None => repair(&mut next, defaults, &path),
         };
         if !repaired_here {
-            return Err(in_file_order(diagnostics));
+            return (None, in_file_order(diagnostics));
         }
         repaired.push(path);
         work = Some(next);

@@ -7,11 +7,11 @@ use std::io::Read as _;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, LazyLock};
 
-use super::de::from_node_all;
+use super::de::from_node_repaired;
 use super::model::Values;
 use super::profiles_dir::{ProfilesDir, is_profile_path};
 use super::set;
-use super::tree::{Node, ScalarKind, Value, parse_document};
+use super::tree::{Node, ScalarKind, Value, parse_document, parse_layer};
 use super::validate::{RelayHost, validate};
 use crate::error::{Diagnostic, Error, Layer, Origin, Result, Severity, Source};
 
@@ -134,6 +134,16 @@ fn profile_file(name: &str, profiles_dir: &ProfilesDir) -> Result<PathBuf> {
 
 /// Merges the selected layers into one tree (no typing or validation yet).
 pub fn merge_layers(selection: &Selection) -> Result<Node> {
+    match merge_layers_collecting(selection)? {
+        (tree, problems) if problems.is_empty() => Ok(tree),
+        (_, problems) => Err(Error::Values(problems)),
+    }
+}
+
+/// Merges the selected layers, going on past the problems of one layer or expression (which
+/// is then left out, or for a duplicate key, read with the key's first value) and returning
+/// them. `Err` is a problem that leaves nothing to merge (a missing file or profile).
+fn merge_layers_collecting(selection: &Selection) -> Result<(Node, Vec<Diagnostic>)> {
     let mut tree = defaults_tree().clone();
     let mut problems = Vec::new();
 
@@ -146,8 +156,11 @@ pub fn merge_layers(selection: &Selection) -> Result<Node> {
     for (layer, path) in layer_files {
         let text = read_file(&path)?;
         let name = if path == Path::new("-") { "<stdin>".to_owned() } else { path.display().to_string() };
-        match parse_document(&source(layer, name, text)) {
-            Ok(node) => tree.merge(node),
+        match parse_layer(&source(layer, name, text)) {
+            Ok((node, mut layer_problems)) => {
+                problems.append(&mut layer_problems);
+                tree.merge(node);
+            }
             Err(d) => problems.push(d),
         }
     }
@@ -174,14 +187,22 @@ pub fn merge_layers(selection: &Selection) -> Result<Node> {
         }
     }
 
-    if problems.is_empty() { Ok(tree) } else { Err(Error::Values(problems)) }
+    Ok((tree, problems))
 }
 
-/// Loads, types and validates the selected values.
+/// Loads, types and validates the selected values. Every problem one run can find is
+/// reported: a duplicate key or a wrong type in one place does not hide the others, because
+/// typing and validation go on with the bad nodes repaired (see [`from_node_repaired`]).
 pub fn load(selection: &Selection) -> Result<Resolved> {
-    let tree = merge_layers(selection)?;
-    let values: Values = from_node_all(&tree, defaults_tree()).map_err(Error::Values)?;
+    let (tree, mut problems) = merge_layers_collecting(selection)?;
+    let (values, mut type_problems) = from_node_repaired::<Values>(&tree, defaults_tree());
+    problems.append(&mut type_problems);
+    let Some(values) = values else { return Err(Error::Values(problems)) };
     let (relay_host, diagnostics) = validate(&values, &tree);
+    if !problems.is_empty() {
+        problems.extend(diagnostics.into_iter().filter(|d| d.severity == Severity::Error));
+        return Err(Error::Values(problems));
+    }
     if diagnostics.iter().any(|d| d.severity == Severity::Error) {
         return Err(Error::Values(diagnostics));
     }

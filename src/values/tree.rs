@@ -108,10 +108,26 @@ pub fn is_null_text(text: &str) -> bool {
     matches!(text, "" | "~" | "null" | "Null" | "NULL")
 }
 
-/// Parses one YAML document whose root must be a mapping.
+/// Parses one YAML document whose root must be a mapping; any problem is an error.
 pub fn parse_document(source: &Arc<Source>) -> Result<Node, Diagnostic> {
-    let mut builder =
-        Builder { source, anchors: BTreeMap::new(), stack: Vec::new(), root: None, expanded: 0, empty_root: false };
+    let (node, mut problems) = parse_layer(source)?;
+    if problems.is_empty() { Ok(node) } else { Err(problems.swap_remove(0)) }
+}
+
+/// Parses one YAML document whose root must be a mapping, going on past the problems that
+/// leave the rest of the document readable: a duplicate key is reported and its first value
+/// kept, so the other problems of the file show up in the same run. `Err` is a problem that
+/// stops the parse (invalid YAML, a second document, a root that is not a mapping).
+pub fn parse_layer(source: &Arc<Source>) -> Result<(Node, Vec<Diagnostic>), Diagnostic> {
+    let mut builder = Builder {
+        source,
+        anchors: BTreeMap::new(),
+        stack: Vec::new(),
+        root: None,
+        expanded: 0,
+        empty_root: false,
+        problems: Vec::new(),
+    };
     let mut documents = 0usize;
     for item in Parser::new_from_str(&source.text) {
         let (event, span) = item.map_err(|e| {
@@ -134,7 +150,8 @@ pub fn parse_document(source: &Arc<Source>) -> Result<Node, Diagnostic> {
             other => builder.event(other, &span)?,
         }
     }
-    match builder.root {
+    let problems = builder.problems;
+    let root = match builder.root {
         // An empty or comment-only file (or a bare `---`) is an empty layer, as in Helm: a
         // placeholder values file changes nothing.
         None => Ok(Node::empty_map(origin_at(source, 1, 1))),
@@ -148,7 +165,8 @@ pub fn parse_document(source: &Arc<Source>) -> Result<Node, Diagnostic> {
                 .origin(Some(root.origin))
                 .expected("`key: value` pairs")),
         },
-    }
+    }?;
+    Ok((root, problems))
 }
 
 fn origin_at(source: &Arc<Source>, line: usize, column: usize) -> Origin {
@@ -171,6 +189,8 @@ struct Builder<'s> {
     /// The document's root is a null the parser supplied for a document without content (a
     /// bare `---`), not one the file spells out (`~`, `null`).
     empty_root: bool,
+    /// Problems the parse went on after (duplicate keys).
+    problems: Vec<Diagnostic>,
 }
 
 /// The most nodes aliases may copy in one file: far above any real values file, far below
@@ -292,16 +312,19 @@ impl Builder<'_> {
                             .help("write the keys out, or put shared values in a separate -f file"));
                     }
                     if entries.contains_key(&key) {
-                        return Err(Diagnostic::error(format!("duplicate key `{key}`"))
-                            .origin(Some(node.origin))
-                            .help("each key may appear once per mapping; remove one of them"));
+                        // Reported, and the first value kept: the rest of the file still counts.
+                        self.problems.push(
+                            Diagnostic::error(format!("duplicate key `{key}`"))
+                                .origin(Some(node.origin.clone()))
+                                .help("each key may appear once per mapping; remove one of them"),
+                        );
                     }
                     *pending_key = Some((key, node.origin));
                     Ok(())
                 }
                 Some((key, key_origin)) => {
                     // Map entries point at their key: that is the line a user looks for.
-                    entries.insert(key, Node { value: node.value, origin: key_origin });
+                    entries.entry(key).or_insert(Node { value: node.value, origin: key_origin });
                     Ok(())
                 }
             },

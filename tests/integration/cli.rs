@@ -485,6 +485,25 @@ fn set_errors_point_at_the_value_and_show_how_to_write_commas_and_empty_strings(
 }
 
 #[test]
+fn a_duplicate_key_a_typo_a_yaml_1_1_boolean_and_rule_violations_are_all_reported_in_one_run() {
+    let text = "deployment:\n  replicas: 2\n  replicas: 3\n  replicaz: 4\nnetworkPolicy:\n  enabled: on\n\
+                env:\n  relayhost: \"[smtp.example.com]:587\"\n  SMTP_SERVER: other.example.com\n\
+                resources:\n  requests:\n    cpu: 500m\n";
+    let stderr = relaygen_with_stdin(&["validate", "-f", "-"], text).fails();
+    for needle in [
+        "duplicate key `replicas`",
+        "<stdin>:3:3",
+        "deployment.replicaz: unknown key",
+        "networkPolicy.enabled: `on` is a YAML 1.1 boolean",
+        "env.SMTP_SERVER: SMTP_SERVER/SMTP_PORT say other.example.com:587",
+        "resources.requests.cpu: the cpu request 500m is above the limit 200m",
+        "error: 5 invalid value(s)",
+    ] {
+        assert!(stderr.contains(needle), "no `{needle}` in:\n{stderr}");
+    }
+}
+
+#[test]
 fn thousands_of_bad_keys_are_counted_exactly_and_the_first_are_shown_in_file_order() {
     let mut text = String::from("deployment:\n");
     for i in 1..=10_000 {
