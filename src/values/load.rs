@@ -75,14 +75,31 @@ fn source(layer: Layer, name: String, text: String) -> Arc<Source> {
     Arc::new(Source { layer, name, text })
 }
 
+/// The most bytes relaygen reads from one values file, profile or stdin: hundreds of times a
+/// real values file, and a bound on what `-f /dev/zero` can make it allocate.
+pub const MAX_VALUES_FILE_BYTES: u64 = 8 * 1024 * 1024;
+
 fn read_file(path: &Path) -> Result<String> {
-    let bytes = if path == Path::new("-") {
-        let mut buf = Vec::new();
-        std::io::stdin().read_to_end(&mut buf).map_err(|source| Error::Read { path: path.into(), source })?;
-        buf
+    let read_err = |source| Error::Read { path: path.into(), source };
+    let mut bytes = Vec::new();
+    // One byte past the limit tells a file at the limit from a larger one; reading stops there.
+    let limit = MAX_VALUES_FILE_BYTES + 1;
+    if path == Path::new("-") {
+        std::io::stdin().lock().take(limit).read_to_end(&mut bytes).map_err(read_err)?;
     } else {
-        std::fs::read(path).map_err(|source| Error::Read { path: path.into(), source })?
-    };
+        std::fs::File::open(path).and_then(|file| file.take(limit).read_to_end(&mut bytes)).map_err(read_err)?;
+    }
+    if bytes.len() as u64 > MAX_VALUES_FILE_BYTES {
+        return Err(Error::Values(vec![
+            Diagnostic::error(format!(
+                "{} is larger than {} MiB, the most relaygen reads from one values file",
+                if path == Path::new("-") { "<stdin>".to_owned() } else { path.display().to_string() },
+                MAX_VALUES_FILE_BYTES / (1024 * 1024)
+            ))
+            .expected("a values file of at most 8 MiB")
+            .help("split the values into several files, each passed with -f"),
+        ]));
+    }
     String::from_utf8(bytes).map_err(|e| {
         let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
         let line = valid.iter().filter(|b| **b == b'\n').count() + 1;

@@ -33,6 +33,12 @@ pub struct Assignment {
 /// The largest index accepted, as in Helm; protects against `a[99999999]=x`.
 const MAX_INDEX: usize = 65_536;
 
+/// The longest `--set` expression accepted, in bytes.
+pub const MAX_EXPRESSION_BYTES: usize = 64 * 1024;
+
+/// The most steps in one key path, as deep as the YAML parser nests a values file.
+pub const MAX_PATH_DEPTH: usize = 255;
+
 /// Parses an expression given to `--set` (`string == false`) or `--set-string`.
 pub fn parse(expression: &str, string: bool) -> Result<Vec<Assignment>, Diagnostic> {
     let flag = if string { "--set-string" } else { "--set" };
@@ -40,6 +46,15 @@ pub fn parse(expression: &str, string: bool) -> Result<Vec<Assignment>, Diagnost
         Arc::new(Source { layer: Layer::Set, name: format!("{flag} {expression}"), text: expression.to_owned() });
     let origin = |column: usize| Origin { source: Arc::clone(&source), line: 1, column };
     let kind = if string { ScalarKind::Quoted } else { ScalarKind::Plain };
+    if expression.len() > MAX_EXPRESSION_BYTES {
+        let start: String = expression.chars().take(40).collect();
+        return Err(Diagnostic::error(format!(
+            "`{flag} {start}…` is {} bytes long, more than the {} KiB relaygen accepts",
+            expression.len(),
+            MAX_EXPRESSION_BYTES / 1024
+        ))
+        .help("put long values in a values file and pass it with -f"));
+    }
     let mut assignments = Vec::new();
     let mut previous: Option<&str> = None;
     for (start, part) in split_unescaped(expression, ',', true) {
@@ -177,6 +192,9 @@ pub fn parse_path(key: &str) -> Result<Vec<Segment>, String> {
             if !rest.is_empty() && !rest.starts_with('[') {
                 return Err(format!("`{key}`: unexpected `{rest}` after `]`"));
             }
+        }
+        if path.len() > MAX_PATH_DEPTH {
+            return Err(format!("the key path is deeper than {MAX_PATH_DEPTH} steps"));
         }
     }
     Ok(path)

@@ -519,6 +519,38 @@ fn thousands_of_bad_keys_are_counted_exactly_and_the_first_are_shown_in_file_ord
 }
 
 #[test]
+fn input_is_bounded_a_values_file_stdin_and_set_expressions_stop_at_their_documented_limits() {
+    use std::process::{Command, Stdio};
+    // /dev/zero never ends: relaygen must stop reading at the cap, not grow until killed.
+    let stderr = relaygen(&["render", "-f", "/dev/zero"]).fails();
+    assert!(stderr.contains("/dev/zero is larger than 8 MiB"), "{stderr}");
+    let run = Command::new(env!("CARGO_BIN_EXE_relaygen"))
+        .args(["render", "-f", "-"])
+        .stdin(Stdio::from(std::fs::File::open("/dev/zero").expect("/dev/zero")))
+        .output()
+        .expect("relaygen runs");
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!((run.status.code(), run.stdout.len()), (Some(1), 0), "{stderr}");
+    assert!(stderr.contains("<stdin> is larger than 8 MiB"), "{stderr}");
+    // Exactly at the cap is still read (and here refused only for what it holds).
+    let dir = tempfile::tempdir().expect("tempdir");
+    let at_cap = dir.path().join("at-cap.yaml");
+    let mut text = String::from("namespace: x\n");
+    text.push_str(&"#".repeat(8 * 1024 * 1024 - text.len() - 1));
+    text.push('\n');
+    std::fs::write(&at_cap, &text).expect("write");
+    assert!(relaygen(&["values", "-f", at_cap.to_str().expect("UTF-8")]).ok().contains("namespace: x"));
+
+    let long = format!("image.tag={}", "x".repeat(64 * 1024));
+    let stderr = relaygen(&["render", "--set", &long]).fails();
+    assert!(stderr.contains("more than the 64 KiB relaygen accepts"), "{}", &stderr[..stderr.len().min(500)]);
+    assert!(stderr.len() < 1000, "the error does not echo the whole expression");
+    let deep = format!("{}x=1", "a.".repeat(255));
+    let stderr = relaygen(&["render", "--set", &deep]).fails();
+    assert!(stderr.contains("deeper than 255 steps"), "{}", &stderr[..stderr.len().min(500)]);
+}
+
+#[test]
 fn an_empty_or_comment_only_values_file_is_an_empty_layer() {
     let defaults = relaygen(&["render"]).ok();
     for text in ["", "# placeholder: values for this cluster go here\n", "---\n"] {
