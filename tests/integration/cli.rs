@@ -551,6 +551,45 @@ fn input_is_bounded_a_values_file_stdin_and_set_expressions_stop_at_their_docume
 }
 
 #[test]
+fn objects_over_kubernetes_size_limits_are_refused_naming_the_key_that_made_them_too_big() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let check = |name: &str, text: String, expect: &[&str]| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).expect("write");
+        let stderr = relaygen(&["validate", "-f", path.to_str().expect("UTF-8")]).fails();
+        for needle in expect {
+            assert!(stderr.contains(needle), "{name}: no `{needle}` in:\n{stderr}");
+        }
+    };
+    let annotations = |at: &str| {
+        let entries: String = (0..300).map(|i| format!("    example.com/note-{i}: {}\n", "x".repeat(1000))).collect();
+        format!("{at}:\n  annotations:\n{entries}")
+    };
+    check(
+        "pod-annotations.yaml",
+        annotations("deployment").replace("  annotations:", "  podAnnotations:"),
+        &["deployment.podAnnotations: the annotations of Deployment postfix-relay's pod template", "limit of 256 KiB"],
+    );
+    check(
+        "account-annotations.yaml",
+        annotations("serviceAccount"),
+        &["serviceAccount.annotations: the annotations of ServiceAccount postfix-relay", "limit of 256 KiB"],
+    );
+    let senders: String = (0..60_000).map(|i| format!("    - sender-{i}.example.com\n")).collect();
+    check(
+        "senders.yaml",
+        format!("env:\n  ALLOWED_SENDER_DOMAINS:\n{senders}"),
+        &["env.ALLOWED_SENDER_DOMAINS: the data of ConfigMap postfix-relay", "limit of 1024 KiB", "senders.yaml:2:3"],
+    );
+    let selector: String = (0..40_000).map(|i| format!("    example.com/zone-{i}: zone-{i}-of-the-fleet\n")).collect();
+    check(
+        "node-selector.yaml",
+        format!("deployment:\n  nodeSelector:\n{selector}"),
+        &["deployment.nodeSelector: Deployment postfix-relay would be", "limit of 1536 KiB"],
+    );
+}
+
+#[test]
 fn an_empty_or_comment_only_values_file_is_an_empty_layer() {
     let defaults = relaygen(&["render"]).ok();
     for text in ["", "# placeholder: values for this cluster go here\n", "---\n"] {
