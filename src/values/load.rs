@@ -223,6 +223,8 @@ pub fn load(selection: &Selection) -> Result<Resolved> {
     if diagnostics.iter().any(|d| d.severity == Severity::Error) {
         return Err(Error::Values(diagnostics));
     }
+    let mut diagnostics = diagnostics;
+    diagnostics.extend(super::effect::ineffective(&values, &tree));
     let relay_host = relay_host.ok_or_else(|| Error::Internal("validation passed without a relayhost".into()))?;
     Ok(Resolved { values, relay_host, tree, warnings: diagnostics })
 }
