@@ -15,6 +15,8 @@ use crate::style::{self, EMPHASIS, ERROR, GUTTER};
 pub enum Layer {
     /// The defaults compiled into the binary.
     Defaults,
+    /// A default that follows another key (`env.SERVER_HOSTNAME` from `env.maildomain`).
+    Derived,
     /// `profiles/NAME.yaml`.
     Profile,
     /// A `-f/--values` file.
@@ -23,10 +25,18 @@ pub enum Layer {
     Set,
 }
 
+impl Layer {
+    /// True for the layers the user writes: a profile, a `-f` file, `--set` (or `-n`).
+    pub fn is_users(self) -> bool {
+        matches!(self, Layer::Profile | Layer::File | Layer::Set)
+    }
+}
+
 impl fmt::Display for Layer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
             Layer::Defaults => "default",
+            Layer::Derived => "derived",
             Layer::Profile => "profile",
             Layer::File => "file",
             Layer::Set => "set",
@@ -60,6 +70,7 @@ impl fmt::Display for Origin {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.source.layer {
             Layer::Set => write!(f, "{} (column {})", self.source.name, self.column),
+            Layer::Derived => f.write_str(&self.source.name),
             _ => write!(f, "{}:{}:{}", self.source.name, self.line, self.column),
         }
     }

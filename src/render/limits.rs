@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 use super::{Bundle, Object};
-use crate::error::{Diagnostic, Error, Layer, Result};
+use crate::error::{Diagnostic, Error, Result};
 use crate::values::set::escape_key;
 use crate::values::syntax::{is_label_key, is_label_value};
 use crate::values::tree::{Node, Value};
@@ -112,7 +112,7 @@ fn key_holding(tree: &Node, key: &str) -> Option<String> {
         let Value::Map(map) = &node.value else { return None };
         map.iter().find_map(|(name, child)| {
             let child_path = if path.is_empty() { escape_key(name) } else { format!("{path}.{}", escape_key(name)) };
-            if name == key && child.origin.source.layer != Layer::Defaults {
+            if name == key && child.origin.source.layer.is_users() {
                 return Some(child_path);
             }
             walk(child, &child_path, key)
@@ -146,7 +146,7 @@ fn largest_user_value(tree: &Node) -> String {
 /// The bytes of text under `node` that the user's layers wrote.
 fn user_size(node: &Node) -> usize {
     match &node.value {
-        Value::Scalar(text, _) if node.origin.source.layer != Layer::Defaults => text.len(),
+        Value::Scalar(text, _) if node.origin.source.layer.is_users() => text.len(),
         Value::Scalar(..) => 0,
         Value::Seq(items) => items.iter().map(user_size).sum(),
         Value::Map(map) => {

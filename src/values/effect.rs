@@ -10,7 +10,7 @@
 use super::model::{Alert, StrategyType, ThresholdAlert, Values};
 use super::set::escape_key;
 use super::tree::{Node, Value};
-use crate::error::{Diagnostic, Layer, Origin};
+use crate::error::{Diagnostic, Origin};
 
 /// Keys that have no effect while a switch is in some state.
 struct Rule {
@@ -230,7 +230,7 @@ fn covers(key: &str, path: &str) -> bool {
 /// origin. Switching something off (`…enabled: false`) is never reported: under a switch that
 /// is already off it changes nothing, but it asks for nothing either.
 fn user_keys(node: &Node, path: String, out: &mut Vec<(String, Origin)>) {
-    let by_user = node.origin.source.layer != Layer::Defaults;
+    let by_user = node.origin.source.layer.is_users();
     let child = |segment: String| if path.is_empty() { segment } else { format!("{path}{segment}") };
     match &node.value {
         Value::Map(map) if !map.is_empty() => {

@@ -149,6 +149,17 @@ fn profile_file(name: &str, profiles_dir: &ProfilesDir) -> Result<PathBuf> {
     Ok(path)
 }
 
+/// The built-in defaults with the derived keys filled in (see [`super::derive`]): a default
+/// for every key of the model, for repairs and the schema.
+pub fn derived_defaults_tree() -> &'static Node {
+    static DERIVED: LazyLock<Node> = LazyLock::new(|| {
+        let mut tree = defaults_tree().clone();
+        super::derive::apply(&mut tree);
+        tree
+    });
+    &DERIVED
+}
+
 /// Merges the selected layers into one tree (no typing or validation yet).
 pub fn merge_layers(selection: &Selection) -> Result<Node> {
     match merge_layers_collecting(selection)? {
@@ -211,8 +222,9 @@ fn merge_layers_collecting(selection: &Selection) -> Result<(Node, Vec<Diagnosti
 /// reported: a duplicate key or a wrong type in one place does not hide the others, because
 /// typing and validation go on with the bad nodes repaired (see [`from_node_repaired`]).
 pub fn load(selection: &Selection) -> Result<Resolved> {
-    let (tree, mut problems) = merge_layers_collecting(selection)?;
-    let (values, mut type_problems) = from_node_repaired::<Values>(&tree, defaults_tree());
+    let (mut tree, mut problems) = merge_layers_collecting(selection)?;
+    super::derive::apply(&mut tree);
+    let (values, mut type_problems) = from_node_repaired::<Values>(&tree, derived_defaults_tree());
     problems.append(&mut type_problems);
     let Some(values) = values else { return Err(Error::Values(problems)) };
     let (relay_host, diagnostics) = validate(&values, &tree);

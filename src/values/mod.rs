@@ -1,6 +1,7 @@
 //! The values: layered input (defaults, profile, files, `--set`), the typed model, validation.
 
 pub mod de;
+pub mod derive;
 pub mod effect;
 pub mod load;
 pub mod model;

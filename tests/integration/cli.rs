@@ -590,6 +590,47 @@ fn objects_over_kubernetes_size_limits_are_refused_naming_the_key_that_made_them
 }
 
 #[test]
+fn the_hostname_and_the_allowed_senders_follow_the_mail_domain_unless_set() {
+    let main_cf = |args: &[&str]| -> (String, String) {
+        let docs = documents(&relaygen(&[&["render"], args].concat()).ok());
+        let data = &find(&docs, "ConfigMap", "postfix-relay")["data"];
+        (
+            data["main.cf"].as_str().expect("main.cf").to_owned(),
+            data["allowed_senders"].as_str().expect("table").to_owned(),
+        )
+    };
+    let (cf, senders) = main_cf(&["--set", "env.maildomain=newdomain.com"]);
+    assert!(cf.contains("myhostname = mail.newdomain.com\n"), "{cf}");
+    assert!(senders.contains("newdomain.com OK") && !senders.contains("bionicaisolutions.com"), "{senders}");
+    let run = relaygen(&["validate", "--strict", "--set", "env.maildomain=newdomain.com"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+
+    // Set explicitly, they stay as set.
+    let (cf, _) =
+        main_cf(&["--set", "env.maildomain=newdomain.com", "--set", "env.SERVER_HOSTNAME=smtp.newdomain.com"]);
+    assert!(cf.contains("myhostname = smtp.newdomain.com\n"), "{cf}");
+    let (cf, _) = main_cf(&["--profile", "staging", "--set", "env.maildomain=newdomain.com"]);
+    assert!(cf.contains("myhostname = mail-staging.bionicaisolutions.com\n"), "the profile's own hostname: {cf}");
+
+    let listing = relaygen(&["values", "--show-origin", "--set", "env.maildomain=newdomain.com"]).ok();
+    let line =
+        |key: &str| listing.lines().find(|l| l.starts_with(key)).unwrap_or_else(|| panic!("no {key}")).to_owned();
+    assert!(line("env.SERVER_HOSTNAME").contains("# derived: from env.maildomain (set: --set env.maildomain"));
+    assert!(
+        line("env.ALLOWED_SENDER_DOMAINS = [\"newdomain.com\", \"gmail.com\"]")
+            .contains("# derived: from env.maildomain")
+    );
+
+    // A mail domain the relay would refuse as a sender is a warning (an error with --strict).
+    let args = ["--set", "env.maildomain=newdomain.com", "--set", "env.ALLOWED_SENDER_DOMAINS=example.com"];
+    let stderr = relaygen(&[&["validate"], &args[..]].concat()).stderr;
+    assert!(
+        stderr.contains("warning: env.maildomain: the mail domain `newdomain.com` is not an allowed sender domain")
+    );
+    assert!(relaygen(&[&["validate", "--strict"], &args[..]].concat()).fails().contains("5.7.1"));
+}
+
+#[test]
 fn an_empty_or_comment_only_values_file_is_an_empty_layer() {
     let defaults = relaygen(&["render"]).ok();
     for text in ["", "# placeholder: values for this cluster go here\n", "---\n"] {
