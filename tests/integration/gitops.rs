@@ -405,3 +405,18 @@ fn diff_compares_two_profiles_and_exits_2_on_an_error() {
         assert!(run.stdout.is_empty(), "{args:?} printed on stdout:\n{}", run.stdout);
     }
 }
+
+#[test]
+fn every_diff_example_in_the_readme_answers_the_question_instead_of_failing() {
+    let readme = std::fs::read_to_string(repo().join("README.md")).expect("README.md");
+    let examples: Vec<Vec<&str>> = readme
+        .lines()
+        .filter_map(|line| line.strip_prefix("relaygen diff "))
+        .map(|rest| rest.split('#').next().unwrap_or_default().split_whitespace().collect())
+        .collect();
+    assert!(examples.len() >= 3, "the README shows diff examples: {examples:?}");
+    for args in examples {
+        let run = relaygen(&[&["diff"], &args[..]].concat());
+        assert!(matches!(run.code, 0 | 1), "relaygen diff {}: exit {}\n{}", args.join(" "), run.code, run.stderr);
+    }
+}
