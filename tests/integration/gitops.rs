@@ -420,3 +420,20 @@ fn every_diff_example_in_the_readme_answers_the_question_instead_of_failing() {
         assert!(matches!(run.code, 0 | 1), "relaygen diff {}: exit {}\n{}", args.join(" "), run.code, run.stderr);
     }
 }
+
+#[test]
+fn the_migration_guide_says_which_command_makes_the_seed_s_kustomize_base() {
+    let guide = std::fs::read_to_string(repo().join("docs/migration.md")).expect("docs/migration.md");
+    let row =
+        guide.lines().find(|l| l.starts_with("| `kubectl apply -k k8s/email-server/`")).expect("a row for apply -k");
+    let command = row.split('`').find(|part| part.starts_with("relaygen render --out ")).expect("the relaygen command");
+    let (render, apply) = command.split_once(" && ").expect("render, then apply");
+    assert_eq!(apply, "kubectl apply -k k8s/email-server/");
+    let args: Vec<&str> = render.split_whitespace().skip(1).collect();
+    let ws = workspace();
+    relaygen_in(ws.path(), &args).ok();
+    let base = objects_in_dir(&ws.path().join("k8s/email-server"));
+    let deployment = base.values().find(|o| o["kind"] == "Deployment").expect("a Deployment");
+    assert_eq!(deployment["spec"]["replicas"], 2, "the seed's base runs two replicas");
+    assert!(!base.values().any(|o| o["kind"] == "HorizontalPodAutoscaler"), "the seed's base has no HPA");
+}
