@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
+use clap_complete::ArgValueCompleter;
 
 use crate::output::Format;
 
@@ -310,7 +311,12 @@ pub struct DiffArgs {
     #[arg(long, value_name = "PATH", required_unless_present = "against_profile")]
     pub against: Option<PathBuf>,
     /// The old side: the render of another profile, with the same -f, --set and -n layers.
-    #[arg(long, value_name = "NAME", conflicts_with = "against")]
+    #[arg(
+        long,
+        value_name = "NAME",
+        conflicts_with = "against",
+        add = ArgValueCompleter::new(crate::completions::profile_names)
+    )]
     pub against_profile: Option<String>,
 }
 
@@ -378,7 +384,7 @@ pub struct RenderArgs {
 #[derive(Debug, Args)]
 pub struct SelectionArgs {
     /// Profile to layer over the built-in defaults: NAME (profiles/NAME.yaml) or a file's path.
-    #[arg(short, long, value_name = "NAME")]
+    #[arg(short, long, value_name = "NAME", add = ArgValueCompleter::new(crate::completions::profile_names))]
     pub profile: Option<String>,
     /// Directory holding the profiles [default: the nearest profiles/ in the current directory
     /// or a parent, up to the repository root].
