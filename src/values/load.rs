@@ -236,7 +236,7 @@ pub fn load(selection: &Selection) -> Result<Resolved> {
         return Err(Error::Values(diagnostics));
     }
     let mut diagnostics = diagnostics;
-    diagnostics.extend(super::effect::ineffective(&values, &tree));
+    diagnostics.extend(super::effect::ineffective(&tree));
     let relay_host = relay_host.ok_or_else(|| Error::Internal("validation passed without a relayhost".into()))?;
     Ok(Resolved { values, relay_host, tree, warnings: diagnostics })
 }

@@ -353,6 +353,16 @@ fn every_key_set_without_effect_under_the_current_switches_warns_and_switching_o
             "`deployment.strategy.type` is Recreate",
         ),
         (
+            &[
+                "--set",
+                "monitoring.prometheusRule.alerts.highQueue.enabled=false",
+                "--set",
+                "monitoring.prometheusRule.alerts.highQueue.threshold=5",
+            ],
+            "monitoring.prometheusRule.alerts.highQueue",
+            "`monitoring.prometheusRule.alerts.highQueue.enabled` is false",
+        ),
+        (
             &["--set", "monitoring.dashboard.labels.team=mail"],
             "monitoring.dashboard.labels",
             "`monitoring.dashboard.enabled` is false",
