@@ -11,14 +11,14 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use relaygen::error::{Layer, Source};
 use relaygen::output::Format;
 use relaygen::render::Target;
-use relaygen::values::Selection;
 use relaygen::values::load::DEFAULTS_YAML;
 use relaygen::values::tree::parse_document;
+use relaygen::values::{ProfilesDir, Selection};
 
 fn render_prod(c: &mut Criterion) {
     let selection = Selection {
         profile: Some("prod".into()),
-        profiles_dir: Path::new(env!("CARGO_MANIFEST_DIR")).join("profiles"),
+        profiles_dir: ProfilesDir::Given(Path::new(env!("CARGO_MANIFEST_DIR")).join("profiles")),
         ..Selection::default()
     };
     let target = Target::default();

@@ -20,8 +20,10 @@ ALL_JUDGES=(debian python checkov kubectl)
 # client mechanisms, openssl for the sink's throwaway certificate, and unshare/nsenter/ip
 # for the pod-like runs), promtool (package prometheus) for the alert rules, buildah for
 # the Argo CD sidecar image, groff for the man page, zsh and fish to parse the completion
-# scripts.
-DEBIAN_PACKAGES=(postfix libsasl2-modules openssl util-linux iproute2 prometheus buildah groff-base zsh fish)
+# scripts, and python3-venv, without which a fresh Debian's python3 cannot make the
+# judges' venvs.
+DEBIAN_PACKAGES=(postfix libsasl2-modules openssl util-linux iproute2 prometheus buildah groff-base zsh fish
+  python3-venv)
 
 # The security scanner run on every profile's output.
 CHECKOV_REQUIREMENTS=("checkov==3.3.30")
@@ -104,6 +106,10 @@ pip_venv() {
   # A venv whose interpreter no longer runs (python moved or upgraded) is
   # rebuilt from scratch rather than patched.
   if ! "$venv/bin/python" -c '' 2>/dev/null; then
+    python3 -c 'import ensurepip' 2>/dev/null || {
+      log "python3 cannot make a venv: install python3-venv (scripts/install-judges.sh debian does)"
+      exit 1
+    }
     log "creating venv ${venv#"$ROOT"/}"
     mkdir -p "$JUDGES_DIR"
     python3 -m venv --clear "$venv"

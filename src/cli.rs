@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
+use clap_complete::ArgValueCompleter;
 
 use crate::output::Format;
 
@@ -110,7 +111,7 @@ Examples:
     #[command(after_help = "\
 Examples:
   relaygen man | man -l -
-  relaygen man --dir /usr/local/share/man/man1")]
+  relaygen man --out /usr/local/share/man/man1")]
     Man(ManArgs),
     /// Argo CD: the config-management plugin, its sidecar, Applications and fleets.
     #[command(
@@ -286,11 +287,12 @@ pub struct CheckArgs {
 #[derive(Debug, Args)]
 pub struct CheckOutArgs {
     /// The output directory to check (as written by `render --all-profiles --out DIR`).
-    #[arg(long, value_name = "DIR", default_value = "out")]
+    #[arg(long, value_name = "DIR", visible_alias = "output-dir", default_value = "out")]
     pub out: PathBuf,
-    /// Directory holding the profiles.
-    #[arg(long, value_name = "DIR", default_value = "profiles")]
-    pub profiles_dir: PathBuf,
+    /// Directory holding the profiles [default: the nearest profiles/ in the current directory
+    /// or a parent, up to the repository root].
+    #[arg(long, value_name = "DIR", env = "RELAYGEN_PROFILES_DIR")]
+    pub profiles_dir: Option<PathBuf>,
 }
 
 /// Flags of `diff`.
@@ -309,7 +311,12 @@ pub struct DiffArgs {
     #[arg(long, value_name = "PATH", required_unless_present = "against_profile")]
     pub against: Option<PathBuf>,
     /// The old side: the render of another profile, with the same -f, --set and -n layers.
-    #[arg(long, value_name = "NAME", conflicts_with = "against")]
+    #[arg(
+        long,
+        value_name = "NAME",
+        conflicts_with = "against",
+        add = ArgValueCompleter::new(crate::completions::profile_names)
+    )]
     pub against_profile: Option<String>,
 }
 
@@ -334,8 +341,8 @@ pub struct CompletionsArgs {
 pub struct ManArgs {
     /// Write relaygen.1 and one page per command (relaygen-render.1, relaygen-argocd-generate.1)
     /// into this directory instead of printing relaygen(1).
-    #[arg(long, value_name = "DIR")]
-    pub dir: Option<PathBuf>,
+    #[arg(long, value_name = "DIR", visible_aliases = ["dir", "output-dir"])]
+    pub out: Option<PathBuf>,
 }
 
 /// Flags of `values`.
@@ -366,7 +373,7 @@ pub struct RenderArgs {
     pub output: Format,
     /// Write one YAML file per object and a kustomization.yaml into DIR instead of stdout.
     /// DIR is replaced whole and atomically; it must be new, empty or written by relaygen.
-    #[arg(long, value_name = "DIR", conflicts_with = "output")]
+    #[arg(long, value_name = "DIR", visible_alias = "output-dir", conflicts_with = "output")]
     pub out: Option<PathBuf>,
     /// Render every profile in the profiles directory into DIR/<profile>/ (with --out).
     #[arg(long, requires = "out", conflicts_with = "profile")]
@@ -376,16 +383,18 @@ pub struct RenderArgs {
 /// Flags that select the values: shared by every subcommand that reads values.
 #[derive(Debug, Args)]
 pub struct SelectionArgs {
-    /// Profile to layer over the built-in defaults (profiles/NAME.yaml).
-    #[arg(short, long, value_name = "NAME")]
+    /// Profile to layer over the built-in defaults: NAME (profiles/NAME.yaml) or a file's path.
+    #[arg(short, long, value_name = "NAME", add = ArgValueCompleter::new(crate::completions::profile_names))]
     pub profile: Option<String>,
-    /// Directory holding the profiles.
-    #[arg(long, value_name = "DIR", default_value = "profiles")]
-    pub profiles_dir: PathBuf,
+    /// Directory holding the profiles [default: the nearest profiles/ in the current directory
+    /// or a parent, up to the repository root].
+    #[arg(long, value_name = "DIR", env = "RELAYGEN_PROFILES_DIR")]
+    pub profiles_dir: Option<PathBuf>,
     /// Values file layered over the profile; repeatable, later files win. `-` reads stdin.
     #[arg(short = 'f', long = "values", value_name = "FILE")]
     pub values: Vec<PathBuf>,
-    /// Set a value, typed by the values schema (KEY=VAL, a.b=c, list[0].x=y, a={x,y}); repeatable.
+    /// Set a value, typed by the values schema (KEY=VAL, a.b=c, list[0].x=y); repeatable. A comma
+    /// separates assignments: write a={x,y} for a list, a=x\,y for a comma in a value.
     #[arg(long, value_name = "KEY=VAL")]
     pub set: Vec<String>,
     /// Set a value that must be a string; repeatable.

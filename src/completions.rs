@@ -1,15 +1,67 @@
-//! `relaygen completions SHELL`: a completion script generated from the command definition in
-//! [`cli`](crate::cli), so it always knows every subcommand and flag.
+//! Shell completion, dynamic: `relaygen completions SHELL` prints a small script that hands
+//! each completion back to relaygen (`COMPLETE=SHELL relaygen -- WORDS…`), which answers from
+//! the command definition in [`cli`](crate::cli), so it always knows every subcommand and flag,
+//! and from the working directory, so `--profile <TAB>` offers the profiles found there.
+
+use std::ffi::OsStr;
 
 use clap::CommandFactory;
-use clap_complete::Shell;
+use clap_complete::engine::ValueCompleter;
+use clap_complete::env::EnvCompleter;
+use clap_complete::{CompletionCandidate, PathCompleter, Shell};
 
 use crate::cli::Cli;
+use crate::values::ProfilesDir;
+use crate::values::load::available_profiles;
 
-/// The completion script for `shell`, for a binary called `relaygen`.
+/// The environment variable that makes relaygen complete instead of run.
+pub const COMPLETE_VAR: &str = "COMPLETE";
+
+/// The program name the scripts complete and call back.
+const BIN: &str = "relaygen";
+
+/// If the shell asked for completions (`COMPLETE` is set), prints them and exits; otherwise
+/// returns and relaygen runs as usual.
+pub fn complete_if_asked() {
+    clap_complete::CompleteEnv::with_factory(Cli::command).var(COMPLETE_VAR).bin(BIN).completer(BIN).complete();
+}
+
+/// The completion script for `shell`: it registers the completion of `relaygen` with the shell.
 pub fn script(shell: Shell) -> String {
+    let completer: Option<&dyn EnvCompleter> = match shell {
+        Shell::Bash => Some(&clap_complete::env::Bash),
+        Shell::Zsh => Some(&clap_complete::env::Zsh),
+        Shell::Fish => Some(&clap_complete::env::Fish),
+        Shell::PowerShell => Some(&clap_complete::env::Powershell),
+        Shell::Elvish => Some(&clap_complete::env::Elvish),
+        _ => None,
+    };
     let mut out = Vec::new();
-    clap_complete::generate(shell, &mut Cli::command(), "relaygen", &mut out);
+    match completer {
+        Some(completer) => {
+            // Writing to a Vec cannot fail.
+            let _ = completer.write_registration(COMPLETE_VAR, BIN, BIN, BIN, &mut out);
+        }
+        None => clap_complete::generate(shell, &mut Cli::command(), BIN, &mut out),
+    }
     // Every generator writes UTF-8 built from our own (UTF-8) command definition.
     String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Candidates for `--profile`: the names of the profiles in the profiles directory that
+/// `--profile` would read (`RELAYGEN_PROFILES_DIR`, else the nearest `profiles/`), or files
+/// once the word looks like a path.
+pub fn profile_names(current: &OsStr) -> Vec<CompletionCandidate> {
+    let word = current.to_string_lossy();
+    if word.contains('/') {
+        return PathCompleter::file().complete(current);
+    }
+    let given = std::env::var_os("RELAYGEN_PROFILES_DIR").map(Into::into);
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let Ok(dir) = ProfilesDir::resolve(given, &cwd).path().map(std::path::Path::to_owned) else { return Vec::new() };
+    available_profiles(&dir)
+        .into_iter()
+        .filter(|name| name.starts_with(word.as_ref()))
+        .map(CompletionCandidate::new)
+        .collect()
 }

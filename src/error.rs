@@ -15,6 +15,8 @@ use crate::style::{self, EMPHASIS, ERROR, GUTTER};
 pub enum Layer {
     /// The defaults compiled into the binary.
     Defaults,
+    /// A default that follows another key (`env.SERVER_HOSTNAME` from `env.maildomain`).
+    Derived,
     /// `profiles/NAME.yaml`.
     Profile,
     /// A `-f/--values` file.
@@ -23,10 +25,18 @@ pub enum Layer {
     Set,
 }
 
+impl Layer {
+    /// True for the layers the user writes: a profile, a `-f` file, `--set` (or `-n`).
+    pub fn is_users(self) -> bool {
+        matches!(self, Layer::Profile | Layer::File | Layer::Set)
+    }
+}
+
 impl fmt::Display for Layer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
             Layer::Defaults => "default",
+            Layer::Derived => "derived",
             Layer::Profile => "profile",
             Layer::File => "file",
             Layer::Set => "set",
@@ -60,6 +70,7 @@ impl fmt::Display for Origin {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.source.layer {
             Layer::Set => write!(f, "{} (column {})", self.source.name, self.column),
+            Layer::Derived => f.write_str(&self.source.name),
             _ => write!(f, "{}:{}:{}", self.source.name, self.line, self.column),
         }
     }
@@ -195,13 +206,21 @@ pub enum Error {
         /// Profiles that do exist.
         available: Vec<String>,
     },
+    /// There is no profiles directory: the one given does not exist, or the search found none.
+    #[error("{}", no_profiles_dir_message(given.as_deref(), searched))]
+    NoProfilesDir {
+        /// The directory given with `--profiles-dir` or `RELAYGEN_PROFILES_DIR`, if any.
+        given: Option<PathBuf>,
+        /// The directories the search looked for, nearest first (empty when one was given).
+        searched: Vec<PathBuf>,
+    },
     /// `explain` was asked about a key the values do not have.
     #[error("{}", .0.message)]
     UnknownKey(Box<Diagnostic>),
     /// Writing output failed.
     #[error("cannot write output: {0}")]
     Write(#[source] std::io::Error),
-    /// Writing a file or directory (`--out`, `init`, `man --dir`) failed.
+    /// Writing a file or directory (`--out`, `init`, `man --out`) failed.
     #[error("cannot write {}: {source}", path.display())]
     WriteTo {
         /// The file or directory.
@@ -216,6 +235,12 @@ pub enum Error {
     )]
     NotGenerated {
         /// The directory.
+        path: PathBuf,
+    },
+    /// An output directory (`--out`) names something that is not a directory.
+    #[error("{} is not a directory\n  = help: --out takes a directory: a new, empty or relaygen-written one", path.display())]
+    NotADirectory {
+        /// The path given.
         path: PathBuf,
     },
     /// Manifests given to `diff --against` cannot be read as Kubernetes objects.
@@ -252,6 +277,24 @@ fn exists_message(paths: &[PathBuf]) -> String {
     msg
 }
 
+fn no_profiles_dir_message(given: Option<&std::path::Path>, searched: &[PathBuf]) -> String {
+    let mut msg = match given {
+        Some(dir) => format!("the profiles directory {} does not exist", dir.display()),
+        None => "no profiles directory found; looked for:".to_owned(),
+    };
+    for dir in searched {
+        let _ = write!(msg, "\n  {}", dir.display());
+    }
+    if given.is_none() {
+        msg.push_str("\n  (the current directory and its parents, up to the repository root)");
+    }
+    msg.push_str(
+        "\n  = help: run relaygen inside the repository that holds profiles/, pass --profiles-dir DIR, \
+         set RELAYGEN_PROFILES_DIR=DIR, or name the file: --profile path/to/NAME.yaml",
+    );
+    msg
+}
+
 fn unknown_profile_message(name: &str, dir: &std::path::Path, available: &[String]) -> String {
     let mut msg = format!("unknown profile `{name}` (looked for {}/{name}.yaml)", dir.display());
     if available.is_empty() {
@@ -265,14 +308,20 @@ fn unknown_profile_message(name: &str, dir: &std::path::Path, available: &[Strin
     msg
 }
 
+/// The most diagnostics printed in full; the rest are counted.
+const MAX_SHOWN: usize = 100;
+
 impl Error {
     /// Renders the error for stderr, in colour (see [`Diagnostic::render`]).
     pub fn render(&self) -> String {
         match self {
             Error::Values(diagnostics) => {
                 let mut out = String::new();
-                for d in diagnostics {
+                for d in diagnostics.iter().take(MAX_SHOWN) {
                     out.push_str(&d.render());
+                }
+                if let Some(rest) = diagnostics.len().checked_sub(MAX_SHOWN).filter(|n| *n > 0) {
+                    let _ = writeln!(out, "… and {rest} more");
                 }
                 let errors = diagnostics.iter().filter(|d| d.severity == Severity::Error).count();
                 let _ = writeln!(out, "{ERROR}error{ERROR:#}: {errors} invalid value(s); nothing was rendered");

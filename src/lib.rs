@@ -92,13 +92,13 @@ fn execute(cli: Cli, matches: Option<&ArgMatches>) -> Result<Outcome, Error> {
             write_stdout(&text).map(|()| Outcome::Done)
         }
         Command::Check(args) => {
-            let base = Selection { profiles_dir: args.profiles_dir.clone(), ..Selection::default() };
+            let base = Selection { profiles_dir: profiles_dir(args.profiles_dir.clone()), ..Selection::default() };
             let outputs = profiles::render_profiles(&base, &render::Target::default(), false)?;
             let stale = check::check(&args.out, &outputs)?;
             if stale.is_empty() {
                 return Ok(Outcome::Done);
             }
-            write_stdout(&check::report(&stale, &args.out, &args.profiles_dir)).map(|()| Outcome::Differences)
+            write_stdout(&check::report(&stale, &args.out, base.profiles_dir.path()?)).map(|()| Outcome::Differences)
         }
         Command::Diff(args) => {
             let selection = selection(&args.selection, matches);
@@ -165,7 +165,7 @@ fn execute(cli: Cli, matches: Option<&ArgMatches>) -> Result<Outcome, Error> {
                 .map(|()| Outcome::Done)
         }
         Command::Completions(args) => write_stdout(&completions::script(args.shell)).map(|()| Outcome::Done),
-        Command::Man(args) => match args.dir {
+        Command::Man(args) => match args.out {
             Some(dir) => {
                 let written = man::write_pages(&dir)?;
                 write_stdout(&written.iter().map(|p| format!("wrote {}\n", p.display())).collect::<String>())
@@ -309,6 +309,12 @@ fn write_stdout(text: &str) -> Result<(), Error> {
     stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()).map_err(Error::Write)
 }
 
+/// The profiles directory: the one given, or the nearest `profiles/` from the current directory.
+fn profiles_dir(given: Option<std::path::PathBuf>) -> values::ProfilesDir {
+    let cwd = std::env::current_dir().unwrap_or_default();
+    values::ProfilesDir::resolve(given, &cwd)
+}
+
 /// Builds the [`Selection`], keeping `--set` and `--set-string` in command-line order.
 fn selection(args: &SelectionArgs, matches: Option<&ArgMatches>) -> Selection {
     let indexed = |id: &str, values: &[String], string: bool| -> Vec<(usize, SetArg)> {
@@ -324,7 +330,7 @@ fn selection(args: &SelectionArgs, matches: Option<&ArgMatches>) -> Selection {
     sets.sort_by_key(|(index, _)| *index);
     Selection {
         profile: args.profile.clone(),
-        profiles_dir: args.profiles_dir.clone(),
+        profiles_dir: profiles_dir(args.profiles_dir.clone()),
         files: args.values.clone(),
         sets: sets.into_iter().map(|(_, s)| s).collect(),
         namespace: args.namespace.clone(),

@@ -24,10 +24,11 @@ pub struct ProfileOutput {
 /// `-n`) on top. Every profile is rendered before anything is returned; if any fails, the
 /// error lists each failing profile and its problems. With `strict`, warnings fail a profile.
 pub fn render_profiles(base: &Selection, target: &Target, strict: bool) -> Result<Vec<ProfileOutput>> {
-    let names = values::load::available_profiles(&base.profiles_dir);
+    let dir = base.profiles_dir.path()?;
+    let names = values::load::available_profiles(dir);
     if names.is_empty() {
         return Err(Error::Read {
-            path: base.profiles_dir.clone(),
+            path: dir.to_owned(),
             source: std::io::Error::new(std::io::ErrorKind::NotFound, "no profiles (NAME.yaml) in this directory"),
         });
     }
@@ -57,6 +58,7 @@ pub fn render_profiles(base: &Selection, target: &Target, strict: bool) -> Resul
 /// Replaces `out/<profile>/` for every output at once (see [`dir::replace`]), then removes the
 /// directories relaygen wrote for profiles that no longer exist.
 pub fn write_profiles(out: &Path, outputs: Vec<ProfileOutput>) -> Result<()> {
+    dir::check_not_a_file(out)?;
     let keep: BTreeSet<String> = outputs.iter().map(|o| o.profile.clone()).collect();
     let targets: Vec<(PathBuf, Files)> = outputs.into_iter().map(|o| (out.join(&o.profile), o.files)).collect();
     dir::replace(&targets)?;

@@ -13,14 +13,14 @@ use serde_json::{Map, Value};
 use crate::error::{Error, Result};
 use crate::values::Values;
 use crate::values::de::from_node;
-use crate::values::load::defaults_tree;
+use crate::values::load::derived_defaults_tree;
 
 /// Where the schema says it lives: the file committed at the repository root.
 pub const SCHEMA_FILE: &str = "values.schema.json";
 
 /// The built-in defaults as typed values.
 pub fn default_values() -> Result<Values> {
-    let tree = defaults_tree();
+    let tree = derived_defaults_tree();
     from_node(tree, "").map_err(|d| Error::Internal(format!("built-in defaults do not fit the model: {}", d.message)))
 }
 

@@ -18,7 +18,7 @@ use crate::crd::argocd::{
 };
 use crate::error::{Diagnostic, Error, Result};
 use crate::values::syntax::is_dns1123_label;
-use crate::values::{self, Selection};
+use crate::values::{self, ProfilesDir, Selection};
 
 /// The API server URL of the cluster Argo CD runs in.
 pub const IN_CLUSTER: &str = "https://kubernetes.default.svc";
@@ -78,8 +78,11 @@ fn check_source(source: &SourceRef, problems: &mut Vec<Diagnostic>) {
 
 /// Loads a profile as `render --profile` would, returning its namespace.
 fn profile_namespace(source: &SourceRef, profile: &str) -> Result<String> {
-    let selection =
-        Selection { profile: Some(profile.into()), profiles_dir: source.profiles_dir.clone(), ..Selection::default() };
+    let selection = Selection {
+        profile: Some(profile.into()),
+        profiles_dir: ProfilesDir::Given(source.profiles_dir.clone()),
+        ..Selection::default()
+    };
     Ok(values::load(&selection)?.values.namespace)
 }
 
@@ -180,7 +183,7 @@ pub fn application_set(source: &SourceRef, name: &str, members: &[Member]) -> Re
         return Err(Error::Values(problems));
     }
     let members: Vec<Member> = if members.is_empty() {
-        let found = values::load::available_profiles(&source.profiles_dir);
+        let found = values::load::available_profiles(ProfilesDir::Given(source.profiles_dir.clone()).path()?);
         if found.is_empty() {
             return Err(Error::Values(vec![
                 Diagnostic::error(format!("{} holds no profiles", source.profiles_dir.display()))

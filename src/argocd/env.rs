@@ -118,7 +118,13 @@ pub fn request(vars: &BTreeMap<String, String>) -> Result<Request> {
         return Err(Error::Values(problems));
     }
     Ok(Request {
-        selection: Selection { profile, profiles_dir: PROFILES_DIR.into(), files, sets, namespace },
+        selection: Selection {
+            profile,
+            profiles_dir: crate::values::ProfilesDir::Given(PROFILES_DIR.into()),
+            files,
+            sets,
+            namespace,
+        },
         kube_version,
         api_versions,
         warnings,

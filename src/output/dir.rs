@@ -5,7 +5,9 @@
 //! its target (`.NAME.relaygen-new`), and only when all of them are complete is each swapped in
 //! with one `rename` (on Linux an atomic exchange, so the path never disappears). Files of
 //! objects that no longer exist disappear with the old directory; a failure before the swap
-//! leaves every existing directory byte-for-byte as it was.
+//! leaves every existing directory byte-for-byte as it was. A directory that cannot be renamed
+//! (a mount point, the usual CI volume) has its files replaced instead, each atomically, after
+//! every one of them was written.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::ErrorKind;
@@ -106,6 +108,14 @@ fn remove_if_present(dir: &Path) -> Result<()> {
     }
 }
 
+/// Refuses a path that exists but is not a directory (`--out afile`).
+pub fn check_not_a_file(path: &Path) -> Result<()> {
+    match std::fs::metadata(path) {
+        Ok(meta) if !meta.is_dir() => Err(Error::NotADirectory { path: path.to_owned() }),
+        _ => Ok(()),
+    }
+}
+
 /// Refuses to replace anything but a missing directory, an empty one, or one relaygen wrote.
 fn check_replaceable(target: &Path) -> Result<()> {
     match std::fs::symlink_metadata(target) {
@@ -118,7 +128,7 @@ fn check_replaceable(target: &Path) -> Result<()> {
                 .is_none();
             if empty || is_generated(target) { Ok(()) } else { Err(Error::NotGenerated { path: target.to_owned() }) }
         }
-        Ok(_) => Err(Error::NotGenerated { path: target.to_owned() }),
+        Ok(_) => Err(Error::NotADirectory { path: target.to_owned() }),
     }
 }
 
@@ -143,9 +153,9 @@ fn stage(staging: &Path, target: &Path, files: &Files, same: &BTreeSet<String>) 
 }
 
 /// Swaps `staging` in at `target`; afterwards `staging` holds the previous contents, if any.
-fn swap(staging: &Path, target: &Path) -> Result<()> {
+fn swap(staging: &Path, target: &Path) -> std::io::Result<()> {
     if !target.exists() {
-        return std::fs::rename(staging, target).map_err(write_err(target));
+        return std::fs::rename(staging, target);
     }
     #[cfg(target_os = "linux")]
     {
@@ -154,18 +164,69 @@ fn swap(staging: &Path, target: &Path) -> Result<()> {
             Ok(()) => return Ok(()),
             // A file system without RENAME_EXCHANGE: fall back to two renames below.
             Err(e) if e == rustix::io::Errno::INVAL || e == rustix::io::Errno::NOSYS => {}
-            Err(e) => return Err(Error::WriteTo { path: target.to_owned(), source: e.into() }),
+            Err(e) => return Err(e.into()),
         }
     }
     // Two renames: the target is briefly absent, but never half-written.
-    let old = sibling(target, "old")?;
-    remove_if_present(&old)?;
-    std::fs::rename(target, &old).map_err(write_err(target))?;
+    let old = sibling(target, "old").map_err(|_| std::io::Error::from(ErrorKind::InvalidInput))?;
+    if let Err(e) = std::fs::remove_dir_all(&old)
+        && e.kind() != ErrorKind::NotFound
+    {
+        return Err(e);
+    }
+    std::fs::rename(target, &old)?;
     if let Err(e) = std::fs::rename(staging, target) {
         let _ = std::fs::rename(&old, target);
-        return Err(Error::WriteTo { path: target.to_owned(), source: e });
+        return Err(e);
     }
-    std::fs::rename(&old, staging).map_err(write_err(staging))
+    std::fs::rename(&old, staging)
+}
+
+/// True when `target` itself cannot be replaced by a rename, but its files can: a mount point
+/// (`EBUSY`), such as a CI job's volume, or a directory on another file system than its parent.
+fn is_unrenameable(error: &std::io::Error) -> bool {
+    matches!(error.kind(), ErrorKind::ResourceBusy | ErrorKind::CrossesDevices)
+}
+
+/// Replaces the files of `target` one by one, for a directory that cannot itself be replaced
+/// (see [`is_unrenameable`]). Every changed file is first written beside its final name inside
+/// `target` (the same file system, so its rename is atomic); only when all are written is each
+/// renamed into place, `kustomization.yaml` last; files of objects that no longer exist are
+/// removed after that. A failure while writing leaves every existing file as it was.
+fn replace_files(target: &Path, files: &Files, same: &BTreeSet<String>) -> Result<()> {
+    let mut written: Vec<(PathBuf, PathBuf)> = Vec::new();
+    let changed = files.iter().filter(|(name, _)| !same.contains(*name));
+    let (kustomization, objects): (Vec<_>, Vec<_>) = changed.partition(|(name, _)| *name == KUSTOMIZATION);
+    for (name, text) in objects.into_iter().chain(kustomization) {
+        let temporary = target.join(format!(".{name}.relaygen-new"));
+        if let Err(e) = std::fs::write(&temporary, text) {
+            let _ = std::fs::remove_file(&temporary);
+            for (temporary, _) in &written {
+                let _ = std::fs::remove_file(temporary);
+            }
+            return Err(Error::WriteTo { path: temporary, source: e });
+        }
+        written.push((temporary, target.join(name)));
+    }
+    for (temporary, path) in &written {
+        std::fs::rename(temporary, path).map_err(write_err(path))?;
+    }
+    let entries = std::fs::read_dir(target).map_err(write_err(target))?;
+    for entry in entries {
+        let entry = entry.map_err(write_err(target))?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if files.contains_key(&name) {
+            continue;
+        }
+        let path = entry.path();
+        let removed = if entry.file_type().is_ok_and(|t| t.is_dir()) {
+            std::fs::remove_dir_all(&path)
+        } else {
+            std::fs::remove_file(&path)
+        };
+        removed.map_err(write_err(&path))?;
+    }
+    Ok(())
 }
 
 /// What is already on disk at a target, compared with the files it should hold.
@@ -229,8 +290,12 @@ pub fn replace(targets: &[(PathBuf, Files)]) -> Result<()> {
         }
         return Err(e);
     }
-    for (i, (((target, _), _), staging)) in targets.iter().zip(&staged).enumerate() {
-        if let Err(e) = swap(staging, target).and_then(|()| remove_if_present(staging)) {
+    for (i, (((target, files), on_disk), staging)) in targets.iter().zip(&staged).enumerate() {
+        let swapped = match swap(staging, target) {
+            Err(e) if is_unrenameable(&e) => replace_files(target, files, &on_disk.same),
+            other => other.map_err(write_err(target)),
+        };
+        if let Err(e) = swapped.and_then(|()| remove_if_present(staging)) {
             for rest in &staged[i..] {
                 let _ = std::fs::remove_dir_all(rest);
             }

@@ -9,6 +9,7 @@ mod dashboard;
 mod deployment;
 mod disruption;
 pub mod invariants;
+pub mod limits;
 mod monitoring;
 mod namespace;
 mod network_policy;
@@ -269,6 +270,7 @@ pub fn stack(resolved: &Resolved, target: &Target) -> Result<Bundle> {
     if values.postfix.sasl.enabled {
         external.insert(invariants::External::Secret(values.postfix.sasl.secret_name.clone()));
     }
+    limits::check(&bundle, &resolved.tree)?;
     invariants::check(&bundle, target, &external)?;
     Ok(bundle)
 }

@@ -12,7 +12,7 @@ use serde::de::{self, DeserializeSeed, IntoDeserializer, Visitor};
 
 use super::set::{Segment, escape_key, parse_path};
 use super::tree::{Node, ScalarKind, Text, Value};
-use crate::error::{Diagnostic, Origin};
+use crate::error::{Diagnostic, Layer, Origin};
 use crate::suggest;
 
 /// A deserialization error on its way to becoming a [`Diagnostic`].
@@ -21,13 +21,13 @@ pub struct DeError {
     diagnostic: Diagnostic,
     /// A required key that was absent: appended to the path of the map that lacked it.
     missing: Option<&'static str>,
-    /// The error is an unknown key (repaired by removing the key).
-    unknown_key: bool,
+    /// For an unknown key: the keys its mapping allows (repaired by removing every other key).
+    unknown_key: Option<&'static [&'static str]>,
 }
 
 impl DeError {
     fn new(diagnostic: Diagnostic) -> Self {
-        DeError { diagnostic, missing: None, unknown_key: false }
+        DeError { diagnostic, missing: None, unknown_key: None }
     }
 
     /// The finished diagnostic.
@@ -50,13 +50,7 @@ impl de::Error for DeError {
     }
 
     fn unknown_field(field: &str, expected: &'static [&'static str]) -> Self {
-        let mut d = Diagnostic::error(format!("unknown key `{field}`")).expected(format!("one of {}", list(expected)));
-        if let Some((_, replaced)) = REMOVED_KEYS.iter().find(|(key, _)| *key == field) {
-            d = d.help(*replaced);
-        } else if let Some(best) = suggest::nearest(field, expected.iter().copied()) {
-            d = d.help(format!("did you mean `{best}`?"));
-        }
-        DeError { unknown_key: true, ..DeError::new(d) }
+        DeError { unknown_key: Some(expected), ..DeError::new(unknown_key(field, expected)) }
     }
 
     fn unknown_variant(variant: &str, expected: &'static [&'static str]) -> Self {
@@ -84,6 +78,17 @@ const REMOVED_KEYS: &[(&str, &str)] = &[(
      loopback TCP and needs no group of the Postfix image; set its group with `monitoring.exporter.runAsGroup`",
 )];
 
+/// The diagnostic of a key `field` in a mapping that allows only `expected`.
+fn unknown_key(field: &str, expected: &[&str]) -> Diagnostic {
+    let mut d = Diagnostic::error(format!("unknown key `{field}`")).expected(format!("one of {}", list(expected)));
+    if let Some((_, replaced)) = REMOVED_KEYS.iter().find(|(key, _)| *key == field) {
+        d = d.help(*replaced);
+    } else if let Some(best) = suggest::nearest(field, expected.iter().copied()) {
+        d = d.help(format!("did you mean `{best}`?"));
+    }
+    d
+}
+
 fn list(items: &[&str]) -> String {
     items.iter().map(|i| format!("`{i}`")).collect::<Vec<_>>().join(", ")
 }
@@ -93,26 +98,37 @@ pub fn from_node<T: de::DeserializeOwned>(node: &Node, path: &str) -> Result<T, 
     T::deserialize(NodeDe { node, path: KeyPath::Root(path) }).map_err(DeError::into_diagnostic)
 }
 
-/// The most errors one run reports; far more than anyone fixes in one go.
-const MAX_ERRORS: usize = 100;
+/// The most repairs one run makes (see [`from_node_all`]). Every unknown key of a mapping is
+/// found in one repair, so only type errors count against it: far more than a values file has.
+const MAX_REPAIRS: usize = 1000;
 
 /// Deserializes `T` from the root `tree`, reporting every type error and unknown key at once.
 ///
 /// serde stops at the first error, so after each one the offending node is repaired in a copy
-/// of the tree and deserialization runs again: an unknown key is removed, a wrong value is
-/// replaced by its built-in default (`defaults`, same layout) or, without one, removed from its
-/// mapping. A bad list element has no default of its own, so the list falls back to its
-/// default (or empty) and errors later in the same list show up once the first is fixed.
-/// Stops when a repair cannot make progress; the errors found so far are all reported.
+/// of the tree and deserialization runs again: an unknown key is removed, together with every
+/// other key its mapping does not allow (each reported); a wrong value is replaced by its
+/// built-in default (`defaults`, same layout) or, without one, removed from its mapping. A bad
+/// list element has no default of its own, so the list falls back to its default (or empty)
+/// and errors later in the same list show up once the first is fixed. Stops when a repair
+/// cannot make progress; the errors found so far are all reported, in file order.
 pub fn from_node_all<T: de::DeserializeOwned>(tree: &Node, defaults: &Node) -> Result<T, Vec<Diagnostic>> {
+    match from_node_repaired(tree, defaults) {
+        (Some(value), diagnostics) if diagnostics.is_empty() => Ok(value),
+        (_, diagnostics) => Err(diagnostics),
+    }
+}
+
+/// [`from_node_all`], also returning what the repaired tree deserialized to (`None` when a
+/// repair could not make progress): values in which every bad node is a default, on which
+/// later checks can still find the problems elsewhere.
+pub fn from_node_repaired<T: de::DeserializeOwned>(tree: &Node, defaults: &Node) -> (Option<T>, Vec<Diagnostic>) {
     let mut diagnostics: Vec<Diagnostic> = Vec::new();
     let mut work: Option<Node> = None;
     let mut repaired: Vec<Vec<Segment>> = Vec::new();
     loop {
         let current = work.as_ref().unwrap_or(tree);
         let err = match T::deserialize(NodeDe { node: current, path: KeyPath::Root("") }) {
-            Ok(value) if diagnostics.is_empty() => return Ok(value),
-            Ok(_) => return Err(in_file_order(diagnostics)),
+            Ok(value) => return (Some(value), in_file_order(diagnostics)),
             Err(err) => err,
         };
         let unknown_key = err.unknown_key;
@@ -121,15 +137,54 @@ pub fn from_node_all<T: de::DeserializeOwned>(tree: &Node, defaults: &Node) -> R
             .key_path
             .as_deref()
             .and_then(|p| parse_path(p).ok())
-            .filter(|p| !repaired.contains(p) && diagnostics.len() < MAX_ERRORS);
+            .filter(|p| !repaired.contains(p) && repaired.len() < MAX_REPAIRS);
+        let key_path = diagnostic.key_path.clone();
         diagnostics.push(diagnostic);
-        let Some(path) = path else { return Err(in_file_order(diagnostics)) };
+        let Some(path) = path else { return (None, in_file_order(diagnostics)) };
         let mut next = work.take().unwrap_or_else(|| tree.clone());
-        if !repair(&mut next, defaults, &path, unknown_key) {
-            return Err(in_file_order(diagnostics));
+        let repaired_here = match unknown_key {
+            Some(allowed) => remove_unknown_keys(&mut next, &path, allowed, key_path.as_deref(), &mut diagnostics),
+            None => repair(&mut next, defaults, &path),
+        };
+        if !repaired_here {
+            return (None, in_file_order(diagnostics));
         }
         repaired.push(path);
         work = Some(next);
+    }
+}
+
+/// Removes the unknown key at `path` and every sibling its mapping does not allow either,
+/// adding a diagnostic for each sibling (the key at `path` was reported already).
+fn remove_unknown_keys(
+    root: &mut Node,
+    path: &[Segment],
+    allowed: &[&str],
+    reported: Option<&str>,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> bool {
+    let Some((_, parent_path)) = path.split_last() else { return false };
+    let Some(parent) = node_at_mut(root, parent_path) else { return false };
+    let Value::Map(map) = &mut parent.value else { return false };
+    let prefix = reported.and_then(|p| p.strip_suffix(&escape_key(last_key(path)))).unwrap_or_default();
+    let map = Arc::make_mut(map);
+    let unknown: Vec<Text> = map.keys().filter(|key| !allowed.contains(&key.as_ref())).cloned().collect();
+    for key in &unknown {
+        if let Some(node) = map.remove(key)
+            && key.as_ref() != last_key(path)
+        {
+            let at = format!("{prefix}{}", escape_key(key));
+            diagnostics.push(unknown_key(key, allowed).at(at).origin(Some(node.origin)));
+        }
+    }
+    !unknown.is_empty()
+}
+
+/// The last map key of a path (empty when it ends in an index).
+fn last_key(path: &[Segment]) -> &str {
+    match path.last() {
+        Some(Segment::Key(key)) => key,
+        _ => "",
     }
 }
 
@@ -143,9 +198,9 @@ fn in_file_order(mut diagnostics: Vec<Diagnostic>) -> Vec<Diagnostic> {
 }
 
 /// Makes the node at `path` deserializable (see [`from_node_all`]); false if it cannot.
-fn repair(root: &mut Node, defaults: &Node, path: &[Segment], unknown_key: bool) -> bool {
+fn repair(root: &mut Node, defaults: &Node, path: &[Segment]) -> bool {
     let Some((last, parent_path)) = path.split_last() else { return false };
-    if let (false, Some(default)) = (unknown_key, node_at(defaults, path))
+    if let Some(default) = node_at(defaults, path)
         && let Some(slot) = node_at_mut(root, path)
     {
         slot.value = default.value.clone();
@@ -278,7 +333,20 @@ impl<'a> NodeDe<'a> {
     /// The text of a non-null scalar, for string-typed keys.
     fn text(&self) -> Result<&'a str, DeError> {
         match &self.node.value {
-            Value::Scalar(_, _) if self.node.is_null() => Err(self.mismatch("a string")),
+            Value::Scalar(text, _) if self.node.is_null() => {
+                let mut err = self.mismatch("a string");
+                if text.is_empty() {
+                    let path = self.path.render();
+                    err.diagnostic = err.diagnostic.help(match self.node.origin.source.layer {
+                        Layer::Set => format!(
+                            "an empty --set value is null; for an empty string use --set-string {path}= \
+                             (or quote it in a values file: \"\")"
+                        ),
+                        _ => "an empty value is null; for an empty string write \"\"".to_owned(),
+                    });
+                }
+                Err(err)
+            }
             Value::Scalar(t, _) => Ok(t),
             _ => Err(self.mismatch("a string")),
         }

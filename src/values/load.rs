@@ -7,10 +7,11 @@ use std::io::Read as _;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, LazyLock};
 
-use super::de::from_node_all;
+use super::de::from_node_repaired;
 use super::model::Values;
+use super::profiles_dir::{ProfilesDir, is_profile_path};
 use super::set;
-use super::tree::{Node, ScalarKind, Value, parse_document};
+use super::tree::{Node, ScalarKind, Value, parse_document, parse_layer};
 use super::validate::{RelayHost, validate};
 use crate::error::{Diagnostic, Error, Layer, Origin, Result, Severity, Source};
 
@@ -20,10 +21,11 @@ pub const DEFAULTS_YAML: &str = include_str!("defaults.yaml");
 /// What the user asked for: which layers to stack. Built once from the command line.
 #[derive(Clone, Debug, Default)]
 pub struct Selection {
-    /// Profile name (`profiles/NAME.yaml`); `None` renders the built-in defaults.
+    /// Profile name (`profiles/NAME.yaml`) or a profile file's path (`*.yaml`); `None` renders
+    /// the built-in defaults.
     pub profile: Option<String>,
     /// Where profiles live.
-    pub profiles_dir: PathBuf,
+    pub profiles_dir: ProfilesDir,
     /// `-f` files in command-line order; `-` is stdin.
     pub files: Vec<PathBuf>,
     /// `--set`/`--set-string` expressions in command-line order.
@@ -73,14 +75,31 @@ fn source(layer: Layer, name: String, text: String) -> Arc<Source> {
     Arc::new(Source { layer, name, text })
 }
 
+/// The most bytes relaygen reads from one values file, profile or stdin: hundreds of times a
+/// real values file, and a bound on what `-f /dev/zero` can make it allocate.
+pub const MAX_VALUES_FILE_BYTES: u64 = 8 * 1024 * 1024;
+
 fn read_file(path: &Path) -> Result<String> {
-    let bytes = if path == Path::new("-") {
-        let mut buf = Vec::new();
-        std::io::stdin().read_to_end(&mut buf).map_err(|source| Error::Read { path: path.into(), source })?;
-        buf
+    let read_err = |source| Error::Read { path: path.into(), source };
+    let mut bytes = Vec::new();
+    // One byte past the limit tells a file at the limit from a larger one; reading stops there.
+    let limit = MAX_VALUES_FILE_BYTES + 1;
+    if path == Path::new("-") {
+        std::io::stdin().lock().take(limit).read_to_end(&mut bytes).map_err(read_err)?;
     } else {
-        std::fs::read(path).map_err(|source| Error::Read { path: path.into(), source })?
-    };
+        std::fs::File::open(path).and_then(|file| file.take(limit).read_to_end(&mut bytes)).map_err(read_err)?;
+    }
+    if bytes.len() as u64 > MAX_VALUES_FILE_BYTES {
+        return Err(Error::Values(vec![
+            Diagnostic::error(format!(
+                "{} is larger than {} MiB, the most relaygen reads from one values file",
+                if path == Path::new("-") { "<stdin>".to_owned() } else { path.display().to_string() },
+                MAX_VALUES_FILE_BYTES / (1024 * 1024)
+            ))
+            .expected("a values file of at most 8 MiB")
+            .help("split the values into several files, each passed with -f"),
+        ]));
+    }
     String::from_utf8(bytes).map_err(|e| {
         let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
         let line = valid.iter().filter(|b| **b == b'\n').count() + 1;
@@ -111,31 +130,65 @@ pub fn defaults_tree() -> &'static Node {
     &DEFAULTS
 }
 
+/// The file of `--profile NAME`: `NAME.yaml` in the profiles directory, or `NAME` itself when it
+/// is a path to a `.yaml` file.
+fn profile_file(name: &str, profiles_dir: &ProfilesDir) -> Result<PathBuf> {
+    if is_profile_path(name) {
+        return Ok(PathBuf::from(name));
+    }
+    let dir = profiles_dir.path()?;
+    let path = dir.join(format!("{name}.yaml"));
+    let safe_name = !name.is_empty() && !name.contains(['/', '\\']) && name != "." && name != "..";
+    if !safe_name || !path.is_file() {
+        return Err(Error::UnknownProfile {
+            name: name.to_owned(),
+            dir: dir.to_owned(),
+            available: available_profiles(dir),
+        });
+    }
+    Ok(path)
+}
+
+/// The built-in defaults with the derived keys filled in (see [`super::derive`]): a default
+/// for every key of the model, for repairs and the schema.
+pub fn derived_defaults_tree() -> &'static Node {
+    static DERIVED: LazyLock<Node> = LazyLock::new(|| {
+        let mut tree = defaults_tree().clone();
+        super::derive::apply(&mut tree);
+        tree
+    });
+    &DERIVED
+}
+
 /// Merges the selected layers into one tree (no typing or validation yet).
 pub fn merge_layers(selection: &Selection) -> Result<Node> {
+    match merge_layers_collecting(selection)? {
+        (tree, problems) if problems.is_empty() => Ok(tree),
+        (_, problems) => Err(Error::Values(problems)),
+    }
+}
+
+/// Merges the selected layers, going on past the problems of one layer or expression (which
+/// is then left out, or for a duplicate key, read with the key's first value) and returning
+/// them. `Err` is a problem that leaves nothing to merge (a missing file or profile).
+fn merge_layers_collecting(selection: &Selection) -> Result<(Node, Vec<Diagnostic>)> {
     let mut tree = defaults_tree().clone();
     let mut problems = Vec::new();
 
     let mut layer_files: Vec<(Layer, PathBuf)> = Vec::new();
     if let Some(name) = &selection.profile {
-        let path = selection.profiles_dir.join(format!("{name}.yaml"));
-        let safe_name = !name.is_empty() && !name.contains(['/', '\\']) && name != "." && name != "..";
-        if !safe_name || !path.is_file() {
-            return Err(Error::UnknownProfile {
-                name: name.clone(),
-                dir: selection.profiles_dir.clone(),
-                available: available_profiles(&selection.profiles_dir),
-            });
-        }
-        layer_files.push((Layer::Profile, path));
+        layer_files.push((Layer::Profile, profile_file(name, &selection.profiles_dir)?));
     }
     layer_files.extend(selection.files.iter().map(|f| (Layer::File, f.clone())));
 
     for (layer, path) in layer_files {
         let text = read_file(&path)?;
         let name = if path == Path::new("-") { "<stdin>".to_owned() } else { path.display().to_string() };
-        match parse_document(&source(layer, name, text)) {
-            Ok(node) => tree.merge(node),
+        match parse_layer(&source(layer, name, text)) {
+            Ok((node, mut layer_problems)) => {
+                problems.append(&mut layer_problems);
+                tree.merge(node);
+            }
             Err(d) => problems.push(d),
         }
     }
@@ -162,17 +215,28 @@ pub fn merge_layers(selection: &Selection) -> Result<Node> {
         }
     }
 
-    if problems.is_empty() { Ok(tree) } else { Err(Error::Values(problems)) }
+    Ok((tree, problems))
 }
 
-/// Loads, types and validates the selected values.
+/// Loads, types and validates the selected values. Every problem one run can find is
+/// reported: a duplicate key or a wrong type in one place does not hide the others, because
+/// typing and validation go on with the bad nodes repaired (see [`from_node_repaired`]).
 pub fn load(selection: &Selection) -> Result<Resolved> {
-    let tree = merge_layers(selection)?;
-    let values: Values = from_node_all(&tree, defaults_tree()).map_err(Error::Values)?;
+    let (mut tree, mut problems) = merge_layers_collecting(selection)?;
+    super::derive::apply(&mut tree);
+    let (values, mut type_problems) = from_node_repaired::<Values>(&tree, derived_defaults_tree());
+    problems.append(&mut type_problems);
+    let Some(values) = values else { return Err(Error::Values(problems)) };
     let (relay_host, diagnostics) = validate(&values, &tree);
+    if !problems.is_empty() {
+        problems.extend(diagnostics.into_iter().filter(|d| d.severity == Severity::Error));
+        return Err(Error::Values(problems));
+    }
     if diagnostics.iter().any(|d| d.severity == Severity::Error) {
         return Err(Error::Values(diagnostics));
     }
+    let mut diagnostics = diagnostics;
+    diagnostics.extend(super::effect::ineffective(&tree));
     let relay_host = relay_host.ok_or_else(|| Error::Internal("validation passed without a relayhost".into()))?;
     Ok(Resolved { values, relay_host, tree, warnings: diagnostics })
 }

@@ -305,11 +305,12 @@ pub struct Env {
     /// Alternative spelling of the relayhost's port; must agree with `relayhost` when both are set.
     #[serde(rename = "SMTP_PORT", default)]
     pub smtp_port: Option<u16>,
-    /// Host name Postfix announces (HELO/EHLO) and uses as `myhostname`.
+    /// Host name Postfix announces (HELO/EHLO) and uses as `myhostname`. Unless set:
+    /// `mail.<maildomain>`.
     #[serde(rename = "SERVER_HOSTNAME")]
     pub server_hostname: String,
     /// Envelope sender domains allowed to relay: a comma-separated string or a list. An empty
-    /// value is an explicit opt-out of sender checks.
+    /// value is an explicit opt-out of sender checks. Unless set: `maildomain` and `gmail.com`.
     #[serde(rename = "ALLOWED_SENDER_DOMAINS")]
     pub allowed_sender_domains: AllowedSenderDomains,
 }

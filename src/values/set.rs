@@ -33,6 +33,12 @@ pub struct Assignment {
 /// The largest index accepted, as in Helm; protects against `a[99999999]=x`.
 const MAX_INDEX: usize = 65_536;
 
+/// The longest `--set` expression accepted, in bytes.
+pub const MAX_EXPRESSION_BYTES: usize = 64 * 1024;
+
+/// The most steps in one key path, as deep as the YAML parser nests a values file.
+pub const MAX_PATH_DEPTH: usize = 255;
+
 /// Parses an expression given to `--set` (`string == false`) or `--set-string`.
 pub fn parse(expression: &str, string: bool) -> Result<Vec<Assignment>, Diagnostic> {
     let flag = if string { "--set-string" } else { "--set" };
@@ -40,14 +46,33 @@ pub fn parse(expression: &str, string: bool) -> Result<Vec<Assignment>, Diagnost
         Arc::new(Source { layer: Layer::Set, name: format!("{flag} {expression}"), text: expression.to_owned() });
     let origin = |column: usize| Origin { source: Arc::clone(&source), line: 1, column };
     let kind = if string { ScalarKind::Quoted } else { ScalarKind::Plain };
+    if expression.len() > MAX_EXPRESSION_BYTES {
+        let start: String = expression.chars().take(40).collect();
+        return Err(Diagnostic::error(format!(
+            "`{flag} {start}…` is {} bytes long, more than the {} KiB relaygen accepts",
+            expression.len(),
+            MAX_EXPRESSION_BYTES / 1024
+        ))
+        .help("put long values in a values file and pass it with -f"));
+    }
     let mut assignments = Vec::new();
+    let mut previous: Option<&str> = None;
     for (start, part) in split_unescaped(expression, ',', true) {
         // Columns count characters, as an editor does, not bytes.
-        let here = origin(expression[..start].chars().count() + 1);
+        let column = |offset: usize| expression[..start + offset].chars().count() + 1;
+        let here = origin(column(0));
         let Some((key_end, _)) = split_unescaped(part, '=', false).into_iter().nth(1) else {
-            return Err(Diagnostic::error(format!("`{part}` has no value"))
+            let mut d = Diagnostic::error(format!("`{part}` has no value"))
                 .origin(Some(here))
-                .expected("KEY=VALUE, e.g. deployment.replicas=3"));
+                .expected("KEY=VALUE, e.g. deployment.replicas=3");
+            if let Some(previous) = previous {
+                d = d.help(format!(
+                    "a comma separates assignments; to keep it in the value, escape it: `{flag} {previous}\\,{part}`, \
+                     or give a list: `{flag} {}`",
+                    as_list(previous, part)
+                ));
+            }
+            return Err(d);
         };
         let key = &part[..key_end - 1];
         let raw_value = &part[key_end..];
@@ -56,13 +81,23 @@ pub fn parse(expression: &str, string: bool) -> Result<Vec<Assignment>, Diagnost
                 .origin(Some(here.clone()))
                 .expected("a dotted key path, e.g. image.tag or list[0].name")
         })?;
-        let value = parse_value(raw_value, kind, &here);
+        // Errors about the value point at the value, not at the start of the expression.
+        let value = parse_value(raw_value, kind, &origin(column(key_end)));
         assignments.push(Assignment { path, value });
+        previous = Some(part);
     }
     if assignments.is_empty() {
         return Err(Diagnostic::error(format!("{flag} needs KEY=VALUE")).origin(Some(origin(1))));
     }
     Ok(assignments)
+}
+
+/// `KEY={VALUE,next}`: the list spelling of `KEY=VALUE,next`, for the help of a stray comma.
+fn as_list(assignment: &str, next: &str) -> String {
+    match assignment.split_once('=') {
+        Some((key, value)) => format!("{key}={{{value},{next}}}"),
+        None => format!("{assignment},{next}"),
+    }
 }
 
 /// Splits at unescaped `sep`, returning each piece with its byte offset. With `brace_aware`,
@@ -157,6 +192,9 @@ pub fn parse_path(key: &str) -> Result<Vec<Segment>, String> {
             if !rest.is_empty() && !rest.starts_with('[') {
                 return Err(format!("`{key}`: unexpected `{rest}` after `]`"));
             }
+        }
+        if path.len() > MAX_PATH_DEPTH {
+            return Err(format!("the key path is deeper than {MAX_PATH_DEPTH} steps"));
         }
     }
     Ok(path)
@@ -290,7 +328,7 @@ mod tests {
     #[test]
     fn columns_count_characters_not_bytes() {
         let a = parse("env.maildomain=é.example,image.tag=x", false).expect("valid");
-        assert_eq!(a[1].value.origin.column, 26);
+        assert_eq!(a[1].value.origin.column, 36, "the value `x`, after 25 characters and `image.tag=`");
     }
 
     #[test]

@@ -108,9 +108,26 @@ pub fn is_null_text(text: &str) -> bool {
     matches!(text, "" | "~" | "null" | "Null" | "NULL")
 }
 
-/// Parses one YAML document whose root must be a mapping.
+/// Parses one YAML document whose root must be a mapping; any problem is an error.
 pub fn parse_document(source: &Arc<Source>) -> Result<Node, Diagnostic> {
-    let mut builder = Builder { source, anchors: BTreeMap::new(), stack: Vec::new(), root: None, expanded: 0 };
+    let (node, mut problems) = parse_layer(source)?;
+    if problems.is_empty() { Ok(node) } else { Err(problems.swap_remove(0)) }
+}
+
+/// Parses one YAML document whose root must be a mapping, going on past the problems that
+/// leave the rest of the document readable: a duplicate key is reported and its first value
+/// kept, so the other problems of the file show up in the same run. `Err` is a problem that
+/// stops the parse (invalid YAML, a second document, a root that is not a mapping).
+pub fn parse_layer(source: &Arc<Source>) -> Result<(Node, Vec<Diagnostic>), Diagnostic> {
+    let mut builder = Builder {
+        source,
+        anchors: BTreeMap::new(),
+        stack: Vec::new(),
+        root: None,
+        expanded: 0,
+        empty_root: false,
+        problems: Vec::new(),
+    };
     let mut documents = 0usize;
     for item in Parser::new_from_str(&source.text) {
         let (event, span) = item.map_err(|e| {
@@ -133,10 +150,12 @@ pub fn parse_document(source: &Arc<Source>) -> Result<Node, Diagnostic> {
             other => builder.event(other, &span)?,
         }
     }
-    match builder.root {
-        None => Err(Diagnostic::error("the file is empty")
-            .origin(Some(origin_at(source, 1, 1)))
-            .expected("a YAML mapping of values, e.g. `deployment: {replicas: 2}`")),
+    let problems = builder.problems;
+    let root = match builder.root {
+        // An empty or comment-only file (or a bare `---`) is an empty layer, as in Helm: a
+        // placeholder values file changes nothing.
+        None => Ok(Node::empty_map(origin_at(source, 1, 1))),
+        Some(root) if builder.empty_root => Ok(Node::empty_map(root.origin)),
         Some(root) if root.is_null() => Err(Diagnostic::error("the file holds no values")
             .origin(Some(root.origin))
             .expected("a YAML mapping of values, e.g. `deployment: {replicas: 2}`")),
@@ -146,7 +165,8 @@ pub fn parse_document(source: &Arc<Source>) -> Result<Node, Diagnostic> {
                 .origin(Some(root.origin))
                 .expected("`key: value` pairs")),
         },
-    }
+    }?;
+    Ok((root, problems))
 }
 
 fn origin_at(source: &Arc<Source>, line: usize, column: usize) -> Origin {
@@ -166,6 +186,11 @@ struct Builder<'s> {
     root: Option<Node>,
     /// Nodes copied by aliases so far; bounded so nested aliases cannot explode memory.
     expanded: usize,
+    /// The document's root is a null the parser supplied for a document without content (a
+    /// bare `---`), not one the file spells out (`~`, `null`).
+    empty_root: bool,
+    /// Problems the parse went on after (duplicate keys).
+    problems: Vec<Diagnostic>,
 }
 
 /// The most nodes aliases may copy in one file: far above any real values file, far below
@@ -188,6 +213,9 @@ impl Builder<'_> {
     fn event(&mut self, event: Event<'_>, span: &Span) -> Result<(), Diagnostic> {
         match event {
             Event::Scalar(text, style, anchor, tag) => {
+                if self.stack.is_empty() && span.is_empty() {
+                    self.empty_root = true;
+                }
                 let mut kind = match style {
                     ScalarStyle::Plain => ScalarKind::Plain,
                     _ => ScalarKind::Quoted,
@@ -284,16 +312,19 @@ impl Builder<'_> {
                             .help("write the keys out, or put shared values in a separate -f file"));
                     }
                     if entries.contains_key(&key) {
-                        return Err(Diagnostic::error(format!("duplicate key `{key}`"))
-                            .origin(Some(node.origin))
-                            .help("each key may appear once per mapping; remove one of them"));
+                        // Reported, and the first value kept: the rest of the file still counts.
+                        self.problems.push(
+                            Diagnostic::error(format!("duplicate key `{key}`"))
+                                .origin(Some(node.origin.clone()))
+                                .help("each key may appear once per mapping; remove one of them"),
+                        );
                     }
                     *pending_key = Some((key, node.origin));
                     Ok(())
                 }
                 Some((key, key_origin)) => {
                     // Map entries point at their key: that is the line a user looks for.
-                    entries.insert(key, Node { value: node.value, origin: key_origin });
+                    entries.entry(key).or_insert(Node { value: node.value, origin: key_origin });
                     Ok(())
                 }
             },
@@ -338,10 +369,14 @@ mod tests {
     }
 
     #[test]
-    fn empty_and_non_mapping_documents_are_rejected() {
-        assert!(parse("").expect_err("empty").message.contains("empty"));
-        assert!(parse("# only a comment\n").expect_err("empty").message.contains("empty"));
+    fn empty_documents_are_empty_layers_and_non_mapping_ones_are_rejected() {
+        for empty in ["", "# only a comment\n", "---\n", "\n\n"] {
+            let root = parse(empty).unwrap_or_else(|d| panic!("{empty:?}: {}", d.message));
+            assert!(matches!(&root.value, Value::Map(m) if m.is_empty()), "{empty:?}");
+        }
         assert!(parse("- a\n").expect_err("list").message.contains("mapping"));
+        assert!(parse("just text\n").expect_err("scalar").message.contains("mapping"));
+        assert!(parse("~\n").expect_err("an explicit null").message.contains("holds no values"));
     }
 
     #[test]

@@ -355,7 +355,7 @@ fn check_relay_host(values: &Values, r: &mut Report<'_>) -> Option<RelayHost> {
     let from_parts = RelayHost { host, port, bracketed: true };
     // One source of truth: SMTP_SERVER/SMTP_PORT may replace the built-in relayhost, but when
     // the user set both spellings they must say the same thing.
-    let relayhost_is_users = r.layer("env.relayhost").is_some_and(|l| l != Layer::Defaults);
+    let relayhost_is_users = r.layer("env.relayhost").is_some_and(Layer::is_users);
     if !relayhost_is_users {
         return Some(from_parts);
     }
@@ -383,6 +383,7 @@ fn check_relay_host(values: &Values, r: &mut Report<'_>) -> Option<RelayHost> {
 fn layer_name(layer: Layer) -> &'static str {
     match layer {
         Layer::Defaults => "the built-in defaults",
+        Layer::Derived => "a derived default",
         Layer::Profile => "the profile",
         Layer::File => "a -f file",
         Layer::Set => "--set",
@@ -755,6 +756,19 @@ fn check_relay_policy(values: &Values, r: &mut Report<'_>) {
             "either a list of domains or allowAllSenderDomains: true with an empty list, not both",
         ),
         _ => {}
+    }
+    let maildomain = &values.env.maildomain;
+    if !domains.is_empty() && !domains.iter().any(|d| d.eq_ignore_ascii_case(maildomain)) {
+        let list_origin =
+            origin_of(r.tree, "env.ALLOWED_SENDER_DOMAINS").map_or_else(String::new, |o| format!(" (set at {o})"));
+        r.warning(
+            "env.maildomain",
+            format!(
+                "the mail domain `{maildomain}` is not an allowed sender domain{list_origin}: the relay refuses its \
+                 mail with 5.7.1"
+            ),
+            "add it to env.ALLOWED_SENDER_DOMAINS, or leave that key unset to follow env.maildomain",
+        );
     }
 
     let limits = &postfix.rate_limits;

@@ -263,7 +263,7 @@ fn bad_input_fails_with_the_location_and_key_path_and_prints_nothing() {
         },
         Bad { file: Some(b"service:\n  port: 70000\n"), args: &[], expect: &["service.port", "out of range"] },
         Bad { file: Some(b"a: 1\na: 2\n"), args: &[], expect: &["values.yaml:2:1", "duplicate key `a`"] },
-        Bad { file: Some(b""), args: &[], expect: &["values.yaml:1:1", "empty"] },
+        Bad { file: Some(b"42\n"), args: &[], expect: &["values.yaml:1:1", "must be a mapping"] },
         Bad { file: Some(b"- just\n- a list\n"), args: &[], expect: &["values.yaml", "must be a mapping"] },
         Bad { file: Some(b"env: [unclosed\n"), args: &[], expect: &["values.yaml", "not valid YAML"] },
         Bad {
@@ -381,7 +381,6 @@ fn bad_input_fails_with_the_location_and_key_path_and_prints_nothing() {
             args: &[],
             expect: &["values.yaml:3:3", "duplicate key `replicas`"],
         },
-        Bad { file: Some(b"# nothing but a comment\n\n"), args: &[], expect: &["values.yaml:1:1", "empty"] },
         Bad { file: Some(b"~\n"), args: &[], expect: &["values.yaml:1:1", "holds no values"] },
         Bad {
             file: Some(b"namespace: a\n---\nnamespace: b\n"),
@@ -459,6 +458,204 @@ fn bad_input_fails_with_the_location_and_key_path_and_prints_nothing() {
 }
 
 #[test]
+fn set_errors_point_at_the_value_and_show_how_to_write_commas_and_empty_strings() {
+    let stderr = relaygen(&["render", "--set", "env.ALLOWED_SENDER_DOMAINS=example.com,gmail.com"]).fails();
+    assert!(stderr.contains("`gmail.com` has no value"), "{stderr}");
+    assert!(stderr.contains(r"--set env.ALLOWED_SENDER_DOMAINS=example.com\,gmail.com"), "{stderr}");
+    assert!(stderr.contains("--set env.ALLOWED_SENDER_DOMAINS={example.com,gmail.com}"), "{stderr}");
+    // Both spellings the help shows work.
+    for spelling in
+        [r"env.ALLOWED_SENDER_DOMAINS=example.com\,gmail.com", "env.ALLOWED_SENDER_DOMAINS={example.com,gmail.com}"]
+    {
+        let main_cf = relaygen(&["values", "--set", spelling]).ok();
+        assert!(main_cf.contains("example.com"), "{spelling}: {main_cf}");
+    }
+
+    let stderr = relaygen(&["render", "--set", "image.digest="]).fails();
+    assert!(stderr.contains("--set-string image.digest="), "{stderr}");
+    assert!(stderr.contains("null"), "{stderr}");
+    // The caret sits under the value (column 21), not under the start of the expression.
+    let stderr = relaygen(&["render", "--set", "deployment.replicas=x"]).fails();
+    assert!(stderr.contains("--set deployment.replicas=x (column 21)"), "{stderr}");
+    let caret = stderr.lines().find(|l| l.trim_end().ends_with('^')).expect("a caret line");
+    let quoted = stderr.lines().find(|l| l.ends_with("deployment.replicas=x")).expect("the quoted expression");
+    assert_eq!(caret.find('^'), quoted.find('x'), "{stderr}");
+    let help = relaygen(&["render", "--help"]).ok();
+    assert!(help.contains(r"a=x\,y") && help.contains("a={x,y}"), "{help}");
+}
+
+#[test]
+fn a_duplicate_key_a_typo_a_yaml_1_1_boolean_and_rule_violations_are_all_reported_in_one_run() {
+    let text = "deployment:\n  replicas: 2\n  replicas: 3\n  replicaz: 4\nnetworkPolicy:\n  enabled: on\n\
+                env:\n  relayhost: \"[smtp.example.com]:587\"\n  SMTP_SERVER: other.example.com\n\
+                resources:\n  requests:\n    cpu: 500m\n";
+    let stderr = relaygen_with_stdin(&["validate", "-f", "-"], text).fails();
+    for needle in [
+        "duplicate key `replicas`",
+        "<stdin>:3:3",
+        "deployment.replicaz: unknown key",
+        "networkPolicy.enabled: `on` is a YAML 1.1 boolean",
+        "env.SMTP_SERVER: SMTP_SERVER/SMTP_PORT say other.example.com:587",
+        "resources.requests.cpu: the cpu request 500m is above the limit 200m",
+        "error: 5 invalid value(s)",
+    ] {
+        assert!(stderr.contains(needle), "no `{needle}` in:\n{stderr}");
+    }
+}
+
+#[test]
+fn thousands_of_bad_keys_are_counted_exactly_and_the_first_are_shown_in_file_order() {
+    let mut text = String::from("deployment:\n");
+    for i in 1..=10_000 {
+        text.push_str(&format!("  replicaz{i}: 1\n"));
+    }
+    text.push_str("imgae: {}\n");
+    let stderr = relaygen_with_stdin(&["render", "-f", "-"], &text).fails();
+    assert!(stderr.contains("error: 10001 invalid value(s)"), "{}", &stderr[stderr.len().saturating_sub(300)..]);
+    assert!(stderr.contains("… and 9901 more"), "{}", &stderr[stderr.len().saturating_sub(300)..]);
+    let shown: Vec<&str> = stderr.lines().filter_map(|l| l.strip_prefix("error: deployment.")).collect();
+    let expected: Vec<String> = (1..=100).map(|i| format!("replicaz{i}: unknown key `replicaz{i}`")).collect();
+    assert_eq!(shown, expected);
+}
+
+#[test]
+fn input_is_bounded_a_values_file_stdin_and_set_expressions_stop_at_their_documented_limits() {
+    use std::process::{Command, Stdio};
+    // /dev/zero never ends: relaygen must stop reading at the cap, not grow until killed.
+    let stderr = relaygen(&["render", "-f", "/dev/zero"]).fails();
+    assert!(stderr.contains("/dev/zero is larger than 8 MiB"), "{stderr}");
+    let run = Command::new(env!("CARGO_BIN_EXE_relaygen"))
+        .args(["render", "-f", "-"])
+        .stdin(Stdio::from(std::fs::File::open("/dev/zero").expect("/dev/zero")))
+        .output()
+        .expect("relaygen runs");
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!((run.status.code(), run.stdout.len()), (Some(1), 0), "{stderr}");
+    assert!(stderr.contains("<stdin> is larger than 8 MiB"), "{stderr}");
+    // Exactly at the cap is still read (and here refused only for what it holds).
+    let dir = tempfile::tempdir().expect("tempdir");
+    let at_cap = dir.path().join("at-cap.yaml");
+    let mut text = String::from("namespace: x\n");
+    text.push_str(&"#".repeat(8 * 1024 * 1024 - text.len() - 1));
+    text.push('\n');
+    std::fs::write(&at_cap, &text).expect("write");
+    assert!(relaygen(&["values", "-f", at_cap.to_str().expect("UTF-8")]).ok().contains("namespace: x"));
+
+    let long = format!("image.tag={}", "x".repeat(64 * 1024));
+    let stderr = relaygen(&["render", "--set", &long]).fails();
+    assert!(stderr.contains("more than the 64 KiB relaygen accepts"), "{}", &stderr[..stderr.len().min(500)]);
+    assert!(stderr.len() < 1000, "the error does not echo the whole expression");
+    let deep = format!("{}x=1", "a.".repeat(255));
+    let stderr = relaygen(&["render", "--set", &deep]).fails();
+    assert!(stderr.contains("deeper than 255 steps"), "{}", &stderr[..stderr.len().min(500)]);
+}
+
+#[test]
+fn objects_over_kubernetes_size_limits_are_refused_naming_the_key_that_made_them_too_big() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let check = |name: &str, text: String, expect: &[&str]| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).expect("write");
+        let stderr = relaygen(&["validate", "-f", path.to_str().expect("UTF-8")]).fails();
+        for needle in expect {
+            assert!(stderr.contains(needle), "{name}: no `{needle}` in:\n{stderr}");
+        }
+    };
+    let annotations = |at: &str| {
+        let entries: String = (0..300).map(|i| format!("    example.com/note-{i}: {}\n", "x".repeat(1000))).collect();
+        format!("{at}:\n  annotations:\n{entries}")
+    };
+    check(
+        "pod-annotations.yaml",
+        annotations("deployment").replace("  annotations:", "  podAnnotations:"),
+        &["deployment.podAnnotations: the annotations of Deployment postfix-relay's pod template", "limit of 256 KiB"],
+    );
+    check(
+        "account-annotations.yaml",
+        annotations("serviceAccount"),
+        &["serviceAccount.annotations: the annotations of ServiceAccount postfix-relay", "limit of 256 KiB"],
+    );
+    let senders: String = (0..60_000).map(|i| format!("    - sender-{i}.example.com\n")).collect();
+    check(
+        "senders.yaml",
+        format!("env:\n  ALLOWED_SENDER_DOMAINS:\n{senders}"),
+        &["env.ALLOWED_SENDER_DOMAINS: the data of ConfigMap postfix-relay", "limit of 1024 KiB", "senders.yaml:2:3"],
+    );
+    let selector: String = (0..40_000).map(|i| format!("    example.com/zone-{i}: zone-{i}-of-the-fleet\n")).collect();
+    check(
+        "node-selector.yaml",
+        format!("deployment:\n  nodeSelector:\n{selector}"),
+        &["deployment.nodeSelector: Deployment postfix-relay would be", "limit of 1536 KiB"],
+    );
+}
+
+#[test]
+fn the_hostname_and_the_allowed_senders_follow_the_mail_domain_unless_set() {
+    let main_cf = |args: &[&str]| -> (String, String) {
+        let docs = documents(&relaygen(&[&["render"], args].concat()).ok());
+        let data = &find(&docs, "ConfigMap", "postfix-relay")["data"];
+        (
+            data["main.cf"].as_str().expect("main.cf").to_owned(),
+            data["allowed_senders"].as_str().expect("table").to_owned(),
+        )
+    };
+    let (cf, senders) = main_cf(&["--set", "env.maildomain=newdomain.com"]);
+    assert!(cf.contains("myhostname = mail.newdomain.com\n"), "{cf}");
+    assert!(senders.contains("newdomain.com OK") && !senders.contains("bionicaisolutions.com"), "{senders}");
+    // --strict: no warning about the domain (both images pinned, so nothing else to say).
+    let digest = |c: char| format!("sha256:{}", c.to_string().repeat(64));
+    let (postfix, exporter) =
+        (format!("image.digest={}", digest('a')), format!("monitoring.exporter.image.digest={}", digest('b')));
+    let run = relaygen(&[
+        "validate",
+        "--strict",
+        "--set",
+        "env.maildomain=newdomain.com",
+        "--set",
+        &postfix,
+        "--set",
+        &exporter,
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+
+    // Set explicitly, they stay as set.
+    let (cf, _) =
+        main_cf(&["--set", "env.maildomain=newdomain.com", "--set", "env.SERVER_HOSTNAME=smtp.newdomain.com"]);
+    assert!(cf.contains("myhostname = smtp.newdomain.com\n"), "{cf}");
+    let (cf, _) = main_cf(&["--profile", "staging", "--set", "env.maildomain=newdomain.com"]);
+    assert!(cf.contains("myhostname = mail-staging.bionicaisolutions.com\n"), "the profile's own hostname: {cf}");
+
+    let listing = relaygen(&["values", "--show-origin", "--set", "env.maildomain=newdomain.com"]).ok();
+    let line =
+        |key: &str| listing.lines().find(|l| l.starts_with(key)).unwrap_or_else(|| panic!("no {key}")).to_owned();
+    assert!(line("env.SERVER_HOSTNAME").contains("# derived: from env.maildomain (set: --set env.maildomain"));
+    assert!(
+        line("env.ALLOWED_SENDER_DOMAINS = [\"newdomain.com\", \"gmail.com\"]")
+            .contains("# derived: from env.maildomain")
+    );
+
+    // A mail domain the relay would refuse as a sender is a warning (an error with --strict).
+    let args = ["--set", "env.maildomain=newdomain.com", "--set", "env.ALLOWED_SENDER_DOMAINS=example.com"];
+    let stderr = relaygen(&[&["validate"], &args[..]].concat()).stderr;
+    assert!(
+        stderr.contains("warning: env.maildomain: the mail domain `newdomain.com` is not an allowed sender domain")
+    );
+    assert!(relaygen(&[&["validate", "--strict"], &args[..]].concat()).fails().contains("5.7.1"));
+}
+
+#[test]
+fn an_empty_or_comment_only_values_file_is_an_empty_layer() {
+    let defaults = relaygen(&["render"]).ok();
+    for text in ["", "# placeholder: values for this cluster go here\n", "---\n"] {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("values.yaml");
+        std::fs::write(&path, text).expect("write");
+        assert_eq!(relaygen(&["render", "-f", path.to_str().expect("UTF-8")]).ok(), defaults, "{text:?}");
+        assert_eq!(relaygen_with_stdin(&["render", "-f", "-"], text).ok(), defaults, "{text:?} on stdin");
+    }
+}
+
+#[test]
 fn invalid_utf8_is_an_error_with_a_line() {
     let dir = tempfile::tempdir().expect("tempdir");
     std::fs::write(dir.path().join("v.yaml"), b"env:\n  maildomain: \xff\xfe\n").expect("write");
@@ -500,7 +697,7 @@ fn show_origin_names_the_layer_that_set_each_value() {
             .unwrap_or_else(|| panic!("no {key} in:\n{out}"))
             .to_owned()
     };
-    assert!(line("deployment.replicas").ends_with("# set: --set deployment.replicas=3 (column 1)"));
+    assert!(line("deployment.replicas").ends_with("# set: --set deployment.replicas=3 (column 21)"));
     assert!(line("autoscaling.minReplicas").ends_with("# profile: profiles/prod.yaml:8:3"));
     assert!(line("image.tag").contains("# default: built-in defaults:"));
 }

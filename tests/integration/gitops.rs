@@ -174,6 +174,45 @@ fn out_refuses_to_replace_a_directory_relaygen_did_not_write() {
 }
 
 #[test]
+fn out_onto_a_regular_file_says_it_is_not_a_directory_and_leaves_it_alone() {
+    let ws = workspace();
+    std::fs::write(ws.path().join("afile"), "mine").expect("write");
+    for args in [&["render", "--out", "afile"][..], &["render", "--all-profiles", "--out", "afile"]] {
+        let stderr = relaygen_in(ws.path(), args).fails();
+        assert!(stderr.contains("afile is not a directory"), "{stderr}");
+        assert!(!stderr.contains("not empty"), "{stderr}");
+    }
+    assert_eq!(std::fs::read_to_string(ws.path().join("afile")).expect("read"), "mine");
+}
+
+#[test]
+fn out_onto_a_mount_point_replaces_its_files_one_by_one_and_removes_stale_ones() {
+    let Some(unshare) = judge("unshare", "unshare") else { return };
+    let ws = workspace();
+    std::fs::create_dir(ws.path().join("volume")).expect("mkdir");
+    // In a private mount namespace: a tmpfs on volume/, the usual CI volume, which rename(2)
+    // cannot replace. The result is copied out before the namespace (and the mount) goes.
+    let script = r#"set -e
+        cd "$1"
+        mount -t tmpfs relaygen-test volume
+        "$2" render --profile prod --out volume
+        touch volume/.partial volume/leftover.yaml
+        "$2" render --out volume
+        mountpoint -q volume
+        cp -a volume/. copy/"#;
+    std::fs::create_dir(ws.path().join("copy")).expect("mkdir");
+    let run = Command::new(unshare)
+        .args(["--mount", "sh", "-c", script, "sh"])
+        .arg(ws.path())
+        .arg(env!("CARGO_BIN_EXE_relaygen"))
+        .output()
+        .expect("unshare runs");
+    assert!(run.status.success(), "{}{}", String::from_utf8_lossy(&run.stdout), String::from_utf8_lossy(&run.stderr));
+    relaygen_in(ws.path(), &["render", "--out", "expected"]).ok();
+    assert_eq!(tree(&ws.path().join("copy")), tree(&ws.path().join("expected")), "exactly the new files, nothing else");
+}
+
+#[test]
 fn check_passes_on_fresh_output_and_names_each_stale_profile_and_file() {
     let ws = workspace();
     relaygen_in(ws.path(), &["render", "--all-profiles", "--out", "out"]).ok();
@@ -365,4 +404,36 @@ fn diff_compares_two_profiles_and_exits_2_on_an_error() {
         assert_eq!(run.code, 2, "{args:?} is an error, not a difference:\n{}", run.stderr);
         assert!(run.stdout.is_empty(), "{args:?} printed on stdout:\n{}", run.stdout);
     }
+}
+
+#[test]
+fn every_diff_example_in_the_readme_answers_the_question_instead_of_failing() {
+    let readme = std::fs::read_to_string(repo().join("README.md")).expect("README.md");
+    let examples: Vec<Vec<&str>> = readme
+        .lines()
+        .filter_map(|line| line.strip_prefix("relaygen diff "))
+        .map(|rest| rest.split('#').next().unwrap_or_default().split_whitespace().collect())
+        .collect();
+    assert!(examples.len() >= 3, "the README shows diff examples: {examples:?}");
+    for args in examples {
+        let run = relaygen(&[&["diff"], &args[..]].concat());
+        assert!(matches!(run.code, 0 | 1), "relaygen diff {}: exit {}\n{}", args.join(" "), run.code, run.stderr);
+    }
+}
+
+#[test]
+fn the_migration_guide_says_which_command_makes_the_seed_s_kustomize_base() {
+    let guide = std::fs::read_to_string(repo().join("docs/migration.md")).expect("docs/migration.md");
+    let row =
+        guide.lines().find(|l| l.starts_with("| `kubectl apply -k k8s/email-server/`")).expect("a row for apply -k");
+    let command = row.split('`').find(|part| part.starts_with("relaygen render --out ")).expect("the relaygen command");
+    let (render, apply) = command.split_once(" && ").expect("render, then apply");
+    assert_eq!(apply, "kubectl apply -k k8s/email-server/");
+    let args: Vec<&str> = render.split_whitespace().skip(1).collect();
+    let ws = workspace();
+    relaygen_in(ws.path(), &args).ok();
+    let base = objects_in_dir(&ws.path().join("k8s/email-server"));
+    let deployment = base.values().find(|o| o["kind"] == "Deployment").expect("a Deployment");
+    assert_eq!(deployment["spec"]["replicas"], 2, "the seed's base runs two replicas");
+    assert!(!base.values().any(|o| o["kind"] == "HorizontalPodAutoscaler"), "the seed's base has no HPA");
 }

@@ -188,3 +188,45 @@ fn the_crd_judge_itself_tells_valid_from_invalid() {
         assert!(text.contains(needle), "missing `{needle}` in:\n{text}");
     }
 }
+
+#[test]
+fn the_installer_apt_installs_python3_venv_on_a_fresh_debian_and_writes_only_under_judges() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let root = tmp.path().join("checkout");
+    std::fs::create_dir_all(root.join("scripts")).expect("mkdir");
+    std::fs::copy(repo().join("scripts/install-judges.sh"), root.join("scripts/install-judges.sh")).expect("copy");
+    // A fresh Debian as the installer sees it: dpkg knows no package; apt-get and debconf
+    // only record what they were asked to do.
+    let bin = tmp.path().join("bin");
+    std::fs::create_dir(&bin).expect("mkdir");
+    let calls = tmp.path().join("calls");
+    for (tool, body) in [
+        ("dpkg-query", "exit 1"),
+        ("apt-get", "echo \"apt-get $*\" >> \"$CALLS\""),
+        ("debconf-set-selections", "cat > /dev/null"),
+        ("sudo", "exec \"$@\""),
+    ] {
+        let path = bin.join(tool);
+        std::fs::write(&path, format!("#!/bin/sh\n{body}\n")).expect("write");
+        let executable = <std::fs::Permissions as std::os::unix::fs::PermissionsExt>::from_mode(0o755);
+        std::fs::set_permissions(&path, executable).expect("chmod");
+    }
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default());
+    let out = Command::new("bash")
+        .arg(root.join("scripts/install-judges.sh"))
+        .arg("debian")
+        .env("PATH", path)
+        .env("CALLS", &calls)
+        .output()
+        .expect("bash runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let calls = std::fs::read_to_string(&calls).expect("apt-get was called");
+    let install = calls.lines().find(|l| l.contains(" install ")).expect("an apt-get install");
+    assert!(install.split_whitespace().any(|word| word == "python3-venv"), "{install}");
+    let mut written: Vec<String> = std::fs::read_dir(&root)
+        .expect("ls")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    written.sort();
+    assert_eq!(written, [".judges", "scripts"], "the installer writes only under .judges/");
+}

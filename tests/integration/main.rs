@@ -8,6 +8,7 @@
 //!   prometheus-operator's CRD schemas, PyYAML as a YAML 1.1 reader);
 //! - `monitoring`: the exporter, ServiceMonitor, alert rules (promtool) and dashboard work together.
 //! - `relay`: Debian's Postfix runs each profile's rendered pod and relays to a local sink.
+//! - `profiles_dir`: where `--profile` finds its file, from any directory of the repository;
 //! - `ux`: completions, man page, `--version`, `--help` and `init`.
 //! - `security`: checkov on every rendering, the NetworkPolicy's exact reach, pod hardening.
 
@@ -17,6 +18,7 @@ mod fuzz;
 mod gitops;
 mod judges;
 mod monitoring;
+mod profiles_dir;
 mod relay;
 mod security;
 mod snapshots;

@@ -39,10 +39,17 @@ pub(crate) fn relaygen(args: &[&str]) -> Run {
 
 /// Runs relaygen with `args` in `dir`.
 pub(crate) fn relaygen_in(dir: &Path, args: &[&str]) -> Run {
+    relaygen_in_env(dir, &[], args)
+}
+
+/// Runs relaygen with `args` in `dir`, with the environment variables `env` set.
+pub(crate) fn relaygen_in_env(dir: &Path, env: &[(&str, &str)], args: &[&str]) -> Run {
     let Output { status, stdout, stderr } = Command::new(env!("CARGO_BIN_EXE_relaygen"))
         .args(args)
         .current_dir(dir)
         .env_remove("NO_COLOR")
+        .env_remove("RELAYGEN_PROFILES_DIR")
+        .envs(env.iter().copied())
         .output()
         .expect("relaygen runs");
     Run {

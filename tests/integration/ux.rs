@@ -21,19 +21,69 @@ fn run(tool: &Path, args: &[&str]) -> (bool, String) {
     (out.status.success(), format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
 }
 
+/// What relaygen answers when a shell asks it to complete the last of `words` (bash's protocol).
+fn complete_in(dir: &Path, words: &[&str]) -> Vec<String> {
+    let out = Command::new(env!("CARGO_BIN_EXE_relaygen"))
+        .arg("--")
+        .args(words)
+        .current_dir(dir)
+        .env("COMPLETE", "bash")
+        .env("_CLAP_COMPLETE_INDEX", (words.len() - 1).to_string())
+        .env_remove("RELAYGEN_PROFILES_DIR")
+        .output()
+        .expect("relaygen runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).expect("UTF-8").lines().map(str::to_owned).collect()
+}
+
 #[test]
 fn completions_are_generated_for_every_shell_and_know_every_subcommand() {
     for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
         let script = relaygen(&["completions", shell]).ok();
-        for sub in subcommands() {
-            assert!(script.contains(&sub), "{shell} completions do not mention `{sub}`");
-        }
-        // fish spells a long flag `-l profile`, the others `--profile`.
-        assert!(
-            script.contains("--profile") || script.contains("-l profile"),
-            "{shell} completions do not complete flags"
-        );
+        // Each script registers relaygen and asks relaygen itself for the candidates.
+        assert!(script.contains("relaygen") && script.contains("COMPLETE"), "{shell}:\n{script}");
     }
+    let subcommands_offered = complete_in(crate::support::repo(), &["relaygen", ""]);
+    for sub in subcommands() {
+        assert!(subcommands_offered.contains(&sub), "`{sub}` is not offered: {subcommands_offered:?}");
+    }
+    let flags = complete_in(crate::support::repo(), &["relaygen", "render", "--"]);
+    assert!(flags.iter().any(|f| f == "--profile"), "{flags:?}");
+}
+
+#[test]
+fn profile_completes_the_names_of_the_profiles_found_not_file_names() {
+    let root = crate::support::repo();
+    assert_eq!(complete_in(root, &["relaygen", "render", "--profile", ""]), ["dev", "prod", "staging"]);
+    assert_eq!(complete_in(root, &["relaygen", "diff", "--against-profile", "st"]), ["staging"]);
+    assert_eq!(complete_in(root, &["relaygen", "render", "-p", "profiles/pr"]), ["profiles/prod.yaml"]);
+    // From a subdirectory of a repository, as --profile itself finds them.
+    let tmp = tempfile::tempdir().expect("tempdir");
+    std::fs::create_dir_all(tmp.path().join(".git")).expect("mkdir");
+    std::fs::create_dir_all(tmp.path().join("profiles")).expect("mkdir");
+    std::fs::create_dir_all(tmp.path().join("deploy")).expect("mkdir");
+    std::fs::write(tmp.path().join("profiles/eu-west.yaml"), "").expect("write");
+    assert_eq!(complete_in(&tmp.path().join("deploy"), &["relaygen", "values", "--profile", ""]), ["eu-west"]);
+
+    // Through bash itself: the script from `relaygen completions bash`, the completion function
+    // it registers, and relaygen found on PATH.
+    let Some(bash) = judge("bash", "bash") else { return };
+    let bin_dir = Path::new(env!("CARGO_BIN_EXE_relaygen")).parent().expect("bin dir");
+    let script = tmp.path().join("relaygen.bash");
+    std::fs::write(&script, relaygen(&["completions", "bash"]).ok()).expect("write");
+    let out = Command::new(bash)
+        .arg("-c")
+        .arg(
+            r#"source "$1"; COMP_WORDS=(relaygen render --profile p); COMP_CWORD=3
+               _clap_complete_relaygen relaygen p --profile; printf '%s\n' "${COMPREPLY[@]}""#,
+        )
+        .arg("bash")
+        .arg(&script)
+        .current_dir(root)
+        .env("PATH", format!("{}:{}", bin_dir.display(), std::env::var("PATH").unwrap_or_default()))
+        .output()
+        .expect("bash runs");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "prod\n", "{}", String::from_utf8_lossy(&out.stderr));
 }
 
 #[test]
@@ -93,6 +143,25 @@ fn the_man_page_lists_every_subcommand_and_renders_without_warnings() {
     std::fs::write(&file, ".TH x 1\n.SH\n.IP \\fB\n.nosuchmacro\n").expect("write");
     let out = Command::new(&groff).args(["-man", "-ww", "-Tutf8"]).arg(&file).output().expect("groff runs");
     assert!(!out.stderr.is_empty(), "groff accepted a broken page");
+}
+
+#[test]
+fn output_directories_are_named_out_everywhere_with_helm_s_output_dir_as_an_alias() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let path = |name: &str| tmp.path().join(name).to_str().expect("UTF-8 path").to_owned();
+    relaygen(&["render", "--out", &path("a")]).ok();
+    relaygen(&["render", "--output-dir", &path("b")]).ok();
+    assert_eq!(std::fs::read_dir(tmp.path().join("b")).expect("written").count(), 10);
+    for name in ["kustomization.yaml", "deployment-postfix-relay.yaml"] {
+        let read = |dir: &str| std::fs::read(tmp.path().join(dir).join(name)).expect("file");
+        assert_eq!(read("a"), read("b"), "{name}");
+    }
+    for flag in ["--out", "--output-dir", "--dir"] {
+        let dir = path(&format!("man{flag}"));
+        relaygen(&["man", flag, &dir]).ok();
+        assert!(Path::new(&dir).join("relaygen-render.1").is_file(), "man {flag}");
+    }
+    assert!(relaygen(&["check", "--output-dir", "out"]).ok().is_empty());
 }
 
 #[test]
@@ -172,7 +241,6 @@ fn flags_defined_only_when_their_subcommand_runs_still_reach_help_completions_an
     let commands = commands_with_flags();
     let render = commands.iter().find(|(path, _, _)| path == &["render"]).expect("render");
     assert!(render.1.contains(&"--profile".to_owned()) && render.1.contains(&"--out".to_owned()), "{render:?}");
-    let bash = relaygen(&["completions", "bash"]).ok();
     let tmp = tempfile::tempdir().expect("tempdir");
     let dir = tmp.path().to_str().expect("UTF-8 path");
     relaygen(&["man", "--dir", dir]).ok();
@@ -184,9 +252,13 @@ fn flags_defined_only_when_their_subcommand_runs_still_reach_help_completions_an
         // One page per command path: `relaygen-render.1`, `relaygen-argocd-generate.1`.
         let page_name = format!("relaygen-{}.1", path.join("-"));
         let page = std::fs::read_to_string(tmp.path().join(&page_name)).unwrap_or_else(|e| panic!("{page_name}: {e}"));
+        let mut words: Vec<&str> = vec!["relaygen"];
+        words.extend(path.iter().map(String::as_str));
+        words.push("--");
+        let completed = complete_in(crate::support::repo(), &words);
         for flag in flags {
             assert!(help.contains(flag.as_str()), "`{} --help` lacks {flag}", path.join(" "));
-            assert!(bash.contains(flag.as_str()), "bash completions lack {flag} of `{}`", path.join(" "));
+            assert!(completed.contains(flag), "completion lacks {flag} of `{}`", path.join(" "));
             assert!(page.contains(&flag.replace('-', "\\-")), "{page_name} lacks {flag}");
         }
     }

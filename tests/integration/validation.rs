@@ -362,3 +362,79 @@ fn an_upstream_whose_certificate_is_not_checked_warns_and_fails_strict_and_sasl(
     ])
     .ok();
 }
+
+#[test]
+fn the_seed_s_scale_to_three_replicas_on_an_autoscaled_profile_warns_naming_min_replicas() {
+    let run = relaygen(&["render", "--profile", "prod", "--set", "deployment.replicas=3"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.stdout, relaygen(&["render", "--profile", "prod"]).ok(), "the replicas are ignored");
+    assert!(run.stderr.contains("warning: deployment.replicas: has no effect while `autoscaling.enabled` is true"));
+    assert!(run.stderr.contains("autoscaling.minReplicas"), "{}", run.stderr);
+    let err = relaygen(&["validate", "--profile", "prod", "--set", "deployment.replicas=3", "--strict"]).fails();
+    assert!(err.contains("error: deployment.replicas: has no effect"), "{err}");
+    assert!(err.contains("(an error because of --strict)"), "{err}");
+}
+
+#[test]
+fn every_key_set_without_effect_under_the_current_switches_warns_and_switching_off_does_not() {
+    let cases: &[(&[&str], &str, &str)] = &[
+        (&["--set", "queue.persistence.size=5Gi"], "queue.persistence.size", "`queue.persistence.enabled` is false"),
+        (
+            &["--set", "monitoring.enabled=false", "--set", "monitoring.serviceMonitor.interval=1m"],
+            "monitoring.serviceMonitor",
+            "`monitoring.enabled` is false",
+        ),
+        (&["--set", "autoscaling.maxReplicas=20"], "autoscaling.maxReplicas", "`autoscaling.enabled` is false"),
+        (
+            &["--set", "podDisruptionBudget.minAvailable=2"],
+            "podDisruptionBudget.minAvailable",
+            "`podDisruptionBudget.enabled` is false",
+        ),
+        (&["--set", "postfix.sasl.secretName=relay"], "postfix.sasl.secretName", "`postfix.sasl.enabled` is false"),
+        (
+            &["--profile", "dev", "--set", "monitoring.prometheusRule.alerts.highQueue.threshold=50"],
+            "monitoring.prometheusRule.alerts",
+            "`monitoring.prometheusRule.enabled` is false",
+        ),
+        (
+            &["--set", "networkPolicy.egress.enabled=false", "--set", "networkPolicy.egress.dns=[]"],
+            "networkPolicy.egress.dns",
+            "`networkPolicy.egress.enabled` is false",
+        ),
+        (
+            &["--set", "deployment.strategy.type=Recreate", "--set", "deployment.strategy.rollingUpdate.maxSurge=2"],
+            "deployment.strategy.rollingUpdate",
+            "`deployment.strategy.type` is Recreate",
+        ),
+        (
+            &[
+                "--set",
+                "monitoring.prometheusRule.alerts.highQueue.enabled=false",
+                "--set",
+                "monitoring.prometheusRule.alerts.highQueue.threshold=5",
+            ],
+            "monitoring.prometheusRule.alerts.highQueue",
+            "`monitoring.prometheusRule.alerts.highQueue.enabled` is false",
+        ),
+        (
+            &["--set", "monitoring.dashboard.labels.team=mail"],
+            "monitoring.dashboard.labels",
+            "`monitoring.dashboard.enabled` is false",
+        ),
+    ];
+    for (args, key, when) in cases {
+        let stderr = relaygen(&[&["validate"], *args].concat()).stderr;
+        assert!(stderr.contains(&format!("warning: {key}: has no effect while {when}")), "{args:?}:\n{stderr}");
+        let err = relaygen(&[&["validate", "--strict"], *args].concat()).fails();
+        assert!(err.contains(&format!("error: {key}: has no effect")), "{args:?}:\n{err}");
+    }
+    // Turning something off under a switch that is already off asks for nothing: no warning.
+    // (The Postfix image is pinned so that --strict has nothing else to say.)
+    let pin = &PINNED[..2];
+    let run =
+        relaygen(&[&["validate", "--profile", "dev", "--set", "monitoring.enabled=false", "--strict"], pin].concat());
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    // Only the user's layers count: the built-in defaults set every key.
+    let run = relaygen(&[&["validate", "--set", "monitoring.enabled=false", "--strict"], pin].concat());
+    assert!(run.ok().contains("0 warning(s)"));
+}

@@ -1,0 +1,91 @@
+//! Where `--profile NAME` reads `NAME.yaml`: the directory given with `--profiles-dir` or
+//! `RELAYGEN_PROFILES_DIR`, or else the nearest `profiles/` found the way git finds `.git`: in
+//! the current directory, then in each parent, stopping at the repository root (the first
+//! directory holding `.git`).
+
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+
+/// The name of the directory the search looks for.
+pub const PROFILES: &str = "profiles";
+
+/// The profiles directory and how it was chosen.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ProfilesDir {
+    /// Given explicitly (`--profiles-dir`, `RELAYGEN_PROFILES_DIR`, Argo CD's source directory):
+    /// used as is, never searched for.
+    Given(PathBuf),
+    /// Found by the search, relative to the current directory (`profiles`, `../profiles`, …).
+    Found(PathBuf),
+    /// The search found none; these directories were looked for, nearest first.
+    NotFound(Vec<PathBuf>),
+}
+
+impl Default for ProfilesDir {
+    fn default() -> Self {
+        ProfilesDir::Given(PathBuf::from(PROFILES))
+    }
+}
+
+impl ProfilesDir {
+    /// The given directory, or the result of searching upwards from `cwd` (an absolute path).
+    pub fn resolve(given: Option<PathBuf>, cwd: &Path) -> Self {
+        given.map_or_else(|| Self::search(cwd), ProfilesDir::Given)
+    }
+
+    /// Looks for `profiles/` in `cwd` and each parent, up to the repository root.
+    pub fn search(cwd: &Path) -> Self {
+        let mut searched = Vec::new();
+        let mut relative = PathBuf::new();
+        for dir in cwd.ancestors() {
+            let candidate = dir.join(PROFILES);
+            if candidate.is_dir() {
+                return ProfilesDir::Found(relative.join(PROFILES));
+            }
+            searched.push(candidate);
+            if dir.join(".git").exists() {
+                break;
+            }
+            relative.push("..");
+        }
+        ProfilesDir::NotFound(searched)
+    }
+
+    /// The directory, if it exists; otherwise an error saying what was looked for and how to
+    /// point relaygen at the right one.
+    pub fn path(&self) -> Result<&Path> {
+        match self {
+            ProfilesDir::Given(dir) if !dir.is_dir() => {
+                Err(Error::NoProfilesDir { given: Some(dir.clone()), searched: Vec::new() })
+            }
+            ProfilesDir::Given(dir) | ProfilesDir::Found(dir) => Ok(dir),
+            ProfilesDir::NotFound(searched) => Err(Error::NoProfilesDir { given: None, searched: searched.clone() }),
+        }
+    }
+}
+
+/// True when `--profile` names a file (`profiles/prod.yaml`) rather than a profile (`prod`).
+pub fn is_profile_path(profile: &str) -> bool {
+    Path::new(profile).extension().is_some_and(|ext| ext == "yaml" || ext == "yml")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_search_climbs_to_the_repository_root_and_no_further() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let repo = tmp.path().join("repo");
+        let deep = repo.join("a/b");
+        std::fs::create_dir_all(&deep).expect("mkdir");
+        std::fs::create_dir(repo.join(".git")).expect("mkdir");
+        std::fs::create_dir(tmp.path().join(PROFILES)).expect("a profiles/ above the repository");
+        let ProfilesDir::NotFound(searched) = ProfilesDir::search(&deep) else { panic!("must stop at .git") };
+        assert_eq!(searched, [deep.join(PROFILES), repo.join("a").join(PROFILES), repo.join(PROFILES)]);
+        std::fs::create_dir(repo.join(PROFILES)).expect("mkdir");
+        assert_eq!(ProfilesDir::search(&deep), ProfilesDir::Found(PathBuf::from("../../profiles")));
+        assert_eq!(ProfilesDir::search(&repo), ProfilesDir::Found(PathBuf::from("profiles")));
+    }
+}
