@@ -648,6 +648,12 @@ def scenario_relay(runner, sink, domain, size_limit, report):
     report["flush"] = runner.exec("postfix", ["postqueue", "-f"])
     report["delivered_after_recovery"] = sink.wait_for(2)
     report["queued_after_recovery"] = len(queued(runner)) if report["delivered_after_recovery"] else None
+    # A hung master (stopped: it spawns nothing) must fail liveness; once it runs again, pass.
+    master = "$(cat /var/spool/postfix/pid/master.pid)"
+    runner.exec("postfix", ["sh", "-c", f"kill -STOP {master}"])
+    report["liveness_master_stopped"] = runner.probe("postfix", "livenessProbe")
+    runner.exec("postfix", ["sh", "-c", f"kill -CONT {master}"])
+    report["liveness_master_continued"] = runner.probe("postfix", "livenessProbe")
     # A dead master must end the container, so the kubelet restarts it (in a pod the master is
     # PID 1; here `postfix start-fg` waits for it).
     report["master_killed"] = runner.exec("postfix", ["sh", "-c", "kill -9 $(cat /var/spool/postfix/pid/master.pid)"])

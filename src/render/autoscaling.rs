@@ -1,13 +1,14 @@
 //! The HorizontalPodAutoscaler (autoscaling/v2).
 
 use k8s_openapi::api::autoscaling::v2::{
-    CrossVersionObjectReference, HorizontalPodAutoscaler, HorizontalPodAutoscalerSpec, MetricSpec, MetricTarget,
-    ResourceMetricSource,
+    CrossVersionObjectReference, HPAScalingPolicy, HPAScalingRules, HorizontalPodAutoscaler,
+    HorizontalPodAutoscalerBehavior, HorizontalPodAutoscalerSpec, MetricSpec, MetricTarget, ResourceMetricSource,
 };
 
 use super::{Context, NAME};
 
-/// Scales the workload (Deployment or StatefulSet) on average CPU utilisation.
+/// Scales the workload (Deployment or StatefulSet) on average CPU utilisation. It removes pods
+/// one at a time, each period long enough for the previous pod's drain.
 pub(crate) fn horizontal_pod_autoscaler(ctx: &Context<'_>) -> HorizontalPodAutoscaler {
     let scaling = &ctx.resolved.values.autoscaling;
     HorizontalPodAutoscaler {
@@ -32,7 +33,18 @@ pub(crate) fn horizontal_pod_autoscaler(ctx: &Context<'_>) -> HorizontalPodAutos
                 }),
                 ..MetricSpec::default()
             }]),
-            ..HorizontalPodAutoscalerSpec::default()
+            behavior: Some(HorizontalPodAutoscalerBehavior {
+                scale_down: Some(HPAScalingRules {
+                    stabilization_window_seconds: Some(scaling.scale_down.stabilization_window_seconds),
+                    policies: Some(vec![HPAScalingPolicy {
+                        type_: "Pods".into(),
+                        value: 1,
+                        period_seconds: scaling.scale_down.period_seconds,
+                    }]),
+                    ..HPAScalingRules::default()
+                }),
+                ..HorizontalPodAutoscalerBehavior::default()
+            }),
         }),
         ..HorizontalPodAutoscaler::default()
     }

@@ -126,10 +126,10 @@ fn postfix_container(ctx: &Context<'_>) -> Container {
         }]),
         resources: Some(resources(&values.resources)),
         // Startup allows two minutes for the first start; readiness takes the pod out of the
-        // Services when port 25 stops greeting; liveness only asks whether the master process
-        // is alive, which writes nothing to the mail log and keeps passing during a drain. The
-        // master is the container's PID 1 (`postfix start-fg`), so a dead master ends the
-        // container by itself; the probe does not detect a hung one.
+        // Services when port 25 stops greeting. Liveness asks the master for a queue listing:
+        // showq serves one query per process (master.cf), so every answer needs the master to
+        // spawn a fresh one, and a hung master fails the probe. It needs no port 25, so it keeps
+        // passing while a drain has the port closed, and it logs nothing.
         startup_probe: Some(Probe {
             exec: Some(greeting()),
             period_seconds: Some(5),
@@ -146,11 +146,7 @@ fn postfix_container(ctx: &Context<'_>) -> Container {
         }),
         liveness_probe: Some(Probe {
             exec: Some(ExecAction {
-                command: Some(vec![
-                    "/bin/sh".into(),
-                    "-c".into(),
-                    format!("kill -0 $(cat {}/pid/master.pid)", paths::SPOOL),
-                ]),
+                command: Some(vec!["/bin/sh".into(), "-c".into(), "timeout 4 postqueue -j >/dev/null".into()]),
             }),
             period_seconds: Some(30),
             timeout_seconds: Some(5),

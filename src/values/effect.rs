@@ -38,7 +38,12 @@ const RULES: &[Rule] = &[
     Rule {
         switch: "autoscaling.enabled",
         state: "false",
-        keys: &["autoscaling.minReplicas", "autoscaling.maxReplicas", "autoscaling.targetCPUUtilizationPercentage"],
+        keys: &[
+            "autoscaling.minReplicas",
+            "autoscaling.maxReplicas",
+            "autoscaling.targetCPUUtilizationPercentage",
+            "autoscaling.scaleDown",
+        ],
         help: "set autoscaling.enabled=true to autoscale, or deployment.replicas for a fixed pod count",
     },
     Rule {

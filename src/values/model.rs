@@ -880,6 +880,20 @@ pub struct Autoscaling {
     /// Average CPU utilisation to aim for, in percent of requests.
     #[serde(rename = "targetCPUUtilizationPercentage")]
     pub target_cpu_utilization_percentage: i32,
+    /// How the autoscaler removes pods: slowly enough for each one's drain to finish.
+    pub scale_down: ScaleDown,
+}
+
+/// The HPA's `behavior.scaleDown`: a quiet spell before any pod goes, then at most one pod per
+/// period, so a pod's drain (preStop delay and drain timeout) ends before the next begins.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ScaleDown {
+    /// Seconds the recommendation must stay lower before a pod is removed (0 to 3600).
+    pub stabilization_window_seconds: i32,
+    /// At most one pod is removed per this many seconds (1 to 1800); no shorter than
+    /// `shutdown.preStopDelaySeconds` + `shutdown.drainTimeoutSeconds`.
+    pub period_seconds: i32,
 }
 
 /// PodDisruptionBudget settings.

@@ -516,6 +516,33 @@ fn check_workload(values: &Values, r: &mut Report<'_>) {
                 "maxReplicas ≥ minReplicas",
             );
         }
+        let down = &scaling.scale_down;
+        if !(0..=3600).contains(&down.stabilization_window_seconds) {
+            r.error(
+                "autoscaling.scaleDown.stabilizationWindowSeconds",
+                format!("{} s is outside what Kubernetes accepts", down.stabilization_window_seconds),
+                "0 to 3600 seconds, e.g. 300",
+            );
+        }
+        let drain =
+            i64::from(values.shutdown.pre_stop_delay_seconds) + i64::from(values.shutdown.drain_timeout_seconds);
+        if !(1..=1800).contains(&down.period_seconds) {
+            r.error(
+                "autoscaling.scaleDown.periodSeconds",
+                format!("{} s is outside what Kubernetes accepts", down.period_seconds),
+                "1 to 1800 seconds",
+            );
+        } else if i64::from(down.period_seconds) < drain {
+            r.error(
+                "autoscaling.scaleDown.periodSeconds",
+                format!(
+                    "the autoscaler may remove a pod every {} s, but each pod drains for up to {drain} s \
+                     (shutdown.preStopDelaySeconds + shutdown.drainTimeoutSeconds): drains would overlap",
+                    down.period_seconds
+                ),
+                format!("at least {drain} seconds"),
+            );
+        }
         if scaling.target_cpu_utilization_percentage < 1 {
             r.error(
                 "autoscaling.targetCPUUtilizationPercentage",

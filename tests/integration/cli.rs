@@ -102,6 +102,45 @@ fn autoscaling_adds_an_hpa_and_hands_it_the_replica_count() {
 }
 
 #[test]
+fn the_autoscaler_removes_one_pod_per_drain_after_a_quiet_spell() {
+    let hpa_of = |args: &[&str]| {
+        let mut full = vec!["render", "--profile", "prod"];
+        full.extend_from_slice(args);
+        find(&documents(&relaygen(&full).ok()), "HorizontalPodAutoscaler", "postfix-relay").clone()
+    };
+    let down = &hpa_of(&[])["spec"]["behavior"]["scaleDown"];
+    assert_eq!(down["stabilizationWindowSeconds"], 300, "{down}");
+    assert_eq!(down["policies"], serde_json::json!([{"type": "Pods", "value": 1, "periodSeconds": 120}]), "{down}");
+    let down = &hpa_of(&[
+        "--set",
+        "autoscaling.scaleDown.periodSeconds=600",
+        "--set",
+        "shutdown.drainTimeoutSeconds=500",
+        "--set",
+        "deployment.terminationGracePeriodSeconds=600",
+    ])["spec"]["behavior"]["scaleDown"];
+    assert_eq!(down["policies"][0]["periodSeconds"], 600);
+    // A period shorter than one pod's drain would let drains overlap: refused, naming the bound.
+    let err = relaygen(&[
+        "render",
+        "--profile",
+        "prod",
+        "--set",
+        "shutdown.drainTimeoutSeconds=300",
+        "--set",
+        "deployment.terminationGracePeriodSeconds=400",
+    ])
+    .fails();
+    assert!(err.contains("autoscaling.scaleDown.periodSeconds") && err.contains("at least 305 seconds"), "{err}");
+    for (key, value) in
+        [("autoscaling.scaleDown.periodSeconds", "0"), ("autoscaling.scaleDown.stabilizationWindowSeconds", "3601")]
+    {
+        let err = relaygen(&["render", "--profile", "prod", "--set", &format!("{key}={value}")]).fails();
+        assert!(err.contains(key) && err.contains("Kubernetes accepts"), "{err}");
+    }
+}
+
+#[test]
 fn resource_limits_reach_the_postfix_container() {
     let args = ["render", "--set", "resources.limits.cpu=400m", "--set", "resources.limits.memory=512Mi"];
     let docs = documents(&relaygen(&args).ok());

@@ -270,6 +270,11 @@ fn assert_relay_contract(profile: &str) {
     );
     let liveness = run.get("liveness_after_drain");
     assert_eq!(liveness["exit"], 0, "a draining pod fails liveness and would be restarted: {liveness}");
+    // A hung master fails liveness (so the kubelet restarts the container); running, it passes.
+    let stopped = run.get("liveness_master_stopped");
+    assert_ne!(stopped["exit"], 0, "liveness passed with the master stopped: {stopped}");
+    let continued = run.get("liveness_master_continued");
+    assert_eq!(continued["exit"], 0, "liveness failed with the master running again: {continued}");
     assert!(log.contains("deadline of 3s reached; 1 message(s) stay queued"), "drain did not log its deadline:\n{log}");
     assert!(!log.contains("status=bounced"), "mail bounced while the upstream was down:\n{log}");
     assert_eq!(run.get("delivered_after_recovery"), true, "queued mail never arrived after recovery:\n{log}");
@@ -566,4 +571,49 @@ fn relay_settings_that_cannot_work_fail_at_render_time() {
         let start = relaygen(&["render", "--profile", "prod", "--set", &set]).ok();
         assert!(start.contains(&format!("while sleep {interval}; do")), "interval {interval} not rendered");
     }
+}
+
+#[test]
+fn the_drain_never_takes_an_unreadable_queue_for_an_empty_one() {
+    // The rendered drain script, run with Postfix's commands stubbed: postqueue fails as it
+    // does when it cannot reach showq. The drain must wait to its deadline and say the count is
+    // unknown, never report an empty queue.
+    let rendered: Value = serde_json::from_str(
+        &relaygen(&[
+            "render",
+            "-o",
+            "json",
+            "--profile",
+            "dev",
+            "--set",
+            "shutdown.preStopDelaySeconds=0",
+            "--set",
+            "shutdown.drainTimeoutSeconds=1",
+        ])
+        .ok(),
+    )
+    .expect("JSON");
+    let config =
+        rendered["items"].as_array().expect("items").iter().find(|o| o["kind"] == "ConfigMap").expect("ConfigMap");
+    let script = config["data"]["drain.sh"].as_str().expect("drain.sh");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bin = dir.path().join("bin");
+    std::fs::create_dir(&bin).expect("bin");
+    let stub = |name: &str, body: &str| {
+        let path = bin.join(name);
+        std::fs::write(&path, format!("#!/bin/sh\n{body}\n")).expect("stub");
+        std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o755)).expect("chmod");
+    };
+    stub("postqueue", "[ \"$1\" = -f ] && exit 0; echo 'postqueue: fatal: Queue report unavailable' >&2; exit 75");
+    stub("postconf", "exit 0");
+    stub("postfix", "exit 0");
+    stub("postlog", "shift 2; echo \"$*\"");
+    std::fs::write(dir.path().join("drain.sh"), script).expect("script");
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default());
+    let out = Command::new("sh").arg(dir.path().join("drain.sh")).env("PATH", path).output().expect("sh");
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{said}");
+    assert!(!said.contains("queue empty"), "an unreadable queue passed for an empty one:\n{said}");
+    assert!(said.contains("cannot read the queue"), "{said}");
+    assert!(said.contains("an unknown number of message(s) stay queued"), "{said}");
 }
