@@ -46,8 +46,11 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
 # The pod's loopback address: IPv6's when the rendered main.cf speaks IPv6 only (main() sets it
-# from `inet_protocols`). The sink, the relayhost's DNS answer and the test clients all use it.
+# from `inet_protocols`). The test clients use it.
 LOOPBACK = "127.0.0.1"
+# Where the sink listens and the relayhost's name points: the loopback address, or with two
+# pods the first pod's link address, which the second pod reaches too.
+UPSTREAM = LOOPBACK
 DEADLINE = 30.0
 
 
@@ -104,15 +107,20 @@ def relay_host(main_cf):
 
 
 class DnsServer(threading.Thread):
-    """Answers queries for one name with the loopback address (A, or AAAA for ::1); NXDOMAIN
-    for everything else."""
+    """Answers queries for the relayhost's name with the upstream's address (A, or AAAA for an
+    IPv6 one), and for other names it is given with theirs; NXDOMAIN for everything else. It
+    listens on every address of the harness's network namespace: pods in other namespaces
+    reach it over their link."""
 
     def __init__(self, name):
         super().__init__(daemon=True)
-        self.name = name.lower().rstrip(".")
+        self.names = {name.lower().rstrip("."): [UPSTREAM]}
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.bind(("127.0.0.1", 53))
+        self.sock.bind(("0.0.0.0", 53))
         self.queries = []
+
+    def add(self, name, addresses):
+        self.names[name.lower().rstrip(".")] = addresses
 
     def run(self):
         while True:
@@ -140,12 +148,14 @@ class DnsServer(threading.Thread):
         name = ".".join(labels).lower()
         self.queries.append({"name": name, "type": qtype})
         question = packet[12:question_end]
-        family, rtype = (socket.AF_INET6, 28) if ":" in LOOPBACK else (socket.AF_INET, 1)
-        if name == self.name and qtype == rtype:
-            address = socket.inet_pton(family, LOOPBACK)
-            answer = struct.pack("!HHHIH", 0xC00C, rtype, 1, 60, len(address)) + address
-            return struct.pack("!HHHHHH", ident, 0x8180, 1, 1, 0, 0) + question + answer
-        if name == self.name:  # the name exists, but has no record of this type
+        addresses = self.names.get(name)
+        if addresses is not None:
+            family, rtype = (socket.AF_INET6, 28) if qtype == 28 else (socket.AF_INET, 1)
+            records = [socket.inet_pton(family, a) for a in addresses if (":" in a) == (rtype == 28)]
+            if qtype == rtype and records:
+                answers = b"".join(struct.pack("!HHHIH", 0xC00C, rtype, 1, 60, len(r)) + r for r in records)
+                return struct.pack("!HHHHHH", ident, 0x8180, 1, len(records), 0, 0) + question + answers
+        if name in self.names:  # the name exists, but has no record of this type
             return struct.pack("!HHHHHH", ident, 0x8180, 1, 0, 0, 0) + question
         return struct.pack("!HHHHHH", ident, 0x8183, 1, 0, 0, 0) + question
 
@@ -171,6 +181,11 @@ class SinkHandler:
                 "size": len(envelope.content or b""),
                 # STARTTLS sets session.ssl; implicit TLS (465) shows on the transport.
                 "tls": session.ssl is not None or server.transport.get_extra_info("ssl_object") is not None,
+                "message_id": next(
+                    (line.split(":", 1)[1].strip() for line in (envelope.content or b"").decode("utf-8", "replace")
+                     .split("\r\n\r\n", 1)[0].splitlines() if line.lower().startswith("message-id:")),
+                    None,
+                ),
                 "authenticated": bool(session.authenticated),
                 "auth_user": session.auth_data.login.decode() if isinstance(session.auth_data, LoginPassword) else None,
                 "headers": [
@@ -200,7 +215,7 @@ class Sink:
         return AuthResult(success=ok, auth_data=auth_data if ok else None)
 
     def start(self):
-        kwargs = dict(hostname=LOOPBACK, port=self.port, server_hostname="upstream.test")
+        kwargs = dict(hostname=UPSTREAM, port=self.port, server_hostname="upstream.test")
         if self.credentials:
             kwargs.update(authenticator=self.authenticate, auth_required=True, auth_require_tls=True)
         if self.port == 465:
@@ -258,8 +273,12 @@ def throwaway_certificate(workdir, host, kind):
 
 
 class PodRunner:
-    def __init__(self, pod, workdir, secrets):
+    """One pod: its root, volumes and containers. `netns` names the pod's network namespace
+    (`ip netns`); without it the pod shares the harness's own."""
+
+    def __init__(self, pod, workdir, secrets, netns=None, nameserver="127.0.0.1", search=""):
         self.pod, self.workdir, self.secrets = pod, workdir, secrets
+        self.netns, self.nameserver, self.search = netns, nameserver, search
         self.root = workdir / "root"
         self.volumes = {}
         self.processes = {}
@@ -280,7 +299,8 @@ class PodRunner:
         sh("mount", "--rbind", "/dev", self.root / "dev")
         sh("mount", "-t", "proc", "proc", self.root / "proc")
         etc = self.root / "etc"
-        for name, text in (("resolv.conf", "nameserver 127.0.0.1\n"), ("hosts", "127.0.0.1 localhost\n::1 localhost\n")):
+        resolv = f"nameserver {self.nameserver}\n" + (f"search {self.search}\n" if self.search else "")
+        for name, text in (("resolv.conf", resolv), ("hosts", "127.0.0.1 localhost\n::1 localhost\n")):
             path = etc / name
             if path.is_symlink() or path.exists():
                 path.unlink()
@@ -345,7 +365,8 @@ class PodRunner:
         if security.get("readOnlyRootFilesystem"):
             lines.append(f"mount -o remount,bind,ro {shlex.quote(str(self.root))}")
         lines.append(f"exec chroot {shlex.quote(str(self.root))} {shlex.join(self.privileges(container) + argv)}")
-        return ["unshare", "--mount", "--propagation", "private", "sh", "-c", "\n".join(lines)]
+        network = ["ip", "netns", "exec", self.netns] if self.netns else []
+        return network + ["unshare", "--mount", "--propagation", "private", "sh", "-c", "\n".join(lines)]
 
     @staticmethod
     def privileges(container):
@@ -384,12 +405,13 @@ class PodRunner:
             self.container_command(container, argv), stdout=log, stderr=subprocess.STDOUT, start_new_session=True
         )
         # The container's own mount namespace (once unshare has made it) names its processes.
+        # It is final once the process has chrooted (`ip netns exec` makes one on the way).
         own = os.readlink("/proc/self/ns/mnt")
         pid = self.processes[name].pid
 
         def namespace():
             try:
-                return os.readlink(f"/proc/{pid}/ns/mnt")
+                return os.readlink(f"/proc/{pid}/ns/mnt") if os.readlink(f"/proc/{pid}/root") != "/" else own
             except OSError:
                 return None  # exited already
 
@@ -409,7 +431,7 @@ class PodRunner:
         container = self.pod.container(name)
         process = self.processes[name]
         pid = process.pid
-        command = ["nsenter", "-t", str(pid), "-m", "-r", "-w", "--"] + self.privileges(container) + argv
+        command = ["nsenter", "-t", str(pid), "-m", "-n", "-r", "-w", "--"] + self.privileges(container) + argv
         started = time.monotonic()
         done = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
         if done.stderr.startswith("nsenter:"):
@@ -428,7 +450,7 @@ class PodRunner:
     def exec_as(self, name, uid, gid, argv):
         """argv in `name`'s mount namespace and root, as uid:gid with no supplementary groups."""
         pid = self.processes[name].pid
-        command = ["nsenter", "-t", str(pid), "-m", "-r", "-w", "--", "setpriv", f"--reuid={uid}",
+        command = ["nsenter", "-t", str(pid), "-m", "-n", "-r", "-w", "--", "setpriv", f"--reuid={uid}",
                    f"--regid={gid}", "--clear-groups", "--no-new-privs", "--bounding-set=-all", "--"] + argv
         done = subprocess.run(command, capture_output=True, text=True, timeout=60)
         return {"exit": done.returncode, "stdout": done.stdout, "stderr": done.stderr}
@@ -661,6 +683,66 @@ def scenario_relay(runner, sink, domain, size_limit, report):
     report["container_ended_with_master"] = wait_until(lambda: process.poll() is not None, timeout=10)
 
 
+# Two pods of one relay, each in its own network namespace, joined by a veth pair on TEST-NET-1
+# addresses that exist only in these namespaces. Pod A runs in the harness's own namespace.
+POD_A_ADDRESS, POD_B_ADDRESS = "192.0.2.1", "192.0.2.2"
+
+
+def join_pods(netns):
+    """Pod B's network namespace `netns`, linked to pod A's (the harness's own)."""
+    sh("ip", "netns", "add", netns)
+    sh("ip", "link", "add", "pod-a", "type", "veth", "peer", "name", "pod-b", "netns", netns)
+    sh("ip", "addr", "add", f"{POD_A_ADDRESS}/24", "dev", "pod-a")
+    sh("ip", "link", "set", "pod-a", "up")
+    inside = ["ip", "netns", "exec", netns]
+    sh(*inside, "ip", "addr", "add", f"{POD_B_ADDRESS}/24", "dev", "pod-b")
+    sh(*inside, "ip", "link", "set", "pod-b", "up")
+    sh(*inside, "ip", "link", "set", "lo", "up")
+
+
+def deferred(runner):
+    return sum(1 for m in queued(runner) if m.get("queue_name") == "deferred")
+
+
+def scenario_handoff(runner, peer, sink, domain, report, count=200):
+    """The upstream is down. Pod A takes `count` messages and holds a bounce (null sender); its
+    preStop runs as the kubelet runs it, and must hand the queue to pod B and end with A's
+    queue empty. Then the upstream returns and B delivers; the report has what the sink got."""
+    report["peer_init_containers"] = peer.run_init_containers()
+    peer.start("postfix")
+    report["peer_started"] = peer.wait_started("postfix")
+    accepted = 0
+    with smtplib.SMTP(LOOPBACK, 25, local_hostname="client.test", timeout=30) as client:
+        for i in range(count):
+            message = EmailMessage()
+            message["From"] = f"app@{domain}"
+            message["To"] = f"r{i}@example.org"
+            message["Subject"] = f"hand-off {i}"
+            message["Message-ID"] = f"<handoff-{i}@relaygen.test>"
+            message.set_content("Queued while the upstream is down.\n")
+            client.sendmail(f"app@{domain}", [f"r{i}@example.org"], message.as_bytes())
+            accepted += 1
+    report["accepted"] = accepted
+    bounce = "Message-ID: <handoff-bounce@relaygen.test>\nSubject: Undelivered Mail\n\nA bounce.\n"
+    report["bounce_submitted"] = runner.exec(
+        "postfix", ["sh", "-c", f"printf '{bounce}' | sendmail -f '<>' app@{domain}"])
+    report["queued_before_drain"] = wait_until(lambda: deferred(runner) == count + 1, timeout=90, step=1)
+    report["queued_in_a_before"] = len(queued(runner))
+    started = time.monotonic()
+    report["drain"] = runner.pre_stop("postfix")
+    report["drain_seconds"] = round(time.monotonic() - started, 1)
+    report["queued_in_a_after"] = len(queued(runner))
+    report["queued_in_b_after"] = len(queued(peer))
+    # The upstream returns; B's next retry would deliver, a flush only saves the wait.
+    sink.start()
+    peer.exec("postfix", ["postqueue", "-f"])
+    report["delivered"] = sink.wait_for(count + 1, timeout=120)
+    time.sleep(2)  # anything delivered twice would arrive now
+    report["queued_in_b_at_end"] = len(queued(peer))
+    report["peer_maillog"] = peer.maillog()
+    peer.stop("postfix")
+
+
 def scenario_untrusted(runner, sink, domain, report):
     """One allowed message to an upstream whose certificate the relay must not trust: it is
     deferred and stays queued, and the upstream never sees a MAIL command."""
@@ -768,8 +850,8 @@ def main():
     parser.add_argument("objects", type=Path, help="relaygen render -o json output")
     parser.add_argument("--workdir", type=Path, required=True)
     parser.add_argument("--report", type=Path, required=True)
-    parser.add_argument("--scenario", choices=["relay", "deliver", "log", "restart", "replace", "untrusted"],
-                        required=True)
+    parser.add_argument("--scenario", choices=["relay", "deliver", "log", "restart", "replace", "untrusted",
+                                               "handoff"], required=True)
     parser.add_argument("--sink-certificate", choices=sorted(SINK_CERTIFICATES), default="trusted",
                         help="; ".join(f"{k}: {v}" for k, v in SINK_CERTIFICATES.items()))
     parser.add_argument("--secret", action="append", default=[], help="NAME=DIR: a Secret's keys as files")
@@ -784,9 +866,10 @@ def main():
     secrets = dict((k, Path(v)) for k, v in (s.split("=", 1) for s in args.secret))
     credentials = tuple(args.sink_credentials.split(":", 1)) if args.sink_credentials else None
     host, port = relay_host(pod.main_cf)
-    global LOOPBACK
+    global LOOPBACK, UPSTREAM
     if pod.main_cf.get("inet_protocols") == "ipv6":
         LOOPBACK = "::1"
+    UPSTREAM = POD_A_ADDRESS if args.scenario == "handoff" else LOOPBACK
     report = {"kind": pod.workload["kind"], "relayhost": [host, port]}
 
     sh("ip", "link", "set", "lo", "up")
@@ -794,9 +877,27 @@ def main():
     dns.start()
     tls_context, ca_pem = throwaway_certificate(args.workdir, host, args.sink_certificate)
     sink = Sink(port, tls_context, credentials)
-    sink.start()
+    # The kubelet's search path: short Service names resolve in the pod's namespace.
+    namespace = pod.workload["metadata"]["namespace"]
+    search = f"{namespace}.svc.cluster.local svc.cluster.local cluster.local"
+    peer, peer_netns = None, None
+    if args.scenario == "handoff":
+        # The second pod, and the headless Service's name resolving to it alone: Kubernetes
+        # drops a terminating pod (A, once its preStop runs) from the ready endpoints.
+        peer_netns = f"relaygen-pod-b-{os.getpid()}"
+        join_pods(peer_netns)
+        headless = next(o for o in objects if o["kind"] == "Service" and o["spec"].get("clusterIP") == "None")
+        dns.add(f"{headless['metadata']['name']}.{namespace}.svc.cluster.local", [POD_B_ADDRESS])
+        (args.workdir / "pod-b").mkdir()
+        peer = PodRunner(pod, args.workdir / "pod-b", secrets, netns=peer_netns, nameserver=POD_A_ADDRESS,
+                         search=search)
+        peer.make_root(ca_pem)
+        peer.make_volumes()
+        peer.make_mount_points()
+    else:
+        sink.start()
 
-    runner = PodRunner(pod, args.workdir, secrets)
+    runner = PodRunner(pod, args.workdir, secrets, search=search)
     runner.make_root(ca_pem)
     runner.make_volumes()
     runner.make_mount_points()
@@ -820,6 +921,8 @@ def main():
                 scenario_replace(runner, sink, args.sender_domain, report)
             elif args.scenario == "untrusted":
                 scenario_untrusted(runner, sink, args.sender_domain, report)
+            elif args.scenario == "handoff":
+                scenario_handoff(runner, peer, sink, args.sender_domain, report)
             else:
                 scenario_deliver(runner, sink, args.sender_domain, report)
         report["exit_on_sigterm"] = runner.stop("postfix")
@@ -829,6 +932,8 @@ def main():
     report["sink_mail_commands"] = sink.handler.mail_commands
     report["dns_queries"] = dns.queries
     sink.stop()
+    if peer_netns:
+        sh("ip", "netns", "del", peer_netns, check=False)
     args.report.write_text(json.dumps(report, indent=2))
 
 

@@ -87,6 +87,9 @@ struct Context<'a> {
     sasl_table: &'static str,
     sasl_mount: &'static str,
     smtp_port: i32,
+    handoff_port: i32,
+    /// The headless Service's name, resolved with the pod's DNS search path.
+    peers: &'static str,
     /// `address:port` of the loopback `showq` listener in master.cf, when the exporter runs.
     showq_listen: Option<String>,
     max_log_bytes: u64,
@@ -140,6 +143,10 @@ pub struct Ports {
     pub smtp: i32,
     /// The loopback port of the `showq` service the exporter reads, when the exporter runs.
     pub showq: Option<i32>,
+    /// The port of the hand-off smtpd, where a draining pod passes its queue to the others.
+    pub handoff: i32,
+    /// The name that resolves to the relay's ready pods (the headless Service).
+    pub peers: &'static str,
 }
 
 /// Renders every Postfix file of the ConfigMap, keyed by file name.
@@ -184,6 +191,8 @@ pub fn render_files(resolved: &Resolved, ports: Ports) -> Result<BTreeMap<String
         sasl_table: SASL_PASSWORDS,
         sasl_mount: paths::SASL_SECRET,
         smtp_port: ports.smtp,
+        handoff_port: ports.handoff,
+        peers: ports.peers,
         showq_listen: ports.showq.map(|port| match protocols.loopback() {
             "::1" => format!("[::1]:{port}"),
             v4 => format!("{v4}:{port}"),

@@ -45,6 +45,9 @@ pub const METRICS_SERVICE: &str = "postfix-relay-metrics";
 pub const SMTP_PORT: (i32, &str) = (25, "smtp");
 /// The exporter's port and its name.
 pub const METRICS_PORT: (i32, &str) = (9154, "metrics");
+/// The port on which a relay pod takes over the queue of a draining one, and its name: a
+/// second smtpd, reached through the headless Service, that only the relay's own pods may use.
+pub const HANDOFF_PORT: (i32, &str) = (10026, "handoff");
 /// The loopback TCP port of Postfix's `showq` service, which the exporter reads the queue from
 /// (the exporter's own default). Only containers of the pod can reach it.
 pub const SHOWQ_PORT: i32 = 10025;

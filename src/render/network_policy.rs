@@ -7,7 +7,7 @@ use k8s_openapi::api::networking::v1::{
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, LabelSelectorRequirement};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
-use super::{Context, METRICS_PORT, NAME, SMTP_PORT};
+use super::{Context, HANDOFF_PORT, METRICS_PORT, NAME, SMTP_PORT};
 use crate::values::model::{Peer, Selector};
 
 fn selector(s: &Selector) -> LabelSelector {
@@ -69,6 +69,15 @@ pub(crate) fn network_policy(ctx: &Context<'_>) -> NetworkPolicy {
         from: ingress.enabled.then(|| ingress.from.iter().map(peer).collect()),
         ports: Some(vec![port("TCP", SMTP_PORT.0)]),
     }];
+    // The queue hand-off: the relay's own pods, and nothing else, on the hand-off port.
+    let relay_pods = || NetworkPolicyPeer {
+        pod_selector: Some(LabelSelector { match_labels: Some(ctx.selector.clone()), ..LabelSelector::default() }),
+        ..NetworkPolicyPeer::default()
+    };
+    ingress_rules.push(NetworkPolicyIngressRule {
+        from: Some(vec![relay_pods()]),
+        ports: Some(vec![port("TCP", HANDOFF_PORT.0)]),
+    });
     if values.monitoring.enabled && !policy.metrics.from.is_empty() {
         ingress_rules.push(NetworkPolicyIngressRule {
             from: Some(policy.metrics.from.iter().map(peer).collect()),
@@ -90,6 +99,7 @@ pub(crate) fn network_policy(ctx: &Context<'_>) -> NetworkPolicy {
                 to: Some(egress.relayhost.iter().map(peer).collect()),
                 ports: Some(vec![port("TCP", i32::from(ctx.resolved.relay_host.port))]),
             },
+            NetworkPolicyEgressRule { to: Some(vec![relay_pods()]), ports: Some(vec![port("TCP", HANDOFF_PORT.0)]) },
         ]
     });
     NetworkPolicy {

@@ -12,7 +12,7 @@ use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
-use super::{Context, METRICS_PORT, NAME, SHOWQ_PORT, SMTP_PORT};
+use super::{Context, HANDOFF_PORT, METRICS_PORT, NAME, SHOWQ_PORT, SMTP_PORT};
 use crate::postfix::{self, paths};
 use crate::values::model;
 
@@ -118,12 +118,17 @@ fn postfix_container(ctx: &Context<'_>) -> Container {
         image: Some(values.image.reference()),
         image_pull_policy: Some(values.image.pull_policy.as_str().into()),
         command: Some(sh(postfix::START_SCRIPT)),
-        ports: Some(vec![ContainerPort {
-            name: Some(SMTP_PORT.1.into()),
-            container_port: SMTP_PORT.0,
-            protocol: Some("TCP".into()),
-            ..ContainerPort::default()
-        }]),
+        ports: Some(
+            [SMTP_PORT, HANDOFF_PORT]
+                .into_iter()
+                .map(|(number, name)| ContainerPort {
+                    name: Some(name.into()),
+                    container_port: number,
+                    protocol: Some("TCP".into()),
+                    ..ContainerPort::default()
+                })
+                .collect(),
+        ),
         resources: Some(resources(&values.resources)),
         // Startup allows two minutes for the first start; readiness takes the pod out of the
         // Services when port 25 stops greeting. Liveness asks the master for a queue listing:

@@ -5,7 +5,7 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use crate::values::model::ServiceType;
 
-use super::{Context, HEADLESS_SERVICE, METRICS_PORT, METRICS_SERVICE, NAME, SMTP_PORT};
+use super::{Context, HANDOFF_PORT, HEADLESS_SERVICE, METRICS_PORT, METRICS_SERVICE, NAME, SMTP_PORT};
 
 fn port(name: &str, port: i32) -> ServicePort {
     ServicePort {
@@ -17,8 +17,8 @@ fn port(name: &str, port: i32) -> ServicePort {
     }
 }
 
-/// The SMTP Service, the headless Service (per-pod DNS), and the metrics Service when
-/// monitoring is on.
+/// The SMTP Service, the headless Service (per-pod DNS, and the peers of the queue hand-off),
+/// and the metrics Service when monitoring is on.
 pub(crate) fn services(ctx: &Context<'_>) -> Vec<Service> {
     let values = &ctx.resolved.values;
     let smtp = Service {
@@ -40,7 +40,8 @@ pub(crate) fn services(ctx: &Context<'_>) -> Vec<Service> {
         spec: Some(ServiceSpec {
             cluster_ip: Some("None".into()),
             selector: Some(ctx.selector.clone()),
-            ports: Some(vec![port(SMTP_PORT.1, SMTP_PORT.0)]),
+            // Its name resolves to the ready pods: where a draining pod hands its queue over.
+            ports: Some(vec![port(SMTP_PORT.1, SMTP_PORT.0), port(HANDOFF_PORT.1, HANDOFF_PORT.0)]),
             ..ServiceSpec::default()
         }),
         ..Service::default()

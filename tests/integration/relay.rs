@@ -617,3 +617,50 @@ fn the_drain_never_takes_an_unreadable_queue_for_an_empty_one() {
     assert!(said.contains("cannot read the queue"), "{said}");
     assert!(said.contains("an unknown number of message(s) stay queued"), "{said}");
 }
+
+#[test]
+fn a_draining_pod_hands_its_queue_to_another_pod_and_each_message_arrives_once() {
+    // Two pods of one relay, in their own network namespaces on 192.0.2.0/24 (the test
+    // cluster's pod network, so it is in mynetworks); the upstream is down.
+    let args = [
+        "--profile",
+        "prod",
+        "--set",
+        "postfix.mynetworks={127.0.0.0/8,192.0.2.0/24}",
+        "--set",
+        "shutdown.preStopDelaySeconds=1",
+        "--set",
+        "shutdown.drainTimeoutSeconds=60",
+    ];
+    let Some(run) = boot(&args, "handoff", &[], None) else { return };
+    let log = run.text("maillog");
+    let peer_log = run.text("peer_maillog");
+    assert_eq!(run.get("peer_started"), true, "pod B never started");
+    assert_eq!(run.get("accepted"), 200);
+    assert_eq!(run.get("bounce_submitted")["exit"], 0, "{}", run.get("bounce_submitted"));
+    // 1. With the upstream down, A holds the 200 messages and the bounce.
+    assert_eq!(run.get("queued_before_drain"), true, "A did not defer all 201; log:\n{log}");
+    assert_eq!(run.get("queued_in_a_before"), 201);
+    // 2. A's preStop, as the kubelet runs it: A's queue is empty well before its deadline, B has it all.
+    assert_eq!(run.get("drain")["exit"], 0, "preStop: {}", run.get("drain"));
+    let seconds = run.get("drain_seconds").as_f64().expect("seconds");
+    assert!(seconds < 60.0, "the drain ran into its deadline ({seconds} s); log:\n{log}");
+    assert_eq!(run.get("queued_in_a_after"), 0, "A kept mail; log:\n{log}");
+    assert_eq!(run.get("queued_in_b_after"), 201, "B does not hold the hand-off; B's log:\n{peer_log}");
+    assert!(log.contains("handing them over to the other relay pods"), "{log}");
+    assert!(peer_log.contains("postfix/handoff/smtpd"), "B's hand-off port took nothing:\n{peer_log}");
+    // 3. The upstream returns: each message arrives exactly once, the bounce with its null sender.
+    assert_eq!(run.get("delivered"), true, "B did not deliver everything; B's log:\n{peer_log}");
+    let sink = run.sink();
+    assert_eq!(sink.len(), 201, "delivered {} messages, not 201", sink.len());
+    let ids: std::collections::BTreeSet<&str> = sink.iter().filter_map(|m| m["message_id"].as_str()).collect();
+    assert_eq!(ids.len(), 201, "a message is missing or arrived twice");
+    for i in 0..200 {
+        assert!(ids.contains(format!("<handoff-{i}@relaygen.test>").as_str()), "message {i} never arrived");
+    }
+    let bounce = sink.iter().find(|m| m["message_id"] == "<handoff-bounce@relaygen.test>").expect("the bounce");
+    // aiosmtpd writes the null reverse-path of `MAIL FROM:<>` as "<>".
+    assert_eq!(bounce["mail_from"], "<>", "the bounce lost its null sender");
+    assert!(sink.iter().all(|m| m["tls"] == true), "B delivered in clear");
+    assert_eq!(run.get("queued_in_b_at_end"), 0);
+}

@@ -154,7 +154,7 @@ fn the_skips_hide_exactly_the_checks_they_name_and_nothing_is_skipped_without_ca
 #[derive(Clone)]
 enum Peer {
     /// A pod: its namespace's labels and its own labels.
-    Pod { namespace: &'static str, namespace_labels: BTreeMap<String, String>, labels: BTreeMap<String, String> },
+    Pod { namespace: String, namespace_labels: BTreeMap<String, String>, labels: BTreeMap<String, String> },
     /// An address outside the cluster's pods.
     Address(IpAddr),
 }
@@ -163,10 +163,10 @@ fn labels(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
     pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
 }
 
-fn pod(namespace: &'static str, namespace_labels: &[(&str, &str)], pod_labels: &[(&str, &str)]) -> Peer {
+fn pod(namespace: &str, namespace_labels: &[(&str, &str)], pod_labels: &[(&str, &str)]) -> Peer {
     let mut ns = labels(namespace_labels);
     ns.insert("kubernetes.io/metadata.name".into(), namespace.into());
-    Peer::Pod { namespace, namespace_labels: ns, labels: labels(pod_labels) }
+    Peer::Pod { namespace: namespace.to_owned(), namespace_labels: ns, labels: labels(pod_labels) }
 }
 
 fn address(ip: &str) -> Peer {
@@ -210,7 +210,7 @@ fn peer_matches(rule_peer: &Value, policy_namespace: &str, peer: &Peer) -> bool 
             }
             let ns_ok = match rule_peer.get("namespaceSelector") {
                 Some(selector) => selector_matches(selector, namespace_labels),
-                None => *namespace == policy_namespace,
+                None => namespace == policy_namespace,
             };
             let pod_ok = rule_peer.get("podSelector").is_none_or(|selector| selector_matches(selector, labels));
             ns_ok && pod_ok
@@ -319,6 +319,45 @@ fn egress_follows_the_relayhost_port_and_can_be_narrowed_to_known_addresses() {
     assert!(admits(&policy, "Egress", &address("203.0.113.7"), "TCP", 465));
     assert!(!admits(&policy, "Egress", &address("203.0.113.7"), "TCP", 587));
     assert!(!admits(&policy, "Egress", &address("198.51.100.7"), "TCP", 465));
+}
+
+#[test]
+fn only_the_relay_s_own_pods_reach_the_hand_off_port() {
+    for profile in profiles() {
+        let policy = network_policy(&["--profile", &profile]);
+        let namespace = policy["metadata"]["namespace"].as_str().expect("namespace");
+        let relay_labels =
+            [("app.kubernetes.io/name", "postfix-relay"), ("app.kubernetes.io/instance", "postfix-relay")];
+        let peer_relay = pod(namespace, &[], &relay_labels);
+        // An application allowed to send mail, in the relay's own namespace or a labelled one.
+        let neighbour = pod(namespace, &[], &[("app", "invoices")]);
+        let app = pod("billing", &[("email-server.kubernetes.io/smtp-access", "true")], &[("app", "invoices")]);
+        // A relay-looking pod in another namespace is not one of this relay's pods.
+        let impostor = pod("elsewhere", &[("email-server.kubernetes.io/smtp-access", "true")], &relay_labels);
+        let handoff = 10026;
+        assert!(admits(&policy, "Ingress", &peer_relay, "TCP", handoff), "{profile}: a relay pod is refused");
+        assert!(admits(&policy, "Egress", &peer_relay, "TCP", handoff), "{profile}: a relay pod cannot hand off");
+        for (outsider, who) in
+            [(&neighbour, "a pod beside the relay"), (&app, "an application"), (&impostor, "an impostor")]
+        {
+            assert!(
+                !admits(&policy, "Ingress", outsider, "TCP", handoff),
+                "{profile}: {who} reaches the hand-off port"
+            );
+            assert!(!admits(&policy, "Egress", outsider, "TCP", handoff), "{profile}: hand-off to {who}");
+        }
+        assert!(!admits(&policy, "Ingress", &address("142.250.27.28"), "TCP", handoff), "{profile}: from outside");
+        // The Service applications use does not expose it; the headless Service names it.
+        let objects = objects(&["--profile", &profile]);
+        let service = |name: &str| {
+            objects.iter().find(|o| o["kind"] == "Service" && o["metadata"]["name"] == name).expect(name).clone()
+        };
+        let ports = |s: &Value| -> Vec<i64> {
+            s["spec"]["ports"].as_array().expect("ports").iter().filter_map(|p| p["port"].as_i64()).collect()
+        };
+        assert!(!ports(&service("postfix-relay")).contains(&handoff), "{profile}: the SMTP Service exposes hand-off");
+        assert!(ports(&service("postfix-relay-headless")).contains(&handoff), "{profile}");
+    }
 }
 
 #[test]
