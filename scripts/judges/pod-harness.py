@@ -165,6 +165,9 @@ class SinkHandler:
         self.messages = []
         # Every MAIL command, delivered or not: whether it came over TLS.
         self.mail_commands = []
+        # Until this monotonic time, DATA is answered as Gmail answers a sender over its rate.
+        self.throttle_until = 0.0
+        self.throttled = 0
 
     async def handle_MAIL(self, server, session, envelope, address, mail_options):
         tls = session.ssl is not None or server.transport.get_extra_info("ssl_object") is not None
@@ -174,6 +177,9 @@ class SinkHandler:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
+        if time.monotonic() < self.throttle_until:
+            self.throttled += 1
+            return "421 4.7.0 Try again later, closing connection. (test sink throttling)"
         self.messages.append(
             {
                 "mail_from": envelope.mail_from,
@@ -743,6 +749,82 @@ def scenario_handoff(runner, peer, sink, domain, report, count=200):
     peer.stop("postfix")
 
 
+class StockPostfix:
+    """The reference for the burst: Debian's Postfix as packaged (its main.cf.debian and
+    master.cf.proto) with only what a relay needs added (a host name, no local domains, the
+    sink as relayhost by address, the test network in mynetworks, opportunistic TLS, a log
+    file), in the harness's private mount namespace: its queue and data directories are
+    directories of the work directory bound there, on the same file system as the rendered
+    pod's emptyDirs (queue files are fsynced: the storage must be alike), its configuration is
+    bound over /etc/postfix, the host is never touched."""
+
+    def __init__(self, workdir, relay_port):
+        etc = workdir / "stock-etc"
+        etc.mkdir()
+        for path in ("/var/spool/postfix", "/var/lib/postfix"):
+            own = workdir / ("stock" + path.replace("/", "-"))
+            own.mkdir()
+            sh("mount", "--bind", own, path)
+        shutil.copy("/usr/share/postfix/main.cf.debian", etc / "main.cf")
+        shutil.copy("/etc/postfix/master.cf.proto", etc / "master.cf")
+        for name in ("dynamicmaps.cf", "postfix-files", "postfix-script", "post-install"):
+            shutil.copy(f"/etc/postfix/{name}", etc / name)
+        for name in ("dynamicmaps.cf.d", "postfix-files.d"):
+            shutil.copytree(f"/etc/postfix/{name}", etc / name)
+        self.log = workdir / "stock.log"
+        with open(etc / "main.cf", "a") as main_cf:
+            main_cf.write(f"myhostname = stock.relay.test\nmydestination =\nrelayhost = [{UPSTREAM}]:{relay_port}\n"
+                          f"mynetworks = 127.0.0.0/8 {BURST_CLIENT_ADDRESS}/32\nsmtp_tls_security_level = may\n"
+                          f"maillog_file = {self.log}\nmaillog_file_prefixes = {workdir}\n")
+        sh("mount", "--bind", etc, "/etc/postfix")
+        sh("chown", "postfix", "/var/lib/postfix")
+        sh("chmod", "0755", "/var/spool/postfix", "/var/lib/postfix")
+        sh("postfix", "start", stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_until(lambda: "daemon started" in self.maillog())
+
+    def maillog(self):
+        return self.log.read_text(errors="replace") if self.log.exists() else ""
+
+    def exec(self, name, argv, timeout=60):
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=timeout)
+        return {"exit": done.returncode, "stdout": done.stdout, "stderr": done.stderr}
+
+    def stop(self):
+        sh("postfix", "stop", check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+# The burst's clients connect from this address of the pod's own network namespace: not
+# loopback, so the client limits (anvil) apply to them as to any other pod.
+BURST_CLIENT_ADDRESS = "192.0.2.10"
+
+
+def scenario_burst(runner, sink, domain, report, messages, clients, throttle_seconds):
+    """`messages` messages from `clients` concurrent SMTP sessions (Postfix's smtp-source, each
+    to its own recipient), against a sink that answers 421 4.7.0 for the first
+    `throttle_seconds`. Reports what the relay accepted and refused, how fast, what arrived, and
+    when the queue was empty again."""
+    sh("ip", "addr", "add", f"{BURST_CLIENT_ADDRESS}/32", "dev", "lo")
+    sink.handler.throttle_until = time.monotonic() + throttle_seconds
+    started = time.monotonic()
+    source = sh("smtp-source", "-s", clients, "-m", messages, "-N", "-M", "client.test", "-f", f"app@{domain}",
+                "-t", "burst@example.org", f"{BURST_CLIENT_ADDRESS}:25", check=False, capture_output=True, text=True)
+    report["burst_seconds"] = round(time.monotonic() - started, 3)
+    report["burst_exit"] = source.returncode
+    report["burst_stderr"] = source.stderr[-2000:]
+    log = runner.maillog()
+    report["accepted"] = sum(1 for line in log.splitlines() if "postfix/smtpd" in line and " client=" in line)
+    report["refused"] = [line for line in log.splitlines() if "NOQUEUE: reject" in line][:20]
+    # Once the throttling ends, a flush saves the deferred mail Postfix's backoff (minutes).
+    if throttle_seconds:
+        wait_until(lambda: time.monotonic() >= sink.handler.throttle_until, timeout=throttle_seconds + 5)
+        runner.exec("postfix", ["postqueue", "-f"])
+    report["delivered"] = sink.wait_for(messages, timeout=max(120, messages / 20))
+    report["queue_empty"] = wait_until(lambda: not queued(runner), timeout=60, step=0.5)
+    report["seconds_to_empty_queue"] = round(time.monotonic() - started, 3)
+    report["throttled"] = sink.handler.throttled
+    time.sleep(2)  # anything delivered twice would arrive now
+
+
 def scenario_untrusted(runner, sink, domain, report):
     """One allowed message to an upstream whose certificate the relay must not trust: it is
     deferred and stays queued, and the upstream never sees a MAIL command."""
@@ -851,7 +933,12 @@ def main():
     parser.add_argument("--workdir", type=Path, required=True)
     parser.add_argument("--report", type=Path, required=True)
     parser.add_argument("--scenario", choices=["relay", "deliver", "log", "restart", "replace", "untrusted",
-                                               "handoff"], required=True)
+                                               "handoff", "burst"], required=True)
+    parser.add_argument("--burst", default="500:50", help="MESSAGES:CLIENTS of the burst scenario")
+    parser.add_argument("--stock", action="store_true",
+                        help="burst against Debian's packaged Postfix instead of the rendered pod")
+    parser.add_argument("--sink-throttle", type=float, default=0.0,
+                        help="seconds the sink answers 421 4.7.0 at the start of the burst")
     parser.add_argument("--sink-certificate", choices=sorted(SINK_CERTIFICATES), default="trusted",
                         help="; ".join(f"{k}: {v}" for k, v in SINK_CERTIFICATES.items()))
     parser.add_argument("--secret", action="append", default=[], help="NAME=DIR: a Secret's keys as files")
@@ -897,6 +984,16 @@ def main():
     else:
         sink.start()
 
+    if args.stock:
+        stock = StockPostfix(args.workdir, port)
+        messages, clients = (int(n) for n in args.burst.split(":"))
+        scenario_burst(stock, sink, args.sender_domain, report, messages, clients, args.sink_throttle)
+        stock.stop()
+        report["maillog"] = stock.maillog()
+        report["sink_messages"] = sink.handler.messages
+        sink.stop()
+        args.report.write_text(json.dumps(report, indent=2))
+        return
     runner = PodRunner(pod, args.workdir, secrets, search=search)
     runner.make_root(ca_pem)
     runner.make_volumes()
@@ -923,6 +1020,9 @@ def main():
                 scenario_untrusted(runner, sink, args.sender_domain, report)
             elif args.scenario == "handoff":
                 scenario_handoff(runner, peer, sink, args.sender_domain, report)
+            elif args.scenario == "burst":
+                messages, clients = (int(n) for n in args.burst.split(":"))
+                scenario_burst(runner, sink, args.sender_domain, report, messages, clients, args.sink_throttle)
             else:
                 scenario_deliver(runner, sink, args.sender_domain, report)
         report["exit_on_sigterm"] = runner.stop("postfix")

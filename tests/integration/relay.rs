@@ -664,3 +664,28 @@ fn a_draining_pod_hands_its_queue_to_another_pod_and_each_message_arrives_once()
     assert!(sink.iter().all(|m| m["tls"] == true), "B delivered in clear");
     assert_eq!(run.get("queued_in_b_at_end"), 0);
 }
+
+#[test]
+fn a_burst_of_500_messages_from_50_clients_arrives_exactly_once_and_none_is_refused() {
+    // The clients connect from 192.0.2.10, an address of the pod's own network (so in
+    // mynetworks here), not loopback: the default client limits apply to them.
+    let args = ["--profile", "prod", "--set", "postfix.mynetworks={127.0.0.0/8,192.0.2.0/24}"];
+    let Some(run) = boot(&args, "burst", &[], None) else { return };
+    let log = run.text("maillog");
+    assert_eq!(run.get("burst_exit"), 0, "smtp-source failed: {}", run.get("burst_stderr"));
+    assert_eq!(run.get("refused"), &serde_json::json!([]), "refused under the default limits");
+    assert_eq!(run.get("accepted"), 500, "accepted {} of 500", run.get("accepted"));
+    assert_eq!(
+        run.get("delivered"),
+        true,
+        "not everything arrived; log tail:\n{}",
+        &log[log.len().saturating_sub(3000)..]
+    );
+    let sink = run.sink();
+    assert_eq!(sink.len(), 500, "the sink got {} messages", sink.len());
+    let ids: std::collections::BTreeSet<&str> = sink.iter().filter_map(|m| m["message_id"].as_str()).collect();
+    assert_eq!(ids.len(), 500, "a Message-ID is missing or arrived twice");
+    let recipients: std::collections::BTreeSet<&str> = sink.iter().filter_map(|m| m["rcpt_tos"][0].as_str()).collect();
+    assert_eq!(recipients.len(), 500, "a recipient got two messages");
+    assert_eq!(run.get("queue_empty"), true);
+}
