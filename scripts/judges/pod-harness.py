@@ -274,6 +274,16 @@ def throwaway_certificate(workdir, host, kind):
     return context, d / "ca.pem"
 
 
+def tmpfs_size(quantity):
+    """A Kubernetes binary quantity (`128Mi`, `1Gi`) as tmpfs's size option (`128m`, `1g`)."""
+    if not quantity:
+        return None
+    for suffix, unit in (("Ki", "k"), ("Mi", "m"), ("Gi", "g")):
+        if quantity.endswith(suffix):
+            return quantity[: -len(suffix)] + unit
+    return quantity
+
+
 # ---------------------------------------------------------------------------------------------
 # The pod: root filesystem, volumes, containers
 
@@ -331,7 +341,9 @@ class PodRunner:
             path.mkdir()
             if "emptyDir" in volume:
                 if volume["emptyDir"].get("medium") == "Memory":
-                    sh("mount", "-t", "tmpfs", "-o", "mode=0777", "tmpfs", path)
+                    # As the kubelet mounts it: a tmpfs of the volume's sizeLimit.
+                    size = tmpfs_size(volume["emptyDir"].get("sizeLimit"))
+                    sh("mount", "-t", "tmpfs", "-o", "mode=0777" + (f",size={size}" if size else ""), "tmpfs", path)
                 os.chmod(path, 0o777)
             elif "configMap" in volume:
                 source = volume["configMap"]
@@ -753,15 +765,18 @@ class StockPostfix:
     """The reference for the burst: Debian's Postfix as packaged (its main.cf.debian and
     master.cf.proto) with only what a relay needs added (a host name, no local domains, the
     sink as relayhost by address, the test network in mynetworks, opportunistic TLS, a log
-    file), in the harness's private mount namespace: its queue and data directories are
-    directories of the work directory bound there, on the same file system as the rendered
-    pod's emptyDirs (queue files are fsynced: the storage must be alike), its configuration is
+    file), in the harness's private mount namespace: its queue directory is on the same kind of
+    storage as the rendered pod's (a tmpfs for an in-memory queue, else a directory of the work
+    directory; queue files are fsynced, so the storage must be alike), its configuration is
     bound over /etc/postfix, the host is never touched."""
 
-    def __init__(self, workdir, relay_port):
+    def __init__(self, workdir, relay_port, memory_queue):
         etc = workdir / "stock-etc"
         etc.mkdir()
         for path in ("/var/spool/postfix", "/var/lib/postfix"):
+            if memory_queue and path == "/var/spool/postfix":
+                sh("mount", "-t", "tmpfs", "tmpfs", path)
+                continue
             own = workdir / ("stock" + path.replace("/", "-"))
             own.mkdir()
             sh("mount", "--bind", own, path)
@@ -823,6 +838,29 @@ def scenario_burst(runner, sink, domain, report, messages, clients, throttle_sec
     report["seconds_to_empty_queue"] = round(time.monotonic() - started, 3)
     report["throttled"] = sink.handler.throttled
     time.sleep(2)  # anything delivered twice would arrive now
+
+
+def scenario_fill(runner, sink, domain, report, size=2 * 1024 * 1024, attempts=100):
+    """The upstream is down and messages of `size` bytes keep coming until the relay refuses
+    one: it must refuse with a temporary 452 4.3.1 while its queue volume still has room, stay
+    alive, and deliver everything it took once the upstream returns."""
+    sink.stop()
+    report["sent"] = []
+    for i in range(attempts):
+        result = smtp_send(f"app@{domain}", f"fill{i}@example.org", size=size)
+        report["sent"].append(result)
+        if result["code"] != 250:
+            break
+    report["queue_volume"] = runner.exec("postfix", ["df", "-B1", "--output=size,used,avail", "/var/spool/postfix"])
+    report["liveness_when_full"] = runner.probe("postfix", "livenessProbe")
+    report["readiness_when_full"] = runner.probe("postfix", "readinessProbe")
+    accepted = sum(1 for r in report["sent"] if r["code"] == 250)
+    report["queued_when_full"] = len(queued(runner))
+    sink.start()
+    runner.exec("postfix", ["postqueue", "-f"])
+    report["delivered_after_recovery"] = sink.wait_for(accepted, timeout=120)
+    report["queued_after_recovery"] = wait_until(lambda: not queued(runner), timeout=60, step=0.5)
+    report["after_recovery"] = smtp_send(f"app@{domain}", "after@example.org")
 
 
 def scenario_untrusted(runner, sink, domain, report):
@@ -933,7 +971,7 @@ def main():
     parser.add_argument("--workdir", type=Path, required=True)
     parser.add_argument("--report", type=Path, required=True)
     parser.add_argument("--scenario", choices=["relay", "deliver", "log", "restart", "replace", "untrusted",
-                                               "handoff", "burst"], required=True)
+                                               "handoff", "burst", "fill"], required=True)
     parser.add_argument("--burst", default="500:50", help="MESSAGES:CLIENTS of the burst scenario")
     parser.add_argument("--stock", action="store_true",
                         help="burst against Debian's packaged Postfix instead of the rendered pod")
@@ -985,7 +1023,8 @@ def main():
         sink.start()
 
     if args.stock:
-        stock = StockPostfix(args.workdir, port)
+        spool = next((v for v in pod.spec.get("volumes", []) if v["name"] == "spool"), {})
+        stock = StockPostfix(args.workdir, port, spool.get("emptyDir", {}).get("medium") == "Memory")
         messages, clients = (int(n) for n in args.burst.split(":"))
         scenario_burst(stock, sink, args.sender_domain, report, messages, clients, args.sink_throttle)
         stock.stop()
@@ -1020,6 +1059,8 @@ def main():
                 scenario_untrusted(runner, sink, args.sender_domain, report)
             elif args.scenario == "handoff":
                 scenario_handoff(runner, peer, sink, args.sender_domain, report)
+            elif args.scenario == "fill":
+                scenario_fill(runner, sink, args.sender_domain, report)
             elif args.scenario == "burst":
                 messages, clients = (int(n) for n in args.burst.split(":"))
                 scenario_burst(runner, sink, args.sender_domain, report, messages, clients, args.sink_throttle)

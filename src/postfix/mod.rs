@@ -79,6 +79,8 @@ struct Context<'a> {
     mynetworks: String,
     allowed_sender_domains: &'a [String],
     message_size_limit: u64,
+    /// `queue_minfree` in bytes.
+    queue_min_free: u64,
     rate_limits: &'a RateLimits,
     strip_received_headers: bool,
     header_checks_table: &'static str,
@@ -183,6 +185,8 @@ pub fn render_files(resolved: &Resolved, ports: Ports) -> Result<BTreeMap<String
             .join(" "),
         allowed_sender_domains: domains,
         message_size_limit: postfix.message_size_limit,
+        // Validated as a quantity; whole bytes for Postfix.
+        queue_min_free: crate::values::syntax::parse_quantity(&values.queue.min_free).map_or(0, |b| b as u64),
         rate_limits: &postfix.rate_limits,
         strip_received_headers: postfix.strip_received_headers,
         header_checks_table: HEADER_CHECKS,

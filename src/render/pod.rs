@@ -46,10 +46,11 @@ fn mount(name: &str, path: &str, read_only: bool) -> VolumeMount {
 
 fn resources(values: &model::Resources) -> ResourceRequirements {
     let list = |l: &model::ResourceList| {
-        let map: BTreeMap<String, Quantity> = [("cpu", &l.cpu), ("memory", &l.memory)]
-            .into_iter()
-            .filter_map(|(k, v)| v.as_ref().map(|q| (k.to_owned(), Quantity(q.clone()))))
-            .collect();
+        let map: BTreeMap<String, Quantity> =
+            [("cpu", &l.cpu), ("memory", &l.memory), ("ephemeral-storage", &l.ephemeral_storage)]
+                .into_iter()
+                .filter_map(|(k, v)| v.as_ref().map(|q| (k.to_owned(), Quantity(q.clone()))))
+                .collect();
         (!map.is_empty()).then_some(map)
     };
     ResourceRequirements {
@@ -330,7 +331,9 @@ pub(crate) fn pod_template(ctx: &Context<'_>, checksum: &str, queue_claimed: boo
         memory_dir(ETC_POSTFIX, "16Mi"),
     ]);
     if !queue_claimed {
-        volumes.push(empty_dir(SPOOL));
+        // The queue's own space: Postfix's free-space check (queue_minfree) sees this volume
+        // fill up, where an emptyDir on disk would show the node's free space.
+        volumes.push(memory_dir(SPOOL, &ctx.resolved.values.queue.size_limit));
     }
     volumes.extend([empty_dir(DATA), empty_dir(LOG), empty_dir(TMP)]);
     if sasl.enabled {

@@ -126,6 +126,12 @@ const RULES: &[Rule] = &[
     Rule {
         switch: "queue.persistence.enabled",
         state: "true",
+        keys: &["queue.sizeLimit"],
+        help: "the queue lives on each pod's volume (queue.persistence.size) instead",
+    },
+    Rule {
+        switch: "queue.persistence.enabled",
+        state: "true",
         keys: &["deployment.strategy.rollingUpdate"],
         help: "the StatefulSet replaces one pod at a time; these settings apply only to the Deployment",
     },

@@ -289,6 +289,9 @@ pub struct ResourceList {
     pub cpu: Option<String>,
     /// Memory, e.g. `128Mi`.
     pub memory: Option<String>,
+    /// Local disk for logs and scratch space (emptyDirs, container logs), e.g. `256Mi`.
+    #[serde(rename = "ephemeral-storage")]
+    pub ephemeral_storage: Option<String>,
 }
 
 /// The seed deployment's environment, under its own variable names.
@@ -489,6 +492,14 @@ pub struct LogValues {
 #[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct QueueValues {
+    /// The queue's own space without persistence: an in-memory emptyDir of this size, counted
+    /// in the Postfix container's memory, whose free space is the queue's alone. Postfix sees
+    /// it fill up and refuses new mail before it is full; an emptyDir on the node's disk would
+    /// show the node's free space instead, and get the pod evicted past its limit.
+    pub size_limit: String,
+    /// Free queue space below which Postfix refuses new mail with a temporary `452 4.3.1`
+    /// (`queue_minfree`); at least 1.5 × `postfix.messageSizeLimit`.
+    pub min_free: String,
     /// A PersistentVolumeClaim per pod for `/var/spool/postfix`.
     pub persistence: QueuePersistence,
 }

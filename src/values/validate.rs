@@ -200,6 +200,7 @@ pub fn validate(values: &Values, tree: &Node) -> (Option<RelayHost>, Vec<Diagnos
             "a size in bytes at or below the upstream's limit (Gmail: 25 MB)",
         );
     }
+    check_queue_space(values, &mut r);
     let ca_file = &values.postfix.tls.ca_file;
     // The path lands verbatim in main.cf: whitespace or a newline would inject settings.
     if !ca_file.starts_with('/') || ca_file.chars().any(|c| c.is_whitespace() || c.is_control()) {
@@ -600,7 +601,9 @@ fn check_int_or_percent(r: &mut Report<'_>, path: &str, value: &IntOrPercent) {
 
 fn check_resources(r: &mut Report<'_>, path: &str, requests: &ResourceList, limits: &ResourceList) {
     for (kind, list) in [("requests", requests), ("limits", limits)] {
-        for (name, quantity) in [("cpu", &list.cpu), ("memory", &list.memory)] {
+        for (name, quantity) in
+            [("cpu", &list.cpu), ("memory", &list.memory), ("ephemeral-storage", &list.ephemeral_storage)]
+        {
             if let Some(q) = quantity
                 && parse_quantity(q).is_none()
             {
@@ -612,7 +615,11 @@ fn check_resources(r: &mut Report<'_>, path: &str, requests: &ResourceList, limi
             }
         }
     }
-    for (name, request, limit) in [("cpu", &requests.cpu, &limits.cpu), ("memory", &requests.memory, &limits.memory)] {
+    for (name, request, limit) in [
+        ("cpu", &requests.cpu, &limits.cpu),
+        ("memory", &requests.memory, &limits.memory),
+        ("ephemeral-storage", &requests.ephemeral_storage, &limits.ephemeral_storage),
+    ] {
         if let (Some(req), Some(lim)) = (request, limit)
             && let (Some(a), Some(b)) = (parse_quantity(req), parse_quantity(lim))
             && a > b
@@ -768,6 +775,83 @@ fn check_labels<'a>(
 }
 
 /// Who may relay, how the relayhost is reached, where the queue lives and how pods stop.
+/// The queue's space and the reserve below which Postfix refuses new mail (452 4.3.1): the
+/// reserve holds Postfix's own rule (at least 1.5 × the largest message), the space one largest
+/// message above the reserve, and an in-memory queue fits the Postfix container's memory.
+fn check_queue_space(values: &Values, r: &mut Report<'_>) {
+    const MIB: f64 = 1024.0 * 1024.0;
+    let queue = &values.queue;
+    let message = values.postfix.message_size_limit as f64;
+    let quantity = |r: &mut Report<'_>, path: &str, text: &str| {
+        let bytes = parse_quantity(text);
+        if bytes.is_none_or(|b| b <= 0.0) {
+            r.error(path, format!("`{text}` is not a positive Kubernetes quantity"), "e.g. 128Mi or 1Gi");
+        }
+        bytes.filter(|b| *b > 0.0)
+    };
+    let (space_path, space_text) = if queue.persistence.enabled {
+        ("queue.persistence.size", queue.persistence.size.as_str())
+    } else {
+        ("queue.sizeLimit", queue.size_limit.as_str())
+    };
+    let (Some(min_free), Some(space)) =
+        (quantity(r, "queue.minFree", &queue.min_free), quantity(r, space_path, space_text))
+    else {
+        return;
+    };
+    if min_free < 1.5 * message {
+        r.error(
+            "queue.minFree",
+            format!(
+                "{} is below 1.5 × postfix.messageSizeLimit ({:.1} MiB), the least Postfix accepts for queue_minfree",
+                queue.min_free,
+                1.5 * message / MIB
+            ),
+            format!("at least {}Mi", (1.5 * message / MIB).ceil()),
+        );
+    } else if space < min_free + message {
+        r.error(
+            space_path,
+            format!(
+                "{space_text} leaves no room for one message of postfix.messageSizeLimit above queue.minFree ({})",
+                queue.min_free
+            ),
+            format!("at least {}Mi", ((min_free + message) / MIB).ceil() + 1.0),
+        );
+    }
+    if !queue.persistence.enabled
+        && let Some(limit) = values.resources.limits.memory.as_deref().and_then(parse_quantity)
+        && limit < space + 64.0 * MIB
+    {
+        r.error(
+            "resources.limits.memory",
+            format!(
+                "the queue lives in the Postfix container's memory: {} of queue and Postfix itself do not fit \
+                 in {}",
+                queue.size_limit,
+                values.resources.limits.memory.as_deref().unwrap_or_default()
+            ),
+            format!(
+                "at least {}Mi (queue.sizeLimit + 64Mi), or a smaller queue.sizeLimit",
+                ((space + 64.0 * MIB) / MIB).ceil()
+            ),
+        );
+    }
+    let log = f64::from(values.postfix.log.max_file_size_mib) * MIB;
+    if let Some(limit) = values.resources.limits.ephemeral_storage.as_deref().and_then(parse_quantity)
+        && limit < log + 64.0 * MIB
+    {
+        r.error(
+            "resources.limits.ephemeral-storage",
+            format!(
+                "the log file alone may reach postfix.log.maxFileSizeMib ({} MiB): the pod would be evicted",
+                values.postfix.log.max_file_size_mib
+            ),
+            format!("at least {}Mi", values.postfix.log.max_file_size_mib + 64),
+        );
+    }
+}
+
 fn check_relay_policy(values: &Values, r: &mut Report<'_>) {
     let postfix = &values.postfix;
     let domains = &values.env.allowed_sender_domains.0;

@@ -689,3 +689,48 @@ fn a_burst_of_500_messages_from_50_clients_arrives_exactly_once_and_none_is_refu
     assert_eq!(recipients.len(), 500, "a recipient got two messages");
     assert_eq!(run.get("queue_empty"), true);
 }
+
+#[test]
+fn a_full_queue_refuses_new_mail_with_452_and_loses_nothing() {
+    // A small in-memory queue and 2 MiB messages, the upstream down: the relay fills its queue.
+    let args = [
+        "--profile",
+        "prod",
+        "--set",
+        "queue.sizeLimit=48Mi",
+        "--set",
+        "queue.minFree=8Mi",
+        "--set",
+        "postfix.messageSizeLimit=4194304",
+    ];
+    let Some(run) = boot(&args, "fill", &[], None) else { return };
+    let log = run.text("maillog");
+    let sent = run.get("sent").as_array().expect("sent");
+    let accepted = sent.iter().filter(|r| r["code"] == 250).count();
+    assert!(accepted >= 5, "only {accepted} messages fit in a 48Mi queue: {sent:?}");
+    // The refusal is temporary, at MAIL (the declared size), while the volume still has room.
+    let refusal = sent.last().expect("a refusal");
+    assert_eq!(refusal["code"], 452, "the full queue answered {refusal}");
+    assert!(refusal["message"].as_str().is_some_and(|m| m.contains("4.3.1")), "{refusal}");
+    assert_eq!(refusal["stage"], "MAIL", "{refusal}");
+    let df = run.get("queue_volume")["stdout"].as_str().expect("df").lines().nth(1).expect("df line").to_owned();
+    let numbers: Vec<u64> = df.split_whitespace().map(|n| n.parse().expect("bytes")).collect();
+    assert_eq!(numbers[0], 48 * 1024 * 1024, "the queue volume is not its own 48Mi: {df}");
+    assert!(numbers[2] >= 8 * 1024 * 1024 / 2, "the queue ran out of space instead of refusing in time: {df}");
+    // Postfix is alive and keeps its pod: no probe fails, nothing bounced.
+    assert_eq!(run.get("liveness_when_full")["exit"], 0, "{}", run.get("liveness_when_full"));
+    assert_eq!(run.get("readiness_when_full")["exit"], 0, "{}", run.get("readiness_when_full"));
+    // Queued: every message taken, and Postfix's notice to the postmaster about the refusal
+    // (notify_classes: resource), which goes out with them.
+    let queued = run.get("queued_when_full").as_u64().expect("count") as usize;
+    assert!((accepted..=accepted + 1).contains(&queued), "{queued} queued for {accepted} taken; log:\n{log}");
+    assert!(!log.contains("status=bounced"), "mail bounced:\n{log}");
+    // The upstream returns: everything taken arrives once, and new mail is taken again.
+    assert_eq!(run.get("delivered_after_recovery"), true, "log:\n{log}");
+    let fill: Vec<&str> =
+        run.sink().iter().filter_map(|m| m["rcpt_tos"][0].as_str()).filter(|r| r.starts_with("fill")).collect();
+    let distinct: std::collections::BTreeSet<&&str> = fill.iter().collect();
+    assert_eq!((fill.len(), distinct.len()), (accepted, accepted), "{fill:?}");
+    assert_eq!(run.get("queued_after_recovery"), true);
+    assert_eq!(run.code("after_recovery"), 250, "{}", run.get("after_recovery"));
+}

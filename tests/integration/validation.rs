@@ -438,3 +438,49 @@ fn every_key_set_without_effect_under_the_current_switches_warns_and_switching_o
     let run = relaygen(&[&["validate", "--set", "monitoring.enabled=false", "--strict"], pin].concat());
     assert!(run.ok().contains("0 warning(s)"));
 }
+
+#[test]
+fn the_queue_bound_and_its_reserve_are_checked_against_the_message_size_and_the_memory() {
+    // (settings, key path named, words said)
+    let cases: &[(&[&str], &str, &str)] = &[
+        // Postfix wants queue_minfree ≥ 1.5 × message_size_limit (20 MiB by default).
+        (&["--set", "queue.minFree=16Mi"], "queue.minFree", "at least 30Mi"),
+        (&["--set", "queue.sizeLimit=40Mi"], "queue.sizeLimit", "no room for one message"),
+        (&["--set", "queue.sizeLimit=lots"], "queue.sizeLimit", "not a positive Kubernetes quantity"),
+        // The in-memory queue counts against the Postfix container's memory.
+        (&["--set", "queue.sizeLimit=512Mi"], "resources.limits.memory", "at least 576Mi"),
+        (
+            &["--set", "queue.persistence.enabled=true", "--set", "queue.persistence.size=32Mi"],
+            "queue.persistence.size",
+            "no room for one message",
+        ),
+        (&["--set", "resources.limits.ephemeral-storage=100Mi"], "resources.limits.ephemeral-storage", "evicted"),
+        (
+            &["--set", "resources.requests.ephemeral-storage=1Gi"],
+            "resources.requests.ephemeral-storage",
+            "above the limit",
+        ),
+    ];
+    for (args, path, words) in cases {
+        let stderr = relaygen(&[&["render"], *args].concat()).fails();
+        assert!(stderr.contains(&format!("error: {path}")) && stderr.contains(words), "{args:?}:\n{stderr}");
+    }
+    // Consistent changes render: a bigger queue with the memory to hold it, a smaller message.
+    let out = relaygen(&[
+        "render",
+        "--set",
+        "queue.sizeLimit=512Mi",
+        "--set",
+        "resources.limits.memory=640Mi",
+        "--set",
+        "postfix.messageSizeLimit=1048576",
+        "--set",
+        "queue.minFree=2Mi",
+    ])
+    .ok();
+    assert!(out.contains("queue_minfree = 2097152"), "queue_minfree not rendered");
+    assert!(out.contains("sizeLimit: 512Mi"));
+    // With a persistent queue the in-memory bound has no effect, and says so.
+    let run = relaygen(&["render", "--set", "queue.persistence.enabled=true", "--set", "queue.sizeLimit=64Mi"]);
+    assert!(run.stderr.contains("warning: queue.sizeLimit: has no effect"), "{}", run.stderr);
+}
