@@ -599,9 +599,24 @@ while chunk := client.recv(65536):
 print(data.replace(b"\\0", b" ").decode(errors="replace"))
 """
 
-# A host outside the pod: its own network namespace, joined to the pod's by a veth pair, on
-# TEST-NET-1 addresses that exist only in these two namespaces.
-OUTSIDE_ADDRESS, POD_ADDRESS = "192.0.2.1", "192.0.2.2"
+# A second network namespace (a host outside the pod, or a second pod), joined to the harness's
+# own, where the pod runs, by a veth pair on TEST-NET-1 addresses that exist only in the two.
+HERE_ADDRESS, THERE_ADDRESS = "192.0.2.1", "192.0.2.2"
+
+
+def link_namespace(netns):
+    """Makes the network namespace `netns`, joined to the harness's own: this side is
+    HERE_ADDRESS, that side THERE_ADDRESS. Returns the command prefix that runs in `netns`;
+    `ip netns del` removes it and the link."""
+    sh("ip", "netns", "add", netns)
+    sh("ip", "link", "add", "here0", "type", "veth", "peer", "name", "there0", "netns", netns)
+    sh("ip", "addr", "add", f"{HERE_ADDRESS}/24", "dev", "here0")
+    sh("ip", "link", "set", "here0", "up")
+    inside = ["ip", "netns", "exec", netns]
+    sh(*inside, "ip", "addr", "add", f"{THERE_ADDRESS}/24", "dev", "there0")
+    sh(*inside, "ip", "link", "set", "there0", "up")
+    sh(*inside, "ip", "link", "set", "lo", "up")
+    return inside
 
 CONNECT_CLIENT = """
 import socket, sys
@@ -627,17 +642,11 @@ def exporter_reads_showq(runner):
     inside = runner.exec_as("postfix", sc["runAsUser"], sc["runAsGroup"],
                             ["/usr/bin/python3", "-c", SHOWQ_CLIENT, LOOPBACK, port])
     outside = f"relaygen-outside-{os.getpid()}"
-    sh("ip", "netns", "add", outside)
     try:
-        sh("ip", "link", "add", "pod0", "type", "veth", "peer", "name", "out0", "netns", outside)
-        sh("ip", "addr", "add", f"{POD_ADDRESS}/24", "dev", "pod0")
-        sh("ip", "link", "set", "pod0", "up")
-        in_outside = ["ip", "netns", "exec", outside]
-        sh(*in_outside, "ip", "addr", "add", f"{OUTSIDE_ADDRESS}/24", "dev", "out0")
-        sh(*in_outside, "ip", "link", "set", "out0", "up")
+        in_outside = link_namespace(outside)
 
         def from_outside(target_port):
-            done = sh(*in_outside, "python3", "-c", CONNECT_CLIENT, POD_ADDRESS, target_port,
+            done = sh(*in_outside, "python3", "-c", CONNECT_CLIENT, HERE_ADDRESS, target_port,
                       capture_output=True, text=True)
             return done.stdout.strip()
 
@@ -650,7 +659,6 @@ def exporter_reads_showq(runner):
             "outside_smtp": from_outside(25),
         }
     finally:
-        sh("ip", "link", "del", "pod0", check=False, stderr=subprocess.DEVNULL)
         sh("ip", "netns", "del", outside, check=False)
 
 
@@ -701,21 +709,8 @@ def scenario_relay(runner, sink, domain, size_limit, report):
     report["container_ended_with_master"] = wait_until(lambda: process.poll() is not None, timeout=10)
 
 
-# Two pods of one relay, each in its own network namespace, joined by a veth pair on TEST-NET-1
-# addresses that exist only in these namespaces. Pod A runs in the harness's own namespace.
-POD_A_ADDRESS, POD_B_ADDRESS = "192.0.2.1", "192.0.2.2"
-
-
-def join_pods(netns):
-    """Pod B's network namespace `netns`, linked to pod A's (the harness's own)."""
-    sh("ip", "netns", "add", netns)
-    sh("ip", "link", "add", "pod-a", "type", "veth", "peer", "name", "pod-b", "netns", netns)
-    sh("ip", "addr", "add", f"{POD_A_ADDRESS}/24", "dev", "pod-a")
-    sh("ip", "link", "set", "pod-a", "up")
-    inside = ["ip", "netns", "exec", netns]
-    sh(*inside, "ip", "addr", "add", f"{POD_B_ADDRESS}/24", "dev", "pod-b")
-    sh(*inside, "ip", "link", "set", "pod-b", "up")
-    sh(*inside, "ip", "link", "set", "lo", "up")
+# Two pods of one relay, each in its own network namespace: pod A in the harness's own
+# (HERE_ADDRESS), pod B in a linked one (THERE_ADDRESS).
 
 
 def deferred(runner):
@@ -994,7 +989,7 @@ def main():
     global LOOPBACK, UPSTREAM
     if pod.main_cf.get("inet_protocols") == "ipv6":
         LOOPBACK = "::1"
-    UPSTREAM = POD_A_ADDRESS if args.scenario == "handoff" else LOOPBACK
+    UPSTREAM = HERE_ADDRESS if args.scenario == "handoff" else LOOPBACK
     report = {"kind": pod.workload["kind"], "relayhost": [host, port]}
 
     sh("ip", "link", "set", "lo", "up")
@@ -1010,11 +1005,11 @@ def main():
         # The second pod, and the headless Service's name resolving to it alone: Kubernetes
         # drops a terminating pod (A, once its preStop runs) from the ready endpoints.
         peer_netns = f"relaygen-pod-b-{os.getpid()}"
-        join_pods(peer_netns)
+        link_namespace(peer_netns)
         headless = next(o for o in objects if o["kind"] == "Service" and o["spec"].get("clusterIP") == "None")
-        dns.add(f"{headless['metadata']['name']}.{namespace}.svc.cluster.local", [POD_B_ADDRESS])
+        dns.add(f"{headless['metadata']['name']}.{namespace}.svc.cluster.local", [THERE_ADDRESS])
         (args.workdir / "pod-b").mkdir()
-        peer = PodRunner(pod, args.workdir / "pod-b", secrets, netns=peer_netns, nameserver=POD_A_ADDRESS,
+        peer = PodRunner(pod, args.workdir / "pod-b", secrets, netns=peer_netns, nameserver=HERE_ADDRESS,
                          search=search)
         peer.make_root(ca_pem)
         peer.make_volumes()

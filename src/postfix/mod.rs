@@ -197,8 +197,9 @@ pub fn render_files(resolved: &Resolved, ports: Ports) -> Result<BTreeMap<String
         smtp_port: ports.smtp,
         handoff_port: ports.handoff,
         peers: ports.peers,
+        // master.cf writes an IPv6 address in brackets, as postfix_network does.
         showq_listen: ports.showq.map(|port| match protocols.loopback() {
-            "::1" => format!("[::1]:{port}"),
+            v6 if v6.contains(':') => format!("[{v6}]:{port}"),
             v4 => format!("{v4}:{port}"),
         }),
         max_log_bytes: u64::from(postfix.log.max_file_size_mib) * 1024 * 1024,

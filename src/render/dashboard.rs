@@ -214,7 +214,7 @@ fn dashboard_json(namespace: &str) -> Dashboard {
             "Postfix answering showq",
             "short",
             "1 when the exporter could read the queue of the pod's Postfix, 0 when not.",
-            vec![(format!("max by (pod) ({}{{{scrape}, {}}})", metric::POSTFIX_UP, metric::SHOWQ_UP), "{{pod}}")],
+            vec![(format!("max by (pod) ({}{{{scrape}, {}}})", metric::POSTFIX_UP, metric::showq_up()), "{{pod}}")],
         ),
     ];
     // Grafana limits uids to 40 characters; a namespace may have 63.

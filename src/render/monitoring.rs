@@ -27,7 +27,9 @@ pub(crate) mod metric {
     /// The matcher that keeps [`POSTFIX_UP`] of `showq`. The exporter exports one more, for the
     /// log file (`path` = the file), and labels the showq one with the address it dials
     /// (`localhost:10025`); excluding the log file holds whatever that label says.
-    pub(crate) const SHOWQ_UP: &str = r#"path!="/var/log/postfix/mail.log""#;
+    pub(crate) fn showq_up() -> String {
+        format!(r#"path!="{}""#, crate::postfix::paths::MAILLOG_FILE)
+    }
     /// Messages per queue (`queue` = active, deferred, hold, incoming, maildrop).
     pub(crate) const QUEUE_DEPTH: &str = "postfix_showq_queue_depth";
     /// Histogram of queued messages' ages (`queue`), reset on every scrape.
@@ -178,13 +180,14 @@ fn texts<'a>(ctx: &Context<'a>) -> Vec<(AlertText, AlertSettings<'a>)> {
     let pod = "Pod {{ $labels.pod }} in namespace {{ $labels.namespace }}";
     let mut out = Vec::new();
 
+    let showq_up = metric::showq_up();
     out.push((
         AlertText {
             name: "PostfixRelayDown",
             expr: format!(
                 "max by (namespace, pod) ({}{}) == 0\nor absent({}{})",
                 metric::POSTFIX_UP,
-                scope(ctx, metric::SHOWQ_UP),
+                scope(ctx, &showq_up),
                 metric::UP,
                 scope(ctx, "")
             ),
