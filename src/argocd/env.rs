@@ -25,6 +25,7 @@ use serde::Deserialize;
 use super::{PARAM_NAMESPACE, PARAM_PROFILE, PARAM_PROFILES_AVAILABLE, PARAM_SET, PARAM_VALUES, PROFILES_DIR};
 use crate::error::{Diagnostic, Error, Result};
 use crate::kube::{self, KubeVersion};
+use crate::values::profiles_dir::is_profile_path;
 use crate::values::{Selection, SetArg};
 
 /// `ARGOCD_ENV_*` names relaygen reads (without the prefix).
@@ -96,6 +97,17 @@ pub fn request(vars: &BTreeMap<String, String>) -> Result<Request> {
         .map(|v| v.split(',').map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect());
 
     let profile = params.profile.or(env.profile);
+    // A profile may be given as a path (`profiles/prod.yaml`); under Argo CD it must stay
+    // inside the application's directory, as values files must.
+    if let Some(profile) = profile.as_deref().filter(|p| is_profile_path(p))
+        && let Err(why) = safe_relative_path(profile)
+    {
+        problems.push(
+            Diagnostic::error(format!("profile `{profile}` {why}"))
+                .at(PARAM_PROFILE)
+                .expected("a profile name such as prod, or a path inside the application's directory"),
+        );
+    }
     let namespace = params
         .namespace
         .or(env.namespace)
@@ -471,6 +483,9 @@ mod tests {
         );
         assert!(problems(&[("ARGOCD_ENV_VALUES", "../secrets.yaml")]).contains("without `..`"));
         assert!(problems(&[(PARAMETERS_JSON, r#"[{"name":"values","array":["/etc/passwd"]}]"#)]).contains("relative"));
+        // A profile given as a path is held to the same rule.
+        assert!(problems(&[("ARGOCD_ENV_PROFILE", "../other-team/prod.yaml")]).contains("without `..`"));
+        assert!(problems(&[(PARAMETERS_JSON, r#"[{"name":"profile","string":"/etc/x.yaml"}]"#)]).contains("relative"));
     }
 
     #[test]
