@@ -291,7 +291,7 @@ pub struct CheckOutArgs {
     pub out: PathBuf,
     /// Directory holding the profiles [default: the nearest profiles/ in the current directory
     /// or a parent, up to the repository root].
-    #[arg(long, value_name = "DIR", env = "RELAYGEN_PROFILES_DIR")]
+    #[arg(long, value_name = "DIR", env = crate::values::profiles_dir::PROFILES_DIR_VAR)]
     pub profiles_dir: Option<PathBuf>,
 }
 
@@ -388,7 +388,7 @@ pub struct SelectionArgs {
     pub profile: Option<String>,
     /// Directory holding the profiles [default: the nearest profiles/ in the current directory
     /// or a parent, up to the repository root].
-    #[arg(long, value_name = "DIR", env = "RELAYGEN_PROFILES_DIR")]
+    #[arg(long, value_name = "DIR", env = crate::values::profiles_dir::PROFILES_DIR_VAR)]
     pub profiles_dir: Option<PathBuf>,
     /// Values file layered over the profile; repeatable, later files win. `-` reads stdin.
     #[arg(short = 'f', long = "values", value_name = "FILE")]

@@ -1,5 +1,5 @@
 //! Shell completion, dynamic: `relaygen completions SHELL` prints a small script that hands
-//! each completion back to relaygen (`COMPLETE=SHELL relaygen -- WORDS…`), which answers from
+//! each completion back to relaygen (`RELAYGEN_COMPLETE=SHELL relaygen -- WORDS…`), which answers from
 //! the command definition in [`cli`](crate::cli), so it always knows every subcommand and flag,
 //! and from the working directory, so `--profile <TAB>` offers the profiles found there.
 
@@ -13,14 +13,15 @@ use clap_complete::{CompletionCandidate, PathCompleter, Shell};
 use crate::cli::Cli;
 use crate::values::ProfilesDir;
 use crate::values::load::available_profiles;
+use crate::values::profiles_dir::{PROFILES_DIR_VAR, is_profile_path};
 
 /// The environment variable that makes relaygen complete instead of run.
-pub const COMPLETE_VAR: &str = "COMPLETE";
+pub const COMPLETE_VAR: &str = "RELAYGEN_COMPLETE";
 
 /// The program name the scripts complete and call back.
 const BIN: &str = "relaygen";
 
-/// If the shell asked for completions (`COMPLETE` is set), prints them and exits; otherwise
+/// If the shell asked for completions (`RELAYGEN_COMPLETE` is set), prints them and exits; otherwise
 /// returns and relaygen runs as usual.
 pub fn complete_if_asked() {
     clap_complete::CompleteEnv::with_factory(Cli::command).var(COMPLETE_VAR).bin(BIN).completer(BIN).complete();
@@ -53,12 +54,11 @@ pub fn script(shell: Shell) -> String {
 /// once the word looks like a path.
 pub fn profile_names(current: &OsStr) -> Vec<CompletionCandidate> {
     let word = current.to_string_lossy();
-    if word.contains('/') {
+    if is_profile_path(&word) {
         return PathCompleter::file().complete(current);
     }
-    let given = std::env::var_os("RELAYGEN_PROFILES_DIR").map(Into::into);
-    let cwd = std::env::current_dir().unwrap_or_default();
-    let Ok(dir) = ProfilesDir::resolve(given, &cwd).path().map(std::path::Path::to_owned) else { return Vec::new() };
+    let given = std::env::var_os(PROFILES_DIR_VAR).map(Into::into);
+    let Ok(dir) = ProfilesDir::from_current_dir(given).path().map(std::path::Path::to_owned) else { return Vec::new() };
     available_profiles(&dir)
         .into_iter()
         .filter(|name| name.starts_with(word.as_ref()))

@@ -92,7 +92,10 @@ fn execute(cli: Cli, matches: Option<&ArgMatches>) -> Result<Outcome, Error> {
             write_stdout(&text).map(|()| Outcome::Done)
         }
         Command::Check(args) => {
-            let base = Selection { profiles_dir: profiles_dir(args.profiles_dir.clone()), ..Selection::default() };
+            let base = Selection {
+                profiles_dir: values::ProfilesDir::from_current_dir(args.profiles_dir.clone()),
+                ..Selection::default()
+            };
             let outputs = profiles::render_profiles(&base, &render::Target::default(), false)?;
             let stale = check::check(&args.out, &outputs)?;
             if stale.is_empty() {
@@ -309,12 +312,6 @@ fn write_stdout(text: &str) -> Result<(), Error> {
     stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()).map_err(Error::Write)
 }
 
-/// The profiles directory: the one given, or the nearest `profiles/` from the current directory.
-fn profiles_dir(given: Option<std::path::PathBuf>) -> values::ProfilesDir {
-    let cwd = std::env::current_dir().unwrap_or_default();
-    values::ProfilesDir::resolve(given, &cwd)
-}
-
 /// Builds the [`Selection`], keeping `--set` and `--set-string` in command-line order.
 fn selection(args: &SelectionArgs, matches: Option<&ArgMatches>) -> Selection {
     let indexed = |id: &str, values: &[String], string: bool| -> Vec<(usize, SetArg)> {
@@ -330,7 +327,7 @@ fn selection(args: &SelectionArgs, matches: Option<&ArgMatches>) -> Selection {
     sets.sort_by_key(|(index, _)| *index);
     Selection {
         profile: args.profile.clone(),
-        profiles_dir: profiles_dir(args.profiles_dir.clone()),
+        profiles_dir: values::ProfilesDir::from_current_dir(args.profiles_dir.clone()),
         files: args.values.clone(),
         sets: sets.into_iter().map(|(_, s)| s).collect(),
         namespace: args.namespace.clone(),

@@ -71,9 +71,11 @@ impl de::Error for DeError {
 }
 
 /// Keys relaygen once read, and what took their place: a values file written for an older
-/// relaygen is told what to do instead of only that the key is unknown.
-const REMOVED_KEYS: &[(&str, &str)] = &[(
+/// relaygen is told what to do instead of only that the key is unknown. Each is known by its
+/// name and a key of the mapping it stood in, so the same name elsewhere gets the usual help.
+const REMOVED_KEYS: &[(&str, &str, &str)] = &[(
     "postdropGroupId",
+    "runAsGroup",
     "`monitoring.exporter.postdropGroupId` was removed: the exporter reads the queue from showq over \
      loopback TCP and needs no group of the Postfix image; set its group with `monitoring.exporter.runAsGroup`",
 )];
@@ -81,7 +83,9 @@ const REMOVED_KEYS: &[(&str, &str)] = &[(
 /// The diagnostic of a key `field` in a mapping that allows only `expected`.
 fn unknown_key(field: &str, expected: &[&str]) -> Diagnostic {
     let mut d = Diagnostic::error(format!("unknown key `{field}`")).expected(format!("one of {}", list(expected)));
-    if let Some((_, replaced)) = REMOVED_KEYS.iter().find(|(key, _)| *key == field) {
+    if let Some((_, _, replaced)) =
+        REMOVED_KEYS.iter().find(|(key, sibling, _)| *key == field && expected.contains(sibling))
+    {
         d = d.help(*replaced);
     } else if let Some(best) = suggest::nearest(field, expected.iter().copied()) {
         d = d.help(format!("did you mean `{best}`?"));

@@ -9,7 +9,7 @@
 use std::borrow::Cow;
 use std::sync::Arc;
 
-use super::tree::{Node, ScalarKind, Value};
+use super::tree::{Node, ScalarKind, Value, is_null_text};
 use crate::error::{Layer, Origin, Source};
 
 /// The mail domain's key, which the derived keys follow.
@@ -19,19 +19,29 @@ pub const MAIL_DOMAIN: &str = "maildomain";
 /// deployment's (Google Workspace relays mail of gmail.com senders too).
 pub const EXTRA_SENDER_DOMAINS: &[&str] = &["gmail.com"];
 
-/// The mail domain the built-in defaults use when a tree has none (or not as text).
-const FALLBACK_MAIL_DOMAIN: &str = "bionicaisolutions.com";
+/// The mail domain of `tree` and where it was written, when it is a usable text (not null or
+/// empty: typing and validation report those on their own).
+fn mail_domain(tree: &Node) -> Option<(String, Origin)> {
+    match tree.get(&["env", MAIL_DOMAIN]) {
+        Some(Node { value: Value::Scalar(text, _), origin }) if !is_null_text(text) => {
+            Some((text.to_string(), origin.clone()))
+        }
+        _ => None,
+    }
+}
 
-/// Fills in the derived keys of `tree` that no layer set.
-pub fn apply(tree: &mut Node) {
+/// Fills in the derived keys of `tree` that no layer set. Without a usable mail domain in
+/// `tree`, they follow the one of `defaults` (the built-in defaults), so one mistake in the
+/// mail domain is reported once, not again for each derived key.
+pub fn apply(tree: &mut Node, defaults: &Node) {
+    let (domain, from) = match mail_domain(tree) {
+        Some((domain, origin)) => (domain, Some(origin)),
+        None => (mail_domain(defaults).map(|(domain, _)| domain).unwrap_or_default(), None),
+    };
     let Value::Map(root) = &mut tree.value else { return };
     let Some(env) = Arc::make_mut(root).get_mut("env") else { return };
     let Value::Map(env) = &mut env.value else { return };
     let env = Arc::make_mut(env);
-    let (domain, from) = match env.get(MAIL_DOMAIN) {
-        Some(Node { value: Value::Scalar(text, _), origin }) => (text.to_string(), Some(origin.clone())),
-        _ => (FALLBACK_MAIL_DOMAIN.to_owned(), None),
-    };
     let origin = derived_from(from);
     let scalar =
         |text: String| Node { value: Value::Scalar(Cow::Owned(text), ScalarKind::Quoted), origin: origin.clone() };

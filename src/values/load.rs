@@ -86,6 +86,15 @@ fn read_file(path: &Path) -> Result<String> {
     let limit = MAX_VALUES_FILE_BYTES + 1;
     if path == Path::new("-") {
         std::io::stdin().lock().take(limit).read_to_end(&mut bytes).map_err(read_err)?;
+        // An empty file is a placeholder layer, but empty stdin is most often a command in
+        // front of the pipe that failed: rendering the defaults instead would hide it.
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Err(Error::Values(vec![
+                Diagnostic::error("<stdin> (-f -) is empty")
+                    .expected("values on stdin, e.g. `cat values.yaml | relaygen render -f -`")
+                    .help("did the command feeding the pipe fail? For no values at all, leave out -f -"),
+            ]));
+        }
     } else {
         std::fs::File::open(path).and_then(|file| file.take(limit).read_to_end(&mut bytes)).map_err(read_err)?;
     }
@@ -96,7 +105,7 @@ fn read_file(path: &Path) -> Result<String> {
                 if path == Path::new("-") { "<stdin>".to_owned() } else { path.display().to_string() },
                 MAX_VALUES_FILE_BYTES / (1024 * 1024)
             ))
-            .expected("a values file of at most 8 MiB")
+            .expected(format!("a values file of at most {} MiB", MAX_VALUES_FILE_BYTES / (1024 * 1024)))
             .help("split the values into several files, each passed with -f"),
         ]));
     }
@@ -154,7 +163,7 @@ fn profile_file(name: &str, profiles_dir: &ProfilesDir) -> Result<PathBuf> {
 pub fn derived_defaults_tree() -> &'static Node {
     static DERIVED: LazyLock<Node> = LazyLock::new(|| {
         let mut tree = defaults_tree().clone();
-        super::derive::apply(&mut tree);
+        super::derive::apply(&mut tree, defaults_tree());
         tree
     });
     &DERIVED
@@ -223,7 +232,7 @@ fn merge_layers_collecting(selection: &Selection) -> Result<(Node, Vec<Diagnosti
 /// typing and validation go on with the bad nodes repaired (see [`from_node_repaired`]).
 pub fn load(selection: &Selection) -> Result<Resolved> {
     let (mut tree, mut problems) = merge_layers_collecting(selection)?;
-    super::derive::apply(&mut tree);
+    super::derive::apply(&mut tree, defaults_tree());
     let (values, mut type_problems) = from_node_repaired::<Values>(&tree, derived_defaults_tree());
     problems.append(&mut type_problems);
     let Some(values) = values else { return Err(Error::Values(problems)) };

@@ -34,6 +34,12 @@ impl ProfilesDir {
         given.map_or_else(|| Self::search(cwd), ProfilesDir::Given)
     }
 
+    /// The directory given, or else the nearest `profiles/` from the current directory.
+    pub fn from_current_dir(given: Option<PathBuf>) -> Self {
+        let cwd = std::env::current_dir().unwrap_or_default();
+        Self::resolve(given, &cwd)
+    }
+
     /// Looks for `profiles/` in `cwd` and each parent, up to the repository root.
     pub fn search(cwd: &Path) -> Self {
         let mut searched = Vec::new();
@@ -65,9 +71,13 @@ impl ProfilesDir {
     }
 }
 
-/// True when `--profile` names a file (`profiles/prod.yaml`) rather than a profile (`prod`).
+/// The environment variable that names the profiles directory, as `--profiles-dir` does.
+pub const PROFILES_DIR_VAR: &str = "RELAYGEN_PROFILES_DIR";
+
+/// True when `--profile` names a file (`profiles/prod.yaml`, `./prod.yaml`) rather than a
+/// profile (`prod`): it has a directory separator. `prod.yaml` alone is a (mistyped) name.
 pub fn is_profile_path(profile: &str) -> bool {
-    Path::new(profile).extension().is_some_and(|ext| ext == "yaml" || ext == "yml")
+    profile.contains(['/', std::path::MAIN_SEPARATOR])
 }
 
 #[cfg(test)]

@@ -65,7 +65,8 @@ pub fn parse(expression: &str, string: bool) -> Result<Vec<Assignment>, Diagnost
             let mut d = Diagnostic::error(format!("`{part}` has no value"))
                 .origin(Some(here))
                 .expected("KEY=VALUE, e.g. deployment.replicas=3");
-            if let Some(previous) = previous {
+            // A stray comma between two values, not an empty part (`a=1,`), gets the escape hint.
+            if let Some(previous) = previous.filter(|_| !part.is_empty()) {
                 d = d.help(format!(
                     "a comma separates assignments; to keep it in the value, escape it: `{flag} {previous}\\,{part}`, \
                      or give a list: `{flag} {}`",

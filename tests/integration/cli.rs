@@ -251,8 +251,12 @@ fn unknown_profiles_list_the_available_ones() {
     assert!(err.contains("unknown profile `prdo`"), "{err}");
     assert!(err.contains("available profiles: dev, prod, staging"), "{err}");
     assert!(err.contains("did you mean `prod`?"), "{err}");
+    // A name with a directory separator is a file: one that is not there is said to be missing.
     let err = relaygen(&["render", "-p", "../Cargo"]).fails();
-    assert!(err.contains("unknown profile"), "{err}");
+    assert!(err.contains("cannot read ../Cargo"), "{err}");
+    // `prod.yaml` alone is a name, mistyped: the nearest profile is suggested.
+    let err = relaygen(&["render", "-p", "prod.yaml"]).fails();
+    assert!(err.contains("unknown profile `prod.yaml`") && err.contains("did you mean `prod`?"), "{err}");
 }
 
 /// One bad input: what to run, and what the error must mention.
@@ -683,14 +687,21 @@ fn the_hostname_and_the_allowed_senders_follow_the_mail_domain_unless_set() {
 }
 
 #[test]
-fn an_empty_or_comment_only_values_file_is_an_empty_layer() {
+fn an_empty_or_comment_only_values_file_is_an_empty_layer_but_empty_stdin_is_an_error() {
     let defaults = relaygen(&["render"]).ok();
     for text in ["", "# placeholder: values for this cluster go here\n", "---\n"] {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("values.yaml");
         std::fs::write(&path, text).expect("write");
         assert_eq!(relaygen(&["render", "-f", path.to_str().expect("UTF-8")]).ok(), defaults, "{text:?}");
-        assert_eq!(relaygen_with_stdin(&["render", "-f", "-"], text).ok(), defaults, "{text:?} on stdin");
+    }
+    // A comment-only stdin is a placeholder too; an empty one is a failed command in front of
+    // the pipe, and rendering the defaults would hide it.
+    let comment = "# placeholder\n";
+    assert_eq!(relaygen_with_stdin(&["render", "-f", "-"], comment).ok(), defaults);
+    for empty in ["", "\n  \n"] {
+        let err = relaygen_with_stdin(&["render", "-f", "-"], empty).fails();
+        assert!(err.contains("<stdin> (-f -) is empty") && err.contains("did the command"), "{err}");
     }
 }
 

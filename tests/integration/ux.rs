@@ -27,7 +27,7 @@ fn complete_in(dir: &Path, words: &[&str]) -> Vec<String> {
         .arg("--")
         .args(words)
         .current_dir(dir)
-        .env("COMPLETE", "bash")
+        .env("RELAYGEN_COMPLETE", "bash")
         .env("_CLAP_COMPLETE_INDEX", (words.len() - 1).to_string())
         .env_remove("RELAYGEN_PROFILES_DIR")
         .output()
@@ -41,7 +41,7 @@ fn completions_are_generated_for_every_shell_and_know_every_subcommand() {
     for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
         let script = relaygen(&["completions", shell]).ok();
         // Each script registers relaygen and asks relaygen itself for the candidates.
-        assert!(script.contains("relaygen") && script.contains("COMPLETE"), "{shell}:\n{script}");
+        assert!(script.contains("relaygen") && script.contains("RELAYGEN_COMPLETE"), "{shell}:\n{script}");
     }
     let subcommands_offered = complete_in(crate::support::repo(), &["relaygen", ""]);
     for sub in subcommands() {
