@@ -79,6 +79,11 @@ class Pod:
     def container(self, name):
         return next(c for c in self.spec["containers"] if c["name"] == name)
 
+    def port(self, name):
+        """The number of the container port called `name`."""
+        return next(p["containerPort"] for c in self.spec["containers"] for p in c.get("ports", [])
+                    if p.get("name") == name)
+
 
 def parse_main_cf(text):
     """Postfix main.cf: `name = value`, continuation lines start with whitespace."""
@@ -543,15 +548,15 @@ class PodRunner:
 # Clients
 
 
-def smtp_send(sender, recipient, size=0):
-    """One SMTP transaction to port 25; returns the outcome as {code, message, stage}."""
+def smtp_send(sender, recipient, size=0, port=25):
+    """One SMTP transaction to `port`; returns the outcome as {code, message, stage}."""
     message = EmailMessage()
     message["From"] = sender or "mailer-daemon@example.invalid"
     message["To"] = recipient
     message["Subject"] = "relaygen pod test"
     message.set_content("x" * size if size else "Hello from the relaygen pod test.\n")
     try:
-        with smtplib.SMTP(LOOPBACK, 25, local_hostname="client.test", timeout=30) as client:
+        with smtplib.SMTP(LOOPBACK, port, local_hostname="client.test", timeout=30) as client:
             client.ehlo()
             client.sendmail(sender, [recipient], message.as_bytes())
         return {"code": 250, "message": "accepted", "stage": "DATA"}
@@ -562,6 +567,18 @@ def smtp_send(sender, recipient, size=0):
         return {"code": code, "message": text.decode(errors="replace"), "stage": "RCPT"}
     except smtplib.SMTPResponseException as e:
         return {"code": e.smtp_code, "message": e.smtp_error.decode(errors="replace"), "stage": "other"}
+
+
+def smtp_verdict(port, sender, recipient):
+    """The relay's verdict on one envelope at `port`, taken at RCPT (where Postfix gives every
+    refusal); nothing is sent, so nothing is queued. Returns {code, message, stage}."""
+    with smtplib.SMTP(LOOPBACK, port, local_hostname="client.test", timeout=30) as client:
+        client.ehlo()
+        for stage, (code, text) in (("MAIL", client.mail(sender)), ("RCPT", client.rcpt(recipient))):
+            if code != 250:
+                break
+        client.rset()
+    return {"code": code, "message": text.decode(errors="replace"), "stage": stage}
 
 
 def port_open(port):
@@ -673,6 +690,12 @@ def scenario_relay(runner, sink, domain, size_limit, report):
     report["non_fqdn_sender"] = smtp_send("app", "someone@example.org")
     report["non_fqdn_recipient"] = smtp_send(f"app@{domain}", "someone")
     report["oversize"] = smtp_send(f"app@{domain}", "someone@example.org", size=size_limit + 1024)
+    # The hand-off port, from a client in mynetworks: what port 25 takes, plus bounces.
+    handoff = runner.pod.port("handoff")
+    report["handoff_allowed"] = smtp_verdict(handoff, f"app@{domain}", "someone@example.org")
+    report["handoff_foreign"] = smtp_verdict(handoff, "evil@attacker.example", "someone@example.org")
+    report["handoff_null_sender"] = smtp_verdict(handoff, "", "someone@example.org")
+    report["handoff_non_fqdn_sender"] = smtp_verdict(handoff, "app", "someone@example.org")
     report["postfix_check"] = runner.exec("postfix", ["postfix", "check"])
     report["postconf_n"] = runner.exec("postfix", ["postconf", "-n"])
     report["postqueue_p"] = runner.exec("postfix", ["postqueue", "-p"])
@@ -717,10 +740,12 @@ def deferred(runner):
     return sum(1 for m in queued(runner) if m.get("queue_name") == "deferred")
 
 
-def scenario_handoff(runner, peer, sink, domain, report, count=200):
+def scenario_handoff(runner, peer, sink, domain, report, count=200, peer_refuses=False):
     """The upstream is down. Pod A takes `count` messages and holds a bounce (null sender); its
     preStop runs as the kubelet runs it, and must hand the queue to pod B and end with A's
-    queue empty. Then the upstream returns and B delivers; the report has what the sink got."""
+    queue empty. Then the upstream returns and B delivers; the report has what the sink got.
+    With `peer_refuses` (B's mynetworks does not hold A's address, so B answers 5xx), the drain
+    ends at its deadline instead, and the report has what A still holds."""
     report["peer_init_containers"] = peer.run_init_containers()
     peer.start("postfix")
     report["peer_started"] = peer.wait_started("postfix")
@@ -746,6 +771,10 @@ def scenario_handoff(runner, peer, sink, domain, report, count=200):
     report["drain_seconds"] = round(time.monotonic() - started, 1)
     report["queued_in_a_after"] = len(queued(runner))
     report["queued_in_b_after"] = len(queued(peer))
+    if peer_refuses:
+        report["peer_maillog"] = peer.maillog()
+        peer.stop("postfix")
+        return
     # The upstream returns; B's next retry would deliver, a flush only saves the wait.
     sink.start()
     peer.exec("postfix", ["postqueue", "-f"])
@@ -847,6 +876,9 @@ def scenario_fill(runner, sink, domain, report, size=2 * 1024 * 1024, attempts=1
         if result["code"] != 250:
             break
     report["queue_volume"] = runner.exec("postfix", ["df", "-B1", "--output=size,used,avail", "/var/spool/postfix"])
+    # Port 25 refuses; the reserve below queue_minfree is still open to a draining pod's hand-off.
+    report["handoff_when_full"] = smtp_send(f"app@{domain}", "handoff-fill@example.org", size=size,
+                                            port=runner.pod.port("handoff"))
     report["liveness_when_full"] = runner.probe("postfix", "livenessProbe")
     report["readiness_when_full"] = runner.probe("postfix", "readinessProbe")
     accepted = sum(1 for r in report["sent"] if r["code"] == 250)
@@ -966,7 +998,7 @@ def main():
     parser.add_argument("--workdir", type=Path, required=True)
     parser.add_argument("--report", type=Path, required=True)
     parser.add_argument("--scenario", choices=["relay", "deliver", "log", "restart", "replace", "untrusted",
-                                               "handoff", "burst", "fill"], required=True)
+                                               "handoff", "handoff-refused", "burst", "fill"], required=True)
     parser.add_argument("--burst", default="500:50", help="MESSAGES:CLIENTS of the burst scenario")
     parser.add_argument("--stock", action="store_true",
                         help="burst against Debian's packaged Postfix instead of the rendered pod")
@@ -989,7 +1021,8 @@ def main():
     global LOOPBACK, UPSTREAM
     if pod.main_cf.get("inet_protocols") == "ipv6":
         LOOPBACK = "::1"
-    UPSTREAM = HERE_ADDRESS if args.scenario == "handoff" else LOOPBACK
+    two_pods = args.scenario.startswith("handoff")
+    UPSTREAM = HERE_ADDRESS if two_pods else LOOPBACK
     report = {"kind": pod.workload["kind"], "relayhost": [host, port]}
 
     sh("ip", "link", "set", "lo", "up")
@@ -1001,7 +1034,7 @@ def main():
     namespace = pod.workload["metadata"]["namespace"]
     search = f"{namespace}.svc.cluster.local svc.cluster.local cluster.local"
     peer, peer_netns = None, None
-    if args.scenario == "handoff":
+    if two_pods:
         # The second pod, and the headless Service's name resolving to it alone: Kubernetes
         # drops a terminating pod (A, once its preStop runs) from the ready endpoints.
         peer_netns = f"relaygen-pod-b-{os.getpid()}"
@@ -1052,8 +1085,9 @@ def main():
                 scenario_replace(runner, sink, args.sender_domain, report)
             elif args.scenario == "untrusted":
                 scenario_untrusted(runner, sink, args.sender_domain, report)
-            elif args.scenario == "handoff":
-                scenario_handoff(runner, peer, sink, args.sender_domain, report)
+            elif two_pods:
+                scenario_handoff(runner, peer, sink, args.sender_domain, report,
+                                 peer_refuses=args.scenario == "handoff-refused")
             elif args.scenario == "fill":
                 scenario_fill(runner, sink, args.sender_domain, report)
             elif args.scenario == "burst":

@@ -497,8 +497,10 @@ pub struct QueueValues {
     /// it fill up and refuses new mail before it is full; an emptyDir on the node's disk would
     /// show the node's free space instead, and get the pod evicted past its limit.
     pub size_limit: String,
-    /// Free queue space below which Postfix refuses new mail with a temporary `452 4.3.1`
-    /// (`queue_minfree`); at least 1.5 × `postfix.messageSizeLimit`.
+    /// Free queue space below which port 25 refuses new mail with a temporary `452 4.3.1`
+    /// (`queue_minfree`). What lies below it is a reserve for bounces and for the queues that
+    /// draining pods hand over, which Postfix takes down to its own floor of 1.5 ×
+    /// `postfix.messageSizeLimit`; so at least 2.5 × `postfix.messageSizeLimit`.
     pub min_free: String,
     /// A PersistentVolumeClaim per pod for `/var/spool/postfix`.
     pub persistence: QueuePersistence,

@@ -222,16 +222,7 @@ pub fn validate(values: &Values, tree: &Node) -> (Option<RelayHost>, Vec<Diagnos
     if values.service.port == 0 {
         r.error("service.port", "port 0 is not a valid port", "a port from 1 to 65535 (default 25)");
     }
-    if values.service.kind != super::model::ServiceType::ClusterIP && !values.network_policy.ingress.enabled {
-        r.warning(
-            "service.type",
-            format!(
-                "a {} Service with unrestricted ingress exposes the relay outside the cluster",
-                values.service.kind.as_str()
-            ),
-            "keep networkPolicy.ingress.enabled with peers that list your clients",
-        );
-    }
+    check_exposure(values, &mut r);
 
     check_workload(values, &mut r);
     check_relay_policy(values, &mut r);
@@ -253,6 +244,34 @@ pub fn validate(values: &Values, tree: &Node) -> (Option<RelayHost>, Vec<Diagnos
     check_labels(&mut r, "deployment.nodeSelector", values.deployment.node_selector.iter(), true);
     check_network_policy(values, &mut r);
     (relay_host, r.diagnostics)
+}
+
+/// Who can reach the relay's ports. `postfix.mynetworks` trusts every private address, so the
+/// NetworkPolicy is what keeps port 25 to the listed clients and the hand-off port, which has
+/// no client limits, to the relay's own pods.
+fn check_exposure(values: &Values, r: &mut Report<'_>) {
+    let policy = &values.network_policy;
+    if !policy.enabled {
+        r.warning(
+            "networkPolicy.enabled",
+            "without the NetworkPolicy, every pod with an address in postfix.mynetworks can relay through port 25, \
+             and through the queue hand-off port without client limits",
+            "keep networkPolicy.enabled on a CNI that enforces it, or narrow postfix.mynetworks to your clients' and \
+             the relay pods' networks",
+        );
+    }
+    if values.service.kind != super::model::ServiceType::ClusterIP && !(policy.enabled && policy.ingress.enabled) {
+        r.warning(
+            "service.type",
+            format!(
+                "a {} Service without the NetworkPolicy's ingress rule makes an open relay: hosts outside the \
+                 cluster reach port 25, and postfix.mynetworks trusts every private address (any host of the VPC, \
+                 office or VPN network may relay)",
+                values.service.kind.as_str()
+            ),
+            "keep networkPolicy.enabled and networkPolicy.ingress.enabled with peers that list your clients",
+        );
+    }
 }
 
 /// Every peer list of the NetworkPolicy. In Kubernetes an empty list, or an empty peer, means
@@ -337,6 +356,23 @@ fn check_relay_host(values: &Values, r: &mut Report<'_>) -> Option<RelayHost> {
         }
     };
     if env.smtp_server.is_none() && env.smtp_port.is_none() {
+        if !from_relayhost.bracketed {
+            let RelayHost { host, port, .. } = &from_relayhost;
+            r.warning(
+                "env.relayhost",
+                format!(
+                    "`{}` has no [brackets]: Postfix looks up the MX records of `{host}` and delivers to the servers \
+                     they name, on port {port}{}",
+                    env.relayhost,
+                    if *port == 25 {
+                        ", which most clouds block (the NetworkPolicy opens egress on port 25)"
+                    } else {
+                        ""
+                    }
+                ),
+                format!("[{host}]:587 delivers to that host itself (STARTTLS; [{host}]:465 for implicit TLS)"),
+            );
+        }
         return Some(from_relayhost);
     }
     let host = env.smtp_server.clone().unwrap_or_else(|| from_relayhost.host.clone());
@@ -799,15 +835,20 @@ fn check_queue_space(values: &Values, r: &mut Report<'_>) {
     else {
         return;
     };
-    if min_free < 1.5 * message {
+    // Postfix refuses all SMTP mail below 1.5 × message_size_limit of free space; port 25 stops
+    // at queue.minFree, so the space between is the reserve that hand-offs and bounces use. It
+    // must hold at least one message of the largest size.
+    let least = 2.5 * message;
+    if min_free < least {
         r.error(
             "queue.minFree",
             format!(
-                "{} is below 1.5 × postfix.messageSizeLimit ({:.1} MiB), the least Postfix accepts for queue_minfree",
+                "{} is below 2.5 × postfix.messageSizeLimit ({:.1} MiB): Postfix's own floor of 1.5 × and a reserve \
+                 for at least one message that a draining pod hands over, or a bounce",
                 queue.min_free,
-                1.5 * message / MIB
+                least / MIB
             ),
-            format!("at least {}Mi", (1.5 * message / MIB).ceil()),
+            format!("at least {}Mi", (least / MIB).ceil()),
         );
     } else if space < min_free + message {
         r.error(

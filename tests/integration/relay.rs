@@ -217,6 +217,15 @@ fn assert_relay_contract(profile: &str) {
     // 3. A message over message_size_limit is refused with 552.
     assert_eq!(run.code("oversize"), 552, "oversize: {}", run.get("oversize"));
 
+    // 4. The hand-off port, from a client in mynetworks, takes what port 25 takes and the
+    // null sender of bounces, and nothing more: a foreign sender is no easier to relay there.
+    assert_eq!(run.code("handoff_allowed"), 250, "hand-off, allowed sender: {}", run.get("handoff_allowed"));
+    assert_eq!(run.code("handoff_null_sender"), 250, "hand-off, bounce: {}", run.get("handoff_null_sender"));
+    let foreign = run.get("handoff_foreign");
+    assert_eq!(run.code("handoff_foreign"), 554, "the hand-off port relays a foreign sender: {foreign}");
+    assert!(run.message("handoff_foreign").starts_with("5.7.1 "), "{foreign}");
+    assert_eq!(run.code("handoff_non_fqdn_sender"), 504, "{}", run.get("handoff_non_fqdn_sender"));
+
     // 6. postfix check is clean, postconf -n prints no warnings, and nothing in the log warns.
     assert_eq!(run.get("postfix_check")["exit"], 0, "postfix check: {}", run.get("postfix_check"));
     assert_eq!(run.get("postfix_check")["stderr"], "", "postfix check: {}", run.get("postfix_check"));
@@ -576,7 +585,7 @@ fn relay_settings_that_cannot_work_fail_at_render_time() {
 #[test]
 fn the_drain_never_takes_an_unreadable_queue_for_an_empty_one() {
     // The rendered drain script, run with Postfix's commands stubbed: postqueue fails as it
-    // does when it cannot reach showq. The drain must wait to its deadline and say the count is
+    // does when it cannot reach showq. The drain must wait out its deadline and say the count is
     // unknown, never report an empty queue.
     let rendered: Value = serde_json::from_str(
         &relaygen(&[
@@ -588,7 +597,7 @@ fn the_drain_never_takes_an_unreadable_queue_for_an_empty_one() {
             "--set",
             "shutdown.preStopDelaySeconds=0",
             "--set",
-            "shutdown.drainTimeoutSeconds=1",
+            "shutdown.drainTimeoutSeconds=3",
         ])
         .ok(),
     )
@@ -610,9 +619,15 @@ fn the_drain_never_takes_an_unreadable_queue_for_an_empty_one() {
     stub("postlog", "shift 2; echo \"$*\"");
     std::fs::write(dir.path().join("drain.sh"), script).expect("script");
     let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default());
+    let started = std::time::Instant::now();
     let out = Command::new("sh").arg(dir.path().join("drain.sh")).env("PATH", path).output().expect("sh");
+    let waited = started.elapsed();
     let said = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{said}");
+    assert!(
+        waited >= std::time::Duration::from_secs(3),
+        "the drain gave up after {waited:?}, before its deadline:\n{said}"
+    );
     assert!(!said.contains("queue empty"), "an unreadable queue passed for an empty one:\n{said}");
     assert!(said.contains("cannot read the queue"), "{said}");
     assert!(said.contains("an unknown number of message(s) stay queued"), "{said}");
@@ -666,6 +681,34 @@ fn a_draining_pod_hands_its_queue_to_another_pod_and_each_message_arrives_once()
 }
 
 #[test]
+fn a_hand_off_the_peer_refuses_leaves_the_mail_queued_and_bounces_nothing() {
+    // Pod B does not trust pod A's address (the pod network is missing from mynetworks), so it
+    // answers A's hand-off with 554. The drain must keep A's mail queued, not turn it into
+    // bounces, and say at its deadline what it kept.
+    let args = [
+        "--profile",
+        "prod",
+        "--set",
+        "postfix.mynetworks={127.0.0.0/8}",
+        "--set",
+        "shutdown.preStopDelaySeconds=1",
+        "--set",
+        "shutdown.drainTimeoutSeconds=10",
+    ];
+    let Some(run) = boot(&args, "handoff-refused", &[], None) else { return };
+    let log = run.text("maillog");
+    let peer_log = run.text("peer_maillog");
+    assert_eq!(run.get("queued_in_a_before"), 201);
+    assert!(peer_log.contains("postfix/handoff/smtpd"), "A never reached B's hand-off port:\n{peer_log}");
+    assert!(peer_log.contains("NOQUEUE: reject"), "B took the hand-off it should refuse:\n{peer_log}");
+    assert!(log.contains(" 554 "), "B's refusal is not in A's log:\n{log}");
+    assert!(!log.contains("status=bounced"), "the refused hand-off bounced mail:\n{log}");
+    assert_eq!(run.get("queued_in_a_after"), 201, "A lost mail; log:\n{log}");
+    assert_eq!(run.get("queued_in_b_after"), 0);
+    assert!(log.contains("deadline of 10s reached; 201 message(s) stay queued"), "{log}");
+}
+
+#[test]
 fn a_burst_of_500_messages_from_50_clients_arrives_exactly_once_and_none_is_refused() {
     // The clients connect from 192.0.2.10, an address of the pod's own network (so in
     // mynetworks here), not loopback: the default client limits apply to them.
@@ -693,13 +736,15 @@ fn a_burst_of_500_messages_from_50_clients_arrives_exactly_once_and_none_is_refu
 #[test]
 fn a_full_queue_refuses_new_mail_with_452_and_loses_nothing() {
     // A small in-memory queue and 2 MiB messages, the upstream down: the relay fills its queue.
+    // Postfix's own floor is 1.5 × 4 MiB = 6 MiB free; the rendered reserve (16Mi) must make
+    // port 25 refuse well above it, and leave the space between to the hand-off port.
     let args = [
         "--profile",
         "prod",
         "--set",
         "queue.sizeLimit=48Mi",
         "--set",
-        "queue.minFree=8Mi",
+        "queue.minFree=16Mi",
         "--set",
         "postfix.messageSizeLimit=4194304",
     ];
@@ -715,15 +760,21 @@ fn a_full_queue_refuses_new_mail_with_452_and_loses_nothing() {
     assert_eq!(refusal["stage"], "MAIL", "{refusal}");
     let df = run.get("queue_volume")["stdout"].as_str().expect("df").lines().nth(1).expect("df line").to_owned();
     let numbers: Vec<u64> = df.split_whitespace().map(|n| n.parse().expect("bytes")).collect();
-    assert_eq!(numbers[0], 48 * 1024 * 1024, "the queue volume is not its own 48Mi: {df}");
-    assert!(numbers[2] >= 8 * 1024 * 1024 / 2, "the queue ran out of space instead of refusing in time: {df}");
+    const MIB: u64 = 1024 * 1024;
+    assert_eq!(numbers[0], 48 * MIB, "the queue volume is not its own 48Mi: {df}");
+    // Refused at the reserve: Postfix takes a message while more than queue.minFree is free, so
+    // the last one taken leaves at most one message (and its files) less than 16 MiB.
+    assert!((13 * MIB..=16 * MIB).contains(&numbers[2]), "port 25 did not stop at queue.minFree (16Mi): {df}");
+    // The reserve is open to a draining pod's hand-off.
+    let handoff = run.get("handoff_when_full");
+    assert_eq!(handoff["code"], 250, "the hand-off port refused mail inside the reserve: {handoff}; {df}");
     // Postfix is alive and keeps its pod: no probe fails, nothing bounced.
     assert_eq!(run.get("liveness_when_full")["exit"], 0, "{}", run.get("liveness_when_full"));
     assert_eq!(run.get("readiness_when_full")["exit"], 0, "{}", run.get("readiness_when_full"));
-    // Queued: every message taken, and Postfix's notice to the postmaster about the refusal
-    // (notify_classes: resource), which goes out with them.
+    // Queued: every message taken, the hand-off, and Postfix's notice to the postmaster about
+    // the refusal (notify_classes: resource), which goes out with them.
     let queued = run.get("queued_when_full").as_u64().expect("count") as usize;
-    assert!((accepted..=accepted + 1).contains(&queued), "{queued} queued for {accepted} taken; log:\n{log}");
+    assert!((accepted + 1..=accepted + 2).contains(&queued), "{queued} queued for {accepted} taken; log:\n{log}");
     assert!(!log.contains("status=bounced"), "mail bounced:\n{log}");
     // The upstream returns: everything taken arrives once, and new mail is taken again.
     assert_eq!(run.get("delivered_after_recovery"), true, "log:\n{log}");

@@ -443,8 +443,9 @@ fn every_key_set_without_effect_under_the_current_switches_warns_and_switching_o
 fn the_queue_bound_and_its_reserve_are_checked_against_the_message_size_and_the_memory() {
     // (settings, key path named, words said)
     let cases: &[(&[&str], &str, &str)] = &[
-        // Postfix wants queue_minfree ≥ 1.5 × message_size_limit (20 MiB by default).
-        (&["--set", "queue.minFree=16Mi"], "queue.minFree", "at least 30Mi"),
+        // Postfix's floor is 1.5 × message_size_limit (20 MiB by default), and the reserve above
+        // it holds at least one more message.
+        (&["--set", "queue.minFree=40Mi"], "queue.minFree", "at least 50Mi"),
         (&["--set", "queue.sizeLimit=40Mi"], "queue.sizeLimit", "no room for one message"),
         (&["--set", "queue.sizeLimit=lots"], "queue.sizeLimit", "not a positive Kubernetes quantity"),
         // The in-memory queue counts against the Postfix container's memory.
@@ -475,12 +476,76 @@ fn the_queue_bound_and_its_reserve_are_checked_against_the_message_size_and_the_
         "--set",
         "postfix.messageSizeLimit=1048576",
         "--set",
-        "queue.minFree=2Mi",
+        "queue.minFree=3Mi",
     ])
     .ok();
-    assert!(out.contains("queue_minfree = 2097152"), "queue_minfree not rendered");
+    assert!(out.contains("queue_minfree = 3145728"), "queue_minfree not rendered");
     assert!(out.contains("sizeLimit: 512Mi"));
     // With a persistent queue the in-memory bound has no effect, and says so.
     let run = relaygen(&["render", "--set", "queue.persistence.enabled=true", "--set", "queue.sizeLimit=64Mi"]);
     assert!(run.stderr.contains("warning: queue.sizeLimit: has no effect"), "{}", run.stderr);
+}
+
+#[test]
+fn turning_the_network_policy_off_is_reported_as_opening_the_relay_to_every_private_address() {
+    // (settings, key path warned about, words said)
+    let cases: &[(&[&str], &str, &str)] = &[
+        (
+            &["--set", "networkPolicy.enabled=false"],
+            "networkPolicy.enabled",
+            "without the NetworkPolicy, every pod with an address in postfix.mynetworks can relay through port 25, \
+             and through the queue hand-off port without client limits",
+        ),
+        (
+            &["--set", "networkPolicy.enabled=false", "--set", "service.type=LoadBalancer"],
+            "service.type",
+            "a LoadBalancer Service without the NetworkPolicy's ingress rule makes an open relay",
+        ),
+        (
+            &["--set", "networkPolicy.enabled=false", "--set", "service.type=NodePort"],
+            "service.type",
+            "a NodePort Service without the NetworkPolicy's ingress rule makes an open relay",
+        ),
+        (
+            &["--set", "networkPolicy.ingress.enabled=false", "--set", "service.type=LoadBalancer"],
+            "service.type",
+            "a LoadBalancer Service without the NetworkPolicy's ingress rule makes an open relay",
+        ),
+    ];
+    let pin = &PINNED[..];
+    for (args, path, words) in cases {
+        let run = relaygen(&[&["render"], *args].concat());
+        assert!(run.stderr.contains(&format!("warning: {path}: {words}")), "{args:?}:\n{}", run.stderr);
+        let err = relaygen(&[&["validate", "--strict"], *args, pin].concat()).fails();
+        assert!(err.contains(&format!("error: {path}: {words}")), "{args:?}:\n{err}");
+    }
+    // The policy on, a LoadBalancer Service with its ingress rule is a choice, not a hole.
+    let run = relaygen(&[&["validate", "--strict", "--set", "service.type=LoadBalancer"], pin].concat());
+    assert!(run.ok().contains("0 warning(s)"));
+}
+
+#[test]
+fn a_relayhost_without_brackets_is_reported_as_an_mx_lookup() {
+    let run = relaygen(&["render", "--set", "env.relayhost=smtp-relay.gmail.com"]);
+    assert!(
+        run.stderr.contains(
+            "warning: env.relayhost: `smtp-relay.gmail.com` has no [brackets]: Postfix looks up the MX records of \
+             `smtp-relay.gmail.com` and delivers to the servers they name, on port 25, which most clouds block"
+        ),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("[smtp-relay.gmail.com]:587 delivers to that host itself"), "{}", run.stderr);
+    // With a port, still an MX lookup; the port-25 note is left out.
+    let run = relaygen(&["render", "--set", "env.relayhost=relay.example.com:587"]);
+    assert!(run.stderr.contains("MX records of `relay.example.com`"), "{}", run.stderr);
+    assert!(!run.stderr.contains("most clouds block"), "{}", run.stderr);
+    let err =
+        relaygen(&[&["validate", "--strict", "--set", "env.relayhost=smtp-relay.gmail.com"], &PINNED[..]].concat())
+            .fails();
+    assert!(err.contains("error: env.relayhost:"), "{err}");
+    // Brackets: no warning.
+    let run =
+        relaygen(&[&["validate", "--strict", "--set", "env.relayhost=[relay.example.com]:587"], &PINNED[..]].concat());
+    assert!(run.ok().contains("0 warning(s)"));
 }
