@@ -162,6 +162,11 @@ pub(crate) struct Context<'a> {
     pub(crate) namespace: &'a str,
     /// Labels on every object.
     pub(crate) labels: BTreeMap<String, String>,
+    /// Labels of the workload and its pod template: [`Self::labels`] and the version the pods
+    /// run (`app.kubernetes.io/version`, the image tag). Only the objects the image changes
+    /// carry it, so a new tag changes the pods and nothing else, as a Helm chart's
+    /// `image.tag` does.
+    pub(crate) workload_labels: BTreeMap<String, String>,
     /// The stable subset used in selectors (never changes across upgrades).
     pub(crate) selector: BTreeMap<String, String>,
 }
@@ -206,10 +211,14 @@ impl Context<'_> {
     }
 }
 
+/// The label naming the version the pods run: on the workload and its pod template only.
+pub(crate) const VERSION_LABEL: &str = "app.kubernetes.io/version";
+
 /// The label naming an object's part of the stack (`smtp-relay`, `metrics`).
 pub(crate) const COMPONENT_LABEL: &str = "app.kubernetes.io/component";
 
-fn labels(resolved: &Resolved) -> (BTreeMap<String, String>, BTreeMap<String, String>) {
+/// The common labels, the workload's labels and the selector labels.
+fn labels(resolved: &Resolved) -> (BTreeMap<String, String>, BTreeMap<String, String>, BTreeMap<String, String>) {
     let selector: BTreeMap<String, String> = [("app.kubernetes.io/name", NAME), ("app.kubernetes.io/instance", NAME)]
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v.to_owned()))
@@ -218,19 +227,20 @@ fn labels(resolved: &Resolved) -> (BTreeMap<String, String>, BTreeMap<String, St
     labels.insert(COMPONENT_LABEL.into(), "smtp-relay".into());
     labels.insert("app.kubernetes.io/part-of".into(), "email-server".into());
     labels.insert("app.kubernetes.io/managed-by".into(), "relaygen".into());
+    let mut workload_labels = labels.clone();
     // A tag that is not a valid label value (e.g. with `+`) is left out rather than mangled.
     let tag = &resolved.values.image.tag;
     if !tag.is_empty() && is_label_value(tag) {
-        labels.insert("app.kubernetes.io/version".into(), tag.clone());
+        workload_labels.insert(VERSION_LABEL.into(), tag.clone());
     }
-    (labels, selector)
+    (labels, workload_labels, selector)
 }
 
 /// Builds every object of the stack from validated values.
 pub fn stack(resolved: &Resolved, target: &Target) -> Result<Bundle> {
     let values = &resolved.values;
-    let (labels, selector) = labels(resolved);
-    let ctx = Context { resolved, namespace: &values.namespace, labels, selector };
+    let (labels, workload_labels, selector) = labels(resolved);
+    let ctx = Context { resolved, namespace: &values.namespace, labels, workload_labels, selector };
 
     let config_map = config_map::config_map(&ctx)?;
     let checksum = config_map::checksum(&config_map);

@@ -439,12 +439,17 @@ fn check_image(r: &mut Report<'_>, path: &str, image: &super::model::Image) {
             ),
         );
     }
-    if image.digest.is_empty() && (tag.is_empty() || tag == "latest") {
+    if image.mutable_tag() {
         let what = if tag.is_empty() { "no image tag".to_owned() } else { format!("image tag `{tag}`") };
+        // A re-push leaves the rendered spec byte-identical: nothing rolls the running pods.
+        let pulls = match image.pull_policy() {
+            super::model::PullPolicy::Always => "new pods pull what it names then, running ones keep theirs",
+            _ => "a node that has an older image keeps running it",
+        };
         r.warning(
             &tag_path(),
-            format!("{what} and no digest: the image is not pinned, so pods may run different versions"),
-            format!("pin a release tag such as v5.1.0, or a digest in {}", digest_path()),
+            format!("{what} and no digest is a mutable tag: a re-push rolls no pod; {pulls}"),
+            format!("pin a digest in {} (or a release tag such as v5.1.0)", digest_path()),
         );
     } else if image.digest.is_empty() {
         // relaygen ships no digest it could not verify; production pins its own (--strict).

@@ -729,6 +729,64 @@ fn an_unpinned_image_warns_but_renders() {
     run.ok();
 }
 
+/// The pull policies of the workload's init containers and containers, by container name.
+fn pull_policies(out: &str) -> Vec<(String, String)> {
+    let docs = documents(out);
+    let pod = &find(&docs, "Deployment", "postfix-relay")["spec"]["template"]["spec"];
+    ["initContainers", "containers"]
+        .iter()
+        .flat_map(|list| pod[list].as_array().cloned().unwrap_or_default())
+        .map(|c| {
+            (
+                c["name"].as_str().unwrap_or_default().to_owned(),
+                c["imagePullPolicy"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_mutable_tag_is_pulled_always_and_its_warning_says_nothing_rolls_the_pods() {
+    let pairs =
+        |list: &[(&str, &str)]| list.iter().map(|(a, b)| ((*a).to_owned(), (*b).to_owned())).collect::<Vec<_>>();
+    // As Kubernetes defaults it: `latest` (or no tag) is pulled on every start, a release tag
+    // when the node lacks it.
+    assert_eq!(
+        pull_policies(&relaygen(&["render"]).ok()),
+        pairs(&[("config", "IfNotPresent"), ("postfix", "IfNotPresent"), ("exporter", "IfNotPresent")])
+    );
+    let run = relaygen(&["render", "--set", "image.tag=latest"]);
+    assert!(run.stderr.contains("mutable tag: a re-push rolls no pod"), "{}", run.stderr);
+    assert!(run.stderr.contains("pin a digest in image.digest"), "{}", run.stderr);
+    assert_eq!(
+        pull_policies(&run.ok()),
+        pairs(&[("config", "Always"), ("postfix", "Always"), ("exporter", "IfNotPresent")])
+    );
+    // A policy the user sets is kept, and the warning says what it means.
+    let run = relaygen(&["render", "--set", "image.tag=latest", "--set", "image.pullPolicy=IfNotPresent"]);
+    assert!(run.stderr.contains("a node that has an older image keeps running it"), "{}", run.stderr);
+    assert_eq!(pull_policies(&run.ok())[1], pairs(&[("postfix", "IfNotPresent")])[0]);
+    // A digest pins the content: nothing to pull again.
+    let digest = format!("image.digest=sha256:{}", "a".repeat(64));
+    let out = relaygen(&["render", "--set", "image.tag=latest", "--set", &digest]).ok();
+    assert_eq!(pull_policies(&out)[1], pairs(&[("postfix", "IfNotPresent")])[0]);
+}
+
+#[test]
+fn a_new_image_tag_changes_the_workload_and_nothing_else() {
+    let old = documents(&relaygen(&["render", "--profile", "prod"]).ok());
+    let new = documents(&relaygen(&["render", "--profile", "prod", "--set", "image.tag=v5.1.1"]).ok());
+    assert_eq!(old.len(), new.len());
+    let changed: Vec<&str> =
+        old.iter().zip(&new).filter(|(a, b)| a != b).map(|(a, _)| a["kind"].as_str().unwrap_or_default()).collect();
+    assert_eq!(changed, ["Deployment"]);
+    let deployment = find(&new, "Deployment", "postfix-relay");
+    assert_eq!(deployment["metadata"]["labels"]["app.kubernetes.io/version"], "v5.1.1");
+    assert_eq!(deployment["spec"]["template"]["metadata"]["labels"]["app.kubernetes.io/version"], "v5.1.1");
+    // The version label is the pods' version: never in a selector.
+    assert!(deployment["spec"]["selector"]["matchLabels"].get("app.kubernetes.io/version").is_none());
+}
+
 #[test]
 fn values_prints_the_effective_values_which_render_the_same_stack() {
     for profile in profiles() {
