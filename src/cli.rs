@@ -403,4 +403,8 @@ pub struct SelectionArgs {
     /// Namespace of every namespaced object (overrides the `namespace` value).
     #[arg(short, long, value_name = "NAMESPACE")]
     pub namespace: Option<String>,
+    /// Show every warning in full: where the value comes from and what to do (a warning about
+    /// a built-in default otherwise takes one line).
+    #[arg(short, long)]
+    pub verbose: bool,
 }

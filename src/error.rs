@@ -151,14 +151,34 @@ impl Diagnostic {
     /// Renders the diagnostic as a rustc-style block, quoting the source line when known, with
     /// the colour escapes that [`crate::style::write_stderr`] keeps only for a terminal.
     pub fn render(&self) -> String {
+        self.render_for(None, true)
+    }
+
+    /// Renders a warning for stderr, naming `profile` when there is one (`--all-profiles`).
+    /// A warning about a value the user wrote is shown in full, like an error; one about a
+    /// value the user never wrote (a built-in default) takes one line, since there is no line
+    /// of theirs to quote: `verbose` (`--verbose`) shows it in full too.
+    pub fn render_warning(&self, profile: Option<&str>, verbose: bool) -> String {
+        let users = self.origin.as_ref().is_some_and(|o| o.source.layer.is_users());
+        self.render_for(profile, verbose || users)
+    }
+
+    fn render_for(&self, profile: Option<&str>, full: bool) -> String {
         let mut out = String::new();
         let (label, colour) = match self.severity {
             Severity::Error => ("error", style::ERROR),
             Severity::Warning => ("warning", style::WARNING),
         };
         let _ = write!(out, "{colour}{label}{colour:#}: ");
+        if let Some(profile) = profile {
+            let _ = write!(out, "profile {EMPHASIS}{profile}{EMPHASIS:#}: ");
+        }
         if let Some(path) = &self.key_path {
             let _ = write!(out, "{EMPHASIS}{path}{EMPHASIS:#}: ");
+        }
+        if !full && (self.origin.is_some() || self.help.is_some()) {
+            let _ = writeln!(out, "{} (more: --verbose)", self.message);
+            return out;
         }
         let _ = writeln!(out, "{}", self.message);
         if let Some(origin) = &self.origin {

@@ -81,13 +81,14 @@ fn execute(cli: Cli, matches: Option<&ArgMatches>) -> Result<Outcome, Error> {
     match cli.command {
         Command::Render(args) => {
             let selection = selection(&args.selection, matches);
+            let verbose = args.selection.verbose;
             let target =
                 render::Target { create_namespace: args.create_namespace, kube_version: args.checks.kube_version };
             if let Some(out) = &args.out {
-                return render_to_dir(&selection, &args.checks, &target, out, args.all_profiles)
+                return render_to_dir(&selection, &args.checks, &target, out, args.all_profiles, verbose)
                     .map(|()| Outcome::Done);
             }
-            let resolved = checked_load(&selection, &args.checks)?;
+            let resolved = checked_load(&selection, &args.checks, verbose)?;
             let text = render_resolved(&resolved, &target, args.output)?;
             write_stdout(&text).map(|()| Outcome::Done)
         }
@@ -107,12 +108,14 @@ fn execute(cli: Cli, matches: Option<&ArgMatches>) -> Result<Outcome, Error> {
             let selection = selection(&args.selection, matches);
             let target =
                 render::Target { create_namespace: args.create_namespace, kube_version: args.checks.kube_version };
-            let new = diff_side(&selection, &args.checks, &target)?;
+            let verbose = args.selection.verbose;
+            let new = diff_side(&selection, &args.checks, &target, verbose)?;
             let old = match (&args.against, &args.against_profile) {
                 (_, Some(profile)) => diff_side(
                     &Selection { profile: Some(profile.clone()), ..selection.clone() },
                     &args.checks,
                     &target,
+                    verbose,
                 )?,
                 (Some(path), None) => {
                     if path == Path::new("-") && selection.files.iter().any(|f| f == Path::new("-")) {
@@ -128,7 +131,7 @@ fn execute(cli: Cli, matches: Option<&ArgMatches>) -> Result<Outcome, Error> {
         }
         Command::Validate(args) => {
             let selection = selection(&args.selection, matches);
-            let resolved = checked_load(&selection, &args.checks)?;
+            let resolved = checked_load(&selection, &args.checks, args.selection.verbose)?;
             // Rendering runs the cross-object guard and the Postfix templates: validation
             // covers everything `render` would do except printing.
             let target = render::Target { kube_version: args.checks.kube_version, ..render::Target::default() };
@@ -154,7 +157,7 @@ fn execute(cli: Cli, matches: Option<&ArgMatches>) -> Result<Outcome, Error> {
         Command::Values(args) => {
             let selection = selection(&args.selection, matches);
             let resolved = values::load(&selection)?;
-            warn(&resolved.warnings);
+            warn(&resolved.warnings, None, args.selection.verbose);
             let text = if args.show_origin {
                 values::origins::listing(&resolved.tree)
             } else {
@@ -199,7 +202,8 @@ fn argocd_command(command: cli::ArgocdCommand) -> Result<(), Error> {
             // The only place the Argo CD environment is read; everything below gets a map.
             let vars = argocd::env::contract_variables(std::env::vars_os())?;
             let generated = argocd::generate(&vars)?;
-            warn(&generated.warnings);
+            // Argo CD shows the plugin's stderr only when it fails: in full, or not at all.
+            warn(&generated.warnings, None, true);
             write_stdout(&generated.manifests)
         }
         C::Parameters => write_stdout(&argocd::parameters(std::path::Path::new("."))?),
@@ -221,12 +225,12 @@ fn argocd_command(command: cli::ArgocdCommand) -> Result<(), Error> {
 }
 
 /// Loads the values and prints their warnings; with `--strict` the warnings fail the run.
-fn checked_load(selection: &Selection, checks: &cli::CheckArgs) -> Result<values::Resolved, Error> {
+fn checked_load(selection: &Selection, checks: &cli::CheckArgs, verbose: bool) -> Result<values::Resolved, Error> {
     let resolved = values::load(selection)?;
     if checks.strict && !resolved.warnings.is_empty() {
         return Err(Error::Values(values::validate::strict(resolved.warnings)));
     }
-    warn(&resolved.warnings);
+    warn(&resolved.warnings, None, verbose);
     Ok(resolved)
 }
 
@@ -238,6 +242,7 @@ fn render_to_dir(
     target: &render::Target,
     out: &Path,
     all_profiles: bool,
+    verbose: bool,
 ) -> Result<(), Error> {
     if all_profiles {
         if selection.files.iter().any(|f| f == Path::new("-")) {
@@ -245,11 +250,11 @@ fn render_to_dir(
         }
         let outputs = profiles::render_profiles(selection, target, checks.strict)?;
         for output in &outputs {
-            warn(&output.warnings);
+            warn(&output.warnings, Some(&output.profile), verbose);
         }
         return profiles::write_profiles(out, outputs);
     }
-    let resolved = checked_load(selection, checks)?;
+    let resolved = checked_load(selection, checks, verbose)?;
     let bundle = render::stack(&resolved, target)?;
     output::dir::replace(&[(out.to_owned(), output::dir::files(&bundle)?)])
 }
@@ -259,8 +264,9 @@ fn diff_side(
     selection: &Selection,
     checks: &cli::CheckArgs,
     target: &render::Target,
+    verbose: bool,
 ) -> Result<diff::Manifests, Error> {
-    let resolved = checked_load(selection, checks)?;
+    let resolved = checked_load(selection, checks, verbose)?;
     let bundle = render::stack(&resolved, target)?;
     let mut source = match &selection.profile {
         Some(profile) => format!("profile {profile}"),
@@ -302,8 +308,9 @@ fn render_resolved(
     output::serialize(&render::stack(resolved, target)?, format)
 }
 
-fn warn(warnings: &[error::Diagnostic]) {
-    style::write_stderr(&warnings.iter().map(error::Diagnostic::render).collect::<String>());
+/// Prints warnings on stderr, naming the profile they belong to when there are several.
+fn warn(warnings: &[error::Diagnostic], profile: Option<&str>, verbose: bool) {
+    style::write_stderr(&warnings.iter().map(|w| w.render_warning(profile, verbose)).collect::<String>());
 }
 
 /// Writes all output in one go, only after everything succeeded: a failed run prints nothing.

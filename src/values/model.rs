@@ -53,6 +53,9 @@ pub struct Image {
     pub tag: String,
     /// Content digest (`sha256:` and 64 hex digits). When set, the kubelet runs exactly these
     /// bytes whatever the tag later points to; the tag stays for humans. Empty: tag only.
+    /// Read it from the registry: `docker pull REPO:TAG` prints it as `Digest:`, `skopeo
+    /// inspect docker://REPO:TAG` as `Digest`, or, for what a running pod pulled, `kubectl get
+    /// pod POD -o jsonpath='{.status.containerStatuses[*].imageID}'`.
     pub digest: String,
     /// When the kubelet pulls the image. Unset (null): as Kubernetes defaults it, `Always` for
     /// the tag `latest` or no tag (without a digest), so a new pod runs what the tag names now,

@@ -456,10 +456,10 @@ fn check_image(r: &mut Report<'_>, path: &str, image: &super::model::Image) {
         let reference = format!("{}:{tag}", image.repository);
         r.warning(
             &digest_path(),
-            format!("{reference} is pinned by tag only: a re-pushed tag changes what the pods run"),
+            format!("{reference} is pinned by tag only, not by digest"),
             format!(
-                "set {} to the digest you verified for {reference} (e.g. `crane digest {reference}`): \
-                 --set {}=sha256:…",
+                "a re-pushed tag changes what new pods run; set the digest you verified: --set {}=sha256:… \
+                 (where to read it: relaygen explain {})",
                 digest_path(),
                 digest_path()
             ),

@@ -376,3 +376,33 @@ fn walk(dir: &Path) -> Vec<String> {
     out.sort();
     out
 }
+
+#[test]
+fn the_shipped_images_draw_one_line_warnings_each_naming_its_profile_with_details_on_request() {
+    let pinned = |line: &str, key: &str| {
+        line.starts_with("warning: ") && line.contains(&format!("{key}: ")) && line.ends_with("(more: --verbose)")
+    };
+    for args in [&["render"][..], &["values"], &["validate"], &["diff", "--against", "out/prod", "--profile", "prod"]] {
+        let run = relaygen(args);
+        let lines: Vec<&str> = run.stderr.lines().collect();
+        assert_eq!(lines.len(), 2, "{args:?}:\n{}", run.stderr);
+        assert!(pinned(lines[0], "image.digest") && pinned(lines[1], "monitoring.exporter.image.digest"), "{lines:?}");
+    }
+    // In full with --verbose: where the value comes from, and advice that needs no other tool.
+    let verbose = relaygen(&["validate", "--verbose"]).stderr;
+    assert!(verbose.contains("built-in defaults:") && verbose.contains("= help:"), "{verbose}");
+    assert!(verbose.contains("relaygen explain image.digest") && !verbose.contains("crane"), "{verbose}");
+    assert!(relaygen(&["explain", "image.digest"]).ok().contains("docker pull"));
+    // A warning about what the user wrote keeps its location without --verbose.
+    let own = relaygen(&["validate", "--set", "image.tag=latest"]).stderr;
+    assert!(own.contains("--> --set image.tag=latest"), "{own}");
+    // --all-profiles: each warning names its profile.
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let out = tmp.path().join("out");
+    let stderr = relaygen(&["render", "--all-profiles", "--out", out.to_str().expect("UTF-8")]).stderr;
+    for profile in crate::support::profiles() {
+        let named = stderr.lines().filter(|l| l.starts_with(&format!("warning: profile {profile}: "))).count();
+        assert_eq!(named, 2, "{profile}:\n{stderr}");
+    }
+    assert_eq!(stderr.lines().count(), 2 * crate::support::profiles().len(), "{stderr}");
+}
