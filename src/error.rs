@@ -334,11 +334,20 @@ const MAX_SHOWN: usize = 100;
 impl Error {
     /// Renders the error for stderr, in colour (see [`Diagnostic::render`]).
     pub fn render(&self) -> String {
+        self.render_verbose(true)
+    }
+
+    /// Renders the error for stderr; warnings among the diagnostics are shown as
+    /// [`Diagnostic::render_warning`] shows them (`verbose`: `--verbose`).
+    pub fn render_verbose(&self, verbose: bool) -> String {
         match self {
             Error::Values(diagnostics) => {
                 let mut out = String::new();
                 for d in diagnostics.iter().take(MAX_SHOWN) {
-                    out.push_str(&d.render());
+                    out.push_str(&match d.severity {
+                        Severity::Error => d.render(),
+                        Severity::Warning => d.render_warning(None, verbose),
+                    });
                 }
                 if let Some(rest) = diagnostics.len().checked_sub(MAX_SHOWN).filter(|n| *n > 0) {
                     let _ = writeln!(out, "… and {rest} more");
@@ -352,7 +361,7 @@ impl Error {
                 let mut out = String::new();
                 for (profile, error) in failures {
                     let _ = writeln!(out, "{EMPHASIS}profile `{profile}`{EMPHASIS:#}:");
-                    out.push_str(&error.render());
+                    out.push_str(&error.render_verbose(verbose));
                 }
                 let _ = writeln!(
                     out,

@@ -63,7 +63,12 @@ where
         Ok(Outcome::Differences) => ExitCode::from(1),
         Err(Error::Write(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
         Err(e) => {
-            style::write_stderr(&e.render());
+            // `--verbose` of the commands that read values: warnings in full.
+            let verbose = matches
+                .subcommand()
+                .and_then(|(_, m)| m.try_get_one::<bool>("verbose").ok().flatten().copied())
+                .unwrap_or(false);
+            style::write_stderr(&e.render_verbose(verbose));
             ExitCode::from(error_code)
         }
     }

@@ -388,6 +388,11 @@ fn the_shipped_images_draw_one_line_warnings_each_naming_its_profile_with_detail
         assert_eq!(lines.len(), 2, "{args:?}:\n{}", run.stderr);
         assert!(pinned(lines[0], "image.digest") && pinned(lines[1], "monitoring.exporter.image.digest"), "{lines:?}");
     }
+    // The same beside the errors of a failed run.
+    let err = relaygen(&["render", "--set", "deployment.replicas=-1"]).fails();
+    let warnings: Vec<&str> = err.lines().filter(|l| l.contains("pinned by tag only")).collect();
+    assert!(warnings.len() == 2 && warnings.iter().all(|l| l.ends_with("(more: --verbose)")), "{err}");
+    assert!(!err.contains("built-in defaults:"), "{err}");
     // In full with --verbose: where the value comes from, and advice that needs no other tool.
     let verbose = relaygen(&["validate", "--verbose"]).stderr;
     assert!(verbose.contains("built-in defaults:") && verbose.contains("= help:"), "{verbose}");
