@@ -97,9 +97,32 @@ pub fn origin_of(tree: &Node, path: &str) -> Option<Origin> {
 struct Report<'t> {
     tree: &'t Node,
     diagnostics: Vec<Diagnostic>,
+    /// The diagnostics (by index) that say a value itself is malformed: see [`Self::malformed`].
+    malformed: Vec<usize>,
 }
 
 impl Report<'_> {
+    /// An error in a value itself, rather than between values: what other rules say about the
+    /// same key follows from it, so [`Self::finish`] keeps this error alone (one mistake, one
+    /// error).
+    fn malformed(&mut self, path: &str, message: impl Into<String>, expected: impl Into<String>) {
+        self.malformed.push(self.diagnostics.len());
+        self.error(path, message, expected);
+    }
+
+    /// The diagnostics, with only the first malformed-value error for each key that has one.
+    fn finish(self) -> Vec<Diagnostic> {
+        let first_malformed =
+            |path: &Option<String>| self.malformed.iter().copied().find(|i| self.diagnostics[*i].key_path == *path);
+        let keep: Vec<bool> = self
+            .diagnostics
+            .iter()
+            .enumerate()
+            .map(|(i, d)| first_malformed(&d.key_path).is_none_or(|first| first == i))
+            .collect();
+        self.diagnostics.into_iter().zip(keep).filter_map(|(d, keep)| keep.then_some(d)).collect()
+    }
+
     fn error(&mut self, path: &str, message: impl Into<String>, expected: impl Into<String>) {
         let origin = origin_of(self.tree, path);
         self.diagnostics.push(Diagnostic::error(message).at(path).origin(origin).expected(expected));
@@ -130,7 +153,7 @@ pub fn strict(warnings: Vec<Diagnostic>) -> Vec<Diagnostic> {
 
 /// Checks the values; returns the reconciled relayhost (when valid) and every diagnostic.
 pub fn validate(values: &Values, tree: &Node) -> (Option<RelayHost>, Vec<Diagnostic>) {
-    let mut r = Report { tree, diagnostics: Vec::new() };
+    let mut r = Report { tree, diagnostics: Vec::new(), malformed: Vec::new() };
     let relay_host = check_relay_host(values, &mut r);
 
     if !is_dns1123_label(&values.namespace) {
@@ -252,7 +275,7 @@ pub fn validate(values: &Values, tree: &Node) -> (Option<RelayHost>, Vec<Diagnos
     check_labels(&mut r, "serviceAccount.annotations", values.service_account.annotations.iter(), false);
     check_labels(&mut r, "deployment.nodeSelector", values.deployment.node_selector.iter(), true);
     check_network_policy(values, &mut r);
-    (relay_host, r.diagnostics)
+    (relay_host, r.finish())
 }
 
 /// Every peer list of the NetworkPolicy. In Kubernetes an empty list, or an empty peer, means
@@ -609,14 +632,21 @@ fn check_resources(r: &mut Report<'_>, path: &str, requests: &ResourceList, limi
         for (name, quantity) in
             [("cpu", &list.cpu), ("memory", &list.memory), ("ephemeral-storage", &list.ephemeral_storage)]
         {
-            if let Some(q) = quantity
-                && parse_quantity(q).is_none()
-            {
-                r.error(
+            let Some(q) = quantity else { continue };
+            match parse_quantity(q) {
+                None => r.malformed(
                     &format!("{path}.{kind}.{name}"),
                     format!("`{q}` is not a Kubernetes quantity"),
                     if name == "cpu" { "e.g. 100m or 0.5" } else { "e.g. 128Mi or 1Gi" },
-                );
+                ),
+                // A number without a unit is bytes: `512` for 512Mi is a unit left out.
+                Some(bytes) if name != "cpu" && bytes < 1024.0 * 1024.0 && q.bytes().all(|b| b.is_ascii_digit()) => r
+                    .malformed(
+                        &format!("{path}.{kind}.{name}"),
+                        format!("`{q}` has no unit, so it is {q} bytes, too little for any container"),
+                        format!("a unit: {q}Mi (or {q}Gi)"),
+                    ),
+                Some(_) => {}
             }
         }
     }
@@ -790,7 +820,7 @@ fn check_queue_space(values: &Values, r: &mut Report<'_>) {
     let quantity = |r: &mut Report<'_>, path: &str, text: &str| {
         let bytes = parse_quantity(text);
         if bytes.is_none_or(|b| b <= 0.0) {
-            r.error(path, format!("`{text}` is not a positive Kubernetes quantity"), "e.g. 128Mi or 1Gi");
+            r.malformed(path, format!("`{text}` is not a positive Kubernetes quantity"), "e.g. 128Mi or 1Gi");
         }
         bytes.filter(|b| *b > 0.0)
     };

@@ -484,3 +484,25 @@ fn the_queue_bound_and_its_reserve_are_checked_against_the_message_size_and_the_
     let run = relaygen(&["render", "--set", "queue.persistence.enabled=true", "--set", "queue.sizeLimit=64Mi"]);
     assert!(run.stderr.contains("warning: queue.sizeLimit: has no effect"), "{}", run.stderr);
 }
+
+#[test]
+fn a_list_written_in_brackets_to_set_gets_helm_s_brace_syntax_as_the_fix() {
+    let err = relaygen(&["render", "--set", "networkPolicy.egress.extraDnsCidrs=[169.254.20.10/32]"]).fails();
+    assert!(err.contains("expected a list"), "{err}");
+    assert!(err.contains("--set 'networkPolicy.egress.extraDnsCidrs={169.254.20.10/32}'"), "{err}");
+    // ...which works.
+    let out = relaygen(&["render", "--set", "networkPolicy.egress.extraDnsCidrs={169.254.20.10/32}"]).ok();
+    assert!(out.contains("cidr: 169.254.20.10/32\n"), "{out}");
+}
+
+#[test]
+fn a_memory_size_without_a_unit_is_one_error_that_says_bytes_and_suggests_mebibytes() {
+    for key in ["resources.limits.memory", "resources.requests.memory", "resources.limits.ephemeral-storage"] {
+        let err = relaygen(&["render", "--set", &format!("{key}=512")]).fails();
+        assert!(err.contains(&format!("error: {key}: `512` has no unit, so it is 512 bytes")), "{err}");
+        assert!(err.contains("512Mi"), "{err}");
+        assert_eq!(err.matches("error: ").count(), 2, "one error and the summary:\n{err}");
+    }
+    // A size in bytes large enough to be meant is taken as written.
+    relaygen(&["validate", "--set", "resources.limits.memory=536870912"]).ok();
+}
