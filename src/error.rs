@@ -248,6 +248,19 @@ pub enum Error {
         /// Why.
         source: std::io::Error,
     },
+    /// An output directory (`--out`) cannot be written where it is: relaygen writes the new
+    /// directory beside it first, so its parent must be writable.
+    #[error(
+        "cannot write {}: {source}\n  = help: relaygen writes the new directory beside it, in {}, then swaps it in: that directory must exist and be writable (or choose another --out)",
+        path.display(),
+        parent_of(path).display()
+    )]
+    OutNotWritable {
+        /// The output directory given.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
     /// `--out` would replace a directory relaygen did not write.
     #[error(
         "refusing to replace {}: it is not empty and was not written by relaygen (no generated kustomization.yaml)\n  = help: choose a new or empty directory for --out",
@@ -286,6 +299,11 @@ pub enum Error {
     /// A bug: the rendered objects broke an internal invariant or could not be serialised.
     #[error("internal error (please report this as a bug): {0}")]
     Internal(String),
+}
+
+/// The directory `path` is in, `.` for a bare name.
+fn parent_of(path: &std::path::Path) -> &std::path::Path {
+    path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."))
 }
 
 fn exists_message(paths: &[PathBuf]) -> String {

@@ -257,11 +257,23 @@ fn render_to_dir(
         for output in &outputs {
             warn(&output.warnings, Some(&output.profile), verbose);
         }
-        return profiles::write_profiles(out, outputs);
+        let removed = profiles::write_profiles(out, outputs)?;
+        report_removed(&removed);
+        return Ok(());
     }
     let resolved = checked_load(selection, checks, verbose)?;
     let bundle = render::stack(&resolved, target)?;
-    output::dir::replace(&[(out.to_owned(), output::dir::files(&bundle)?)])
+    let removed = output::dir::replace(&[(out.to_owned(), output::dir::files(&bundle)?)])?;
+    report_removed(&removed);
+    Ok(())
+}
+
+/// Names on stderr what replacing output directories removed: a file a user put there, or one
+/// of an object no longer rendered, never goes silently.
+fn report_removed(removed: &[std::path::PathBuf]) {
+    let text: String =
+        removed.iter().map(|path| format!("removed {}: not part of the rendered output\n", path.display())).collect();
+    style::write_stderr(&text);
 }
 
 /// The render side of a diff, described by its profile.

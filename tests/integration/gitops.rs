@@ -130,6 +130,44 @@ fn a_removed_object_s_file_is_deleted_and_no_staging_directory_stays() {
 }
 
 #[test]
+fn replacing_an_output_directory_names_every_file_it_removes_on_stderr() {
+    let ws = workspace();
+    relaygen_in(ws.path(), &["render", "--profile", "prod", "--out", "out/prod"]).ok();
+    std::fs::write(ws.path().join("out/prod/notes.md"), "mine").expect("a user's file");
+    let run = relaygen_in(
+        ws.path(),
+        &["render", "--profile", "prod", "--set", "monitoring.serviceMonitor.enabled=false", "--out", "out/prod"],
+    );
+    let removed: Vec<&str> = run.stderr.lines().filter(|l| l.starts_with("removed ")).collect();
+    assert_eq!(
+        removed,
+        [
+            "removed out/prod/notes.md: not part of the rendered output",
+            "removed out/prod/servicemonitor-postfix-relay.yaml: not part of the rendered output",
+        ],
+        "{}",
+        run.stderr
+    );
+    // A profile's whole directory, too.
+    relaygen_in(ws.path(), &["render", "--all-profiles", "--out", "out"]).ok();
+    std::fs::remove_file(ws.path().join("profiles/dev.yaml")).expect("rm");
+    let run = relaygen_in(ws.path(), &["render", "--all-profiles", "--out", "out"]);
+    assert!(run.stderr.contains("removed out/dev: not part of the rendered output"), "{}", run.stderr);
+    // Nothing removed, nothing said.
+    let run = relaygen_in(ws.path(), &["render", "--all-profiles", "--out", "out"]);
+    assert!(!run.stderr.contains("removed"), "{}", run.stderr);
+}
+
+#[test]
+fn an_output_directory_that_cannot_be_written_is_named_as_given_with_what_to_do() {
+    // /proc takes no new directories, even from root.
+    let err = relaygen(&["render", "--out", "/proc/relaygen-out"]).fails();
+    assert!(err.contains("error: cannot write /proc/relaygen-out: "), "{err}");
+    assert!(!err.contains("relaygen-new"), "relaygen's staging name is its own business: {err}");
+    assert!(err.contains("= help:") && err.contains("in /proc") && err.contains("writable"), "{err}");
+}
+
+#[test]
 fn all_profiles_writes_each_profile_and_removes_the_output_of_a_deleted_profile() {
     let ws = workspace();
     relaygen_in(ws.path(), &["render", "--all-profiles", "--out", "out"]).ok();
