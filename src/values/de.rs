@@ -329,7 +329,12 @@ impl<'a> NodeDe<'a> {
         if let Value::Scalar(t, ScalarKind::Quoted) = &self.node.value
             && (expected.contains("integer") || expected.contains("boolean"))
         {
-            d = d.help(format!("remove the quotes: {t}"));
+            // --set-string quotes what it is given; the user typed no quotes to remove.
+            let set_string = self.node.origin.source.name.strip_prefix("--set-string ");
+            d = d.help(match set_string {
+                Some(expression) => format!("--set-string makes a string; use --set {expression}"),
+                None => format!("remove the quotes: {t}"),
+            });
         }
         DeError::new(d)
     }

@@ -110,15 +110,21 @@ impl Report<'_> {
         self.error(path, message, expected);
     }
 
-    /// The diagnostics, with only the first malformed-value error for each key that has one.
+    /// The diagnostics, with only the first malformed-value error for each key that has one,
+    /// and none about a value derived from a malformed mail domain (its error says it all).
     fn finish(self) -> Vec<Diagnostic> {
         let first_malformed =
             |path: &Option<String>| self.malformed.iter().copied().find(|i| self.diagnostics[*i].key_path == *path);
+        let mail_domain = Some(format!("env.{}", super::derive::MAIL_DOMAIN));
+        let derived_from_malformed = first_malformed(&mail_domain).is_some();
         let keep: Vec<bool> = self
             .diagnostics
             .iter()
             .enumerate()
-            .map(|(i, d)| first_malformed(&d.key_path).is_none_or(|first| first == i))
+            .map(|(i, d)| {
+                let derived = d.origin.as_ref().is_some_and(|o| o.source.layer == Layer::Derived);
+                first_malformed(&d.key_path).is_none_or(|first| first == i) && !(derived && derived_from_malformed)
+            })
             .collect();
         self.diagnostics.into_iter().zip(keep).filter_map(|(d, keep)| keep.then_some(d)).collect()
     }
@@ -170,7 +176,11 @@ pub fn validate(values: &Values, tree: &Node) -> (Option<RelayHost>, Vec<Diagnos
 
     let env = &values.env;
     if !is_fqdn(&env.maildomain) {
-        r.error("env.maildomain", format!("`{}` is not a domain name", env.maildomain), "a domain such as example.com");
+        r.malformed(
+            "env.maildomain",
+            format!("`{}` is not a domain name", env.maildomain),
+            "a domain such as example.com",
+        );
     }
     if !is_fqdn(&env.server_hostname) {
         r.error(
@@ -1010,13 +1020,7 @@ fn check_relay_policy(values: &Values, r: &mut Report<'_>) {
                 "RollingUpdate (the StatefulSet replaces one pod at a time)",
             );
         }
-        if parse_quantity(&persistence.size).is_none_or(|bytes| bytes <= 0.0) {
-            r.error(
-                "queue.persistence.size",
-                format!("`{}` is not a positive quantity", persistence.size),
-                "a size such as 1Gi",
-            );
-        }
+        // The size itself is checked with the queue's space (check_queue_space).
         let class = &persistence.storage_class_name;
         if !class.is_empty() && !is_dns1123_subdomain(class) {
             r.error(

@@ -819,3 +819,31 @@ fn a_service_exposed_outside_the_cluster_keeps_client_addresses() {
     let docs = documents(&relaygen(&["render"]).ok());
     assert!(find(&docs, "Service", "postfix-relay")["spec"].get("externalTrafficPolicy").is_none());
 }
+
+#[test]
+fn a_typing_mistake_gets_advice_about_what_the_user_typed() {
+    // --set-string quoted it, not the user: the fix is the other flag.
+    let err = relaygen(&["render", "--set-string", "deployment.replicas=3"]).fails();
+    assert!(err.contains("--set-string makes a string; use --set deployment.replicas=3"), "{err}");
+    assert!(!err.contains("remove the quotes"), "{err}");
+    // Quotes the user wrote in a values file are theirs to remove.
+    let err = relaygen_with_stdin(&["render", "-f", "-"], "deployment:\n  replicas: \"3\"\n").fails();
+    assert!(err.contains("remove the quotes: 3"), "{err}");
+}
+
+#[test]
+fn stdin_given_twice_is_named_as_the_mistake() {
+    let err = relaygen_with_stdin(&["render", "-f", "-", "-f", "-"], "deployment:\n  replicas: 3\n").fails();
+    assert!(err.contains("`-f -` is given more than once"), "{err}");
+    assert!(!err.contains("feeding the pipe"), "{err}");
+}
+
+#[test]
+fn a_profile_file_in_the_current_directory_gets_its_path_suggested() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("myprofile.yaml"), "deployment:\n  replicas: 3\n").expect("write");
+    let err = relaygen_in(dir.path(), &["render", "--profile", "myprofile.yaml"]).fails();
+    assert!(err.contains("--profile ./myprofile.yaml"), "{err}");
+    let out = relaygen_in(dir.path(), &["render", "--profile", "./myprofile.yaml"]).ok();
+    assert!(out.contains("replicas: 3\n"), "{out}");
+}

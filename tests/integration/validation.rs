@@ -506,3 +506,25 @@ fn a_memory_size_without_a_unit_is_one_error_that_says_bytes_and_suggests_mebiby
     // A size in bytes large enough to be meant is taken as written.
     relaygen(&["validate", "--set", "resources.limits.memory=536870912"]).ok();
 }
+
+/// The number of errors a failed run reports (its summary line aside).
+fn error_count(stderr: &str) -> usize {
+    stderr.lines().filter(|l| l.starts_with("error: ") && !l.contains("nothing was rendered")).count()
+}
+
+#[test]
+fn one_mistake_is_one_error() {
+    // The hostname and the allowed senders follow the mail domain: its error is the only one.
+    let err = relaygen(&["render", "--set", "env.maildomain=not_a_domain"]).fails();
+    assert_eq!(error_count(&err), 1, "{err}");
+    assert!(err.contains("error: env.maildomain: `not_a_domain` is not a domain name"), "{err}");
+    // ...while a derived key the user set is still checked on its own.
+    let err = relaygen(&["render", "--set", "env.maildomain=not_a_domain", "--set", "env.SERVER_HOSTNAME=x_y"]).fails();
+    assert_eq!(error_count(&err), 2, "{err}");
+    // One rule for the persistent queue's size.
+    for size in ["0", "10x"] {
+        let set = format!("queue.persistence.size={size}");
+        let err = relaygen(&["render", "--set", "queue.persistence.enabled=true", "--set", &set]).fails();
+        assert_eq!(error_count(&err), 1, "{size}:\n{err}");
+    }
+}
