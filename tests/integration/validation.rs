@@ -528,3 +528,22 @@ fn one_mistake_is_one_error() {
         assert_eq!(error_count(&err), 1, "{size}:\n{err}");
     }
 }
+
+#[test]
+fn extra_dns_servers_with_egress_off_are_reported_as_without_effect() {
+    let run = relaygen(&[
+        "validate",
+        "--set",
+        "networkPolicy.egress.enabled=false",
+        "--set",
+        "networkPolicy.egress.extraDnsCidrs={169.254.20.10/32}",
+    ]);
+    assert!(
+        run.stderr.contains(
+            "warning: networkPolicy.egress.extraDnsCidrs: has no effect while `networkPolicy.egress.enabled` is false"
+        ),
+        "{}",
+        run.stderr
+    );
+    run.ok();
+}
