@@ -103,9 +103,12 @@ fn execute(cli: Cli, matches: Option<&ArgMatches>) -> Result<Outcome, Error> {
                 ..Selection::default()
             };
             let outputs = profiles::render_profiles(&base, &render::Target::default(), false)?;
+            if !args.out.exists() {
+                return Err(Error::Usage(check::no_output_message(&args.out)));
+            }
             let stale = check::check(&args.out, &outputs)?;
             if stale.is_empty() {
-                return Ok(Outcome::Done);
+                return write_stdout(&check::fresh_summary(&args.out, &outputs)).map(|()| Outcome::Done);
             }
             write_stdout(&check::report(&stale, &args.out, base.profiles_dir.path()?)).map(|()| Outcome::Differences)
         }

@@ -255,7 +255,11 @@ fn check_passes_on_fresh_output_and_names_each_stale_profile_and_file() {
     let ws = workspace();
     relaygen_in(ws.path(), &["render", "--all-profiles", "--out", "out"]).ok();
     let fresh = relaygen_in(ws.path(), &["check"]);
-    assert_eq!((fresh.code, fresh.stdout.as_str(), fresh.stderr.as_str()), (0, "", ""), "fresh output passes quietly");
+    assert_eq!(
+        (fresh.code, fresh.stdout.as_str(), fresh.stderr.as_str()),
+        (0, "ok: out is fresh: 3 profile(s) (dev, prod, staging), 33 files\n", ""),
+        "fresh output passes with one line, as validate does"
+    );
 
     edit(&ws.path().join("profiles/staging.yaml"), "replicas: 2", "replicas: 3");
     edit(&ws.path().join("profiles/dev.yaml"), "\nmonitoring:", "\nnetworkPolicy:\n  enabled: false\nmonitoring:");
@@ -291,6 +295,62 @@ fn check_reports_output_of_a_deleted_profile_and_exits_2_on_an_invalid_profile()
     let run = relaygen_in(ws.path(), &["check"]);
     assert_eq!(run.code, 2, "an error is not a stale result:\n{}", run.stderr);
     assert!(run.stdout.is_empty() && run.stderr.contains("autoscaling.maxReplicas"), "{}", run.stderr);
+}
+
+#[test]
+fn a_repository_made_by_init_gets_check_working_as_its_readme_says() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    relaygen_in(tmp.path(), &["init", "repo"]).ok();
+    let repo = tmp.path().join("repo");
+    // No out/ yet: an error that says how to make one, and that a deploy-time render needs none.
+    let run = relaygen_in(&repo, &["check"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("error: out does not exist"), "{}", run.stderr);
+    assert!(run.stderr.contains("relaygen render --all-profiles --out out"), "{}", run.stderr);
+    // The README's commands, in its order, make check pass.
+    let readme = std::fs::read_to_string(repo.join("README.md")).expect("README");
+    assert!(readme.contains("relaygen render --all-profiles --out out") && readme.contains("relaygen check"));
+    relaygen_in(&repo, &["render", "--all-profiles", "--out", "out"]).ok();
+    assert!(relaygen_in(&repo, &["check"]).ok().starts_with("ok: out is fresh"));
+}
+
+/// The README's example of a diff against another revision's output, run in a git repository
+/// of its own: against unchanged output it finds nothing; a change shows as changed, not as
+/// objects "added".
+#[test]
+fn the_readme_s_diff_against_another_revision_compares_like_with_like() {
+    let readme = std::fs::read_to_string(repo().join("README.md")).expect("README.md");
+    let example = readme.lines().find(|l| l.contains("git archive main")).expect("the example").to_owned();
+    let ws = workspace();
+    relaygen_in(ws.path(), &["render", "--all-profiles", "--out", "out"]).ok();
+    let git = |args: &[&str]| {
+        let out = Command::new("git")
+            .args(["-c", "user.name=t", "-c", "user.email=t@example.org"])
+            .args(args)
+            .current_dir(ws.path())
+            .output()
+            .expect("git runs");
+        assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    };
+    git(&["init", "-q", "-b", "main"]);
+    git(&["add", "."]);
+    git(&["commit", "-q", "-m", "out"]);
+    let bin = Path::new(env!("CARGO_BIN_EXE_relaygen")).parent().expect("bin dir").to_owned();
+    let path = std::env::join_paths(
+        std::iter::once(bin).chain(std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())),
+    )
+    .expect("PATH");
+    let run = |script: &str| {
+        Command::new("sh").args(["-c", script]).current_dir(ws.path()).env("PATH", &path).output().expect("sh runs")
+    };
+    let same = run(&example);
+    assert_eq!(same.status.code(), Some(0), "{}", String::from_utf8_lossy(&same.stdout));
+    edit(&ws.path().join("profiles/prod.yaml"), "maxReplicas: 10", "maxReplicas: 12");
+    let changed = run(&example);
+    let stdout = String::from_utf8_lossy(&changed.stdout);
+    assert_eq!(changed.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("changed: autoscaling/v2 HorizontalPodAutoscaler"), "{stdout}");
+    assert!(!stdout.contains("added:"), "{stdout}");
 }
 
 /// The CI gate: `out/` in the repository is what relaygen renders today.
