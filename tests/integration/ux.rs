@@ -411,3 +411,21 @@ fn the_shipped_images_draw_one_line_warnings_each_naming_its_profile_with_detail
     }
     assert_eq!(stderr.lines().count(), 2 * crate::support::profiles().len(), "{stderr}");
 }
+
+#[test]
+fn the_readme_names_the_rust_version_cargo_requires_and_where_to_get_it() {
+    let manifest = std::fs::read_to_string(crate::support::repo().join("Cargo.toml")).expect("Cargo.toml");
+    let field = |key: &str| {
+        manifest
+            .lines()
+            .find_map(|l| {
+                l.strip_prefix(key)?.trim_start().strip_prefix('=').map(|v| v.trim().trim_matches('"').to_owned())
+            })
+            .unwrap_or_else(|| panic!("Cargo.toml has no {key}"))
+    };
+    let (version, edition) = (field("rust-version"), field("edition"));
+    let readme = std::fs::read_to_string(crate::support::repo().join("README.md")).expect("README.md");
+    let setup = readme.split("## Set-up").nth(1).and_then(|s| s.split("\n## ").next()).expect("a Set-up section");
+    assert!(setup.contains(&format!("Rust {version} or later")), "Set-up names Rust {version}:\n{setup}");
+    assert!(setup.contains(&format!("edition {edition}")) && setup.contains("rustup"), "{setup}");
+}
