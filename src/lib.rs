@@ -94,8 +94,8 @@ fn execute(cli: Cli, matches: Option<&ArgMatches>) -> Result<Outcome, Error> {
                     .map(|()| Outcome::Done);
             }
             let resolved = checked_load(&selection, &args.checks, verbose)?;
-            let text = render_resolved(&resolved, &target, args.output)?;
-            write_stdout(&text).map(|()| Outcome::Done)
+            let bundle = checked_stack(&resolved, &target, &args.checks, verbose)?;
+            write_stdout(&output::serialize(&bundle, args.output)?).map(|()| Outcome::Done)
         }
         Command::Check(args) => {
             let base = Selection {
@@ -143,9 +143,9 @@ fn execute(cli: Cli, matches: Option<&ArgMatches>) -> Result<Outcome, Error> {
             // Rendering runs the cross-object guard and the Postfix templates: validation
             // covers everything `render` would do except printing.
             let target = render::Target { kube_version: args.checks.kube_version, ..render::Target::default() };
-            let bundle = render::stack(&resolved, &target)?;
+            let bundle = checked_stack(&resolved, &target, &args.checks, args.selection.verbose)?;
             let what = selection.profile.as_deref().map_or_else(String::new, |p| format!(", profile {p}"));
-            let warnings = resolved.warnings.len();
+            let warnings = resolved.warnings.len() + bundle.warnings.len();
             write_stdout(&format!(
                 "ok: values valid, {} objects for Kubernetes {}{what}, {warnings} warning(s)\n",
                 bundle.objects.len(),
@@ -242,6 +242,22 @@ fn checked_load(selection: &Selection, checks: &cli::CheckArgs, verbose: bool) -
     Ok(resolved)
 }
 
+/// Builds the typed objects and prints the warnings about them; with `--strict` they fail the
+/// run, as the values' warnings do.
+fn checked_stack(
+    resolved: &values::Resolved,
+    target: &render::Target,
+    checks: &cli::CheckArgs,
+    verbose: bool,
+) -> Result<render::Bundle, Error> {
+    let bundle = render::stack(resolved, target)?;
+    if checks.strict && !bundle.warnings.is_empty() {
+        return Err(Error::Values(values::validate::strict(bundle.warnings)));
+    }
+    warn(&bundle.warnings, None, verbose);
+    Ok(bundle)
+}
+
 /// `render --out DIR [--all-profiles]`: everything is rendered and validated first, then the
 /// directories are replaced; a failure leaves every existing directory as it was.
 fn render_to_dir(
@@ -265,7 +281,7 @@ fn render_to_dir(
         return Ok(());
     }
     let resolved = checked_load(selection, checks, verbose)?;
-    let bundle = render::stack(&resolved, target)?;
+    let bundle = checked_stack(&resolved, target, checks, verbose)?;
     let removed = output::dir::replace(&[(out.to_owned(), output::dir::files(&bundle)?)])?;
     report_removed(&removed);
     Ok(())
@@ -287,7 +303,7 @@ fn diff_side(
     verbose: bool,
 ) -> Result<diff::Manifests, Error> {
     let resolved = checked_load(selection, checks, verbose)?;
-    let bundle = render::stack(&resolved, target)?;
+    let bundle = checked_stack(&resolved, target, checks, verbose)?;
     let mut source = match &selection.profile {
         Some(profile) => format!("profile {profile}"),
         None => "built-in defaults".to_owned(),
@@ -314,18 +330,11 @@ pub fn render_to_string(
     target: &render::Target,
     format: output::Format,
 ) -> Result<Rendered, Error> {
-    let resolved = values::load(selection)?;
-    let text = render_resolved(&resolved, target, format)?;
+    let mut resolved = values::load(selection)?;
+    let mut bundle = render::stack(&resolved, target)?;
+    let text = output::serialize(&bundle, format)?;
+    resolved.warnings.append(&mut bundle.warnings);
     Ok(Rendered { text, warnings: resolved.warnings })
-}
-
-/// Builds the typed objects for validated values and serialises them.
-fn render_resolved(
-    resolved: &values::Resolved,
-    target: &render::Target,
-    format: output::Format,
-) -> Result<String, Error> {
-    output::serialize(&render::stack(resolved, target)?, format)
 }
 
 /// Prints warnings on stderr, naming the profile they belong to when there are several.

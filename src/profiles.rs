@@ -39,7 +39,11 @@ pub fn render_profiles(base: &Selection, target: &Target, strict: bool) -> Resul
                 return Err(Error::Values(values::validate::strict(resolved.warnings)));
             }
             let bundle = render::stack(&resolved, target)?;
-            Ok((dir::files(&bundle)?, resolved.warnings))
+            if strict && !bundle.warnings.is_empty() {
+                return Err(Error::Values(values::validate::strict(bundle.warnings)));
+            }
+            let files = dir::files(&bundle)?;
+            Ok((files, resolved.warnings.into_iter().chain(bundle.warnings).collect()))
         })
     };
     // Profiles are independent: render them on every core, in name order.

@@ -154,6 +154,10 @@ impl Object {
 pub struct Bundle {
     /// The objects.
     pub objects: Vec<Object>,
+    /// Warnings about the rendered objects (e.g. one too large for client-side `kubectl
+    /// apply`), for stderr; never part of the output.
+    #[serde(skip)]
+    pub warnings: Vec<crate::error::Diagnostic>,
 }
 
 /// Shared facts every component needs: names, labels, the namespace.
@@ -276,14 +280,14 @@ pub fn stack(resolved: &Resolved, target: &Target) -> Result<Bundle> {
             objects.push(Object::PrometheusRule(rule));
         }
     }
-    let bundle = Bundle { objects };
+    let mut bundle = Bundle { objects, warnings: Vec::new() };
     // relaygen renders every ConfigMap and Secret its pods use, except the user's own
     // relayhost credentials, which are declared here.
     let mut external = std::collections::BTreeSet::new();
     if values.postfix.sasl.enabled {
         external.insert(invariants::External::Secret(values.postfix.sasl.secret_name.clone()));
     }
-    limits::check(&bundle, &resolved.tree)?;
+    bundle.warnings = limits::check(&bundle, &resolved.tree)?;
     invariants::check(&bundle, target, &external)?;
     Ok(bundle)
 }

@@ -633,6 +633,46 @@ fn objects_over_kubernetes_size_limits_are_refused_naming_the_key_that_made_them
 }
 
 #[test]
+fn an_object_too_large_for_client_side_apply_is_a_warning_that_names_server_side_apply() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("senders.yaml");
+    // 12,000 sender domains: a ConfigMap of about 340 KiB, within the API server's 1 MiB.
+    let senders: String = (0..12_000).map(|i| format!("    - sender-{i}.example.com\n")).collect();
+    std::fs::write(&path, format!("env:\n  ALLOWED_SENDER_DOMAINS:\n    - bionicaisolutions.com\n{senders}"))
+        .expect("write");
+    let path = path.to_str().expect("UTF-8");
+    let run = relaygen(&["validate", "-f", path]);
+    assert!(
+        run.stderr.contains("warning: env.ALLOWED_SENDER_DOMAINS: ConfigMap postfix-relay would be")
+            && run.stderr.contains("last-applied-configuration")
+            && run.stderr.contains("kubectl apply --server-side"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.ok().contains("3 warning(s)"));
+    let digest = format!("image.digest=sha256:{}", "a".repeat(64));
+    let exporter = format!("monitoring.exporter.image.digest=sha256:{}", "b".repeat(64));
+    for command in ["validate", "render"] {
+        let err = relaygen(&[command, "--strict", "-f", path, "--set", &digest, "--set", &exporter]).fails();
+        assert!(err.contains("error: env.ALLOWED_SENDER_DOMAINS: ConfigMap postfix-relay"), "{err}");
+    }
+}
+
+/// Every label a value puts on an object is refused by validation, before rendering: the size
+/// check after rendering has no label case to catch.
+#[test]
+fn an_invalid_label_from_the_values_is_a_validation_error_naming_its_key() {
+    for key in ["monitoring.serviceMonitor.labels", "monitoring.prometheusRule.labels", "monitoring.dashboard.labels"] {
+        let set = format!("{key}.bad\\ key=x");
+        let err = relaygen(&["validate", "--set", "monitoring.dashboard.enabled=true", "--set", &set]).fails();
+        assert!(err.contains(&format!("error: {key}")) && !err.contains("internal error"), "{key}:\n{err}");
+        let set = format!("{key}.ok=not a label value");
+        let err = relaygen(&["validate", "--set", "monitoring.dashboard.enabled=true", "--set", &set]).fails();
+        assert!(err.contains(&format!("error: {key}")) && !err.contains("internal error"), "{key}:\n{err}");
+    }
+}
+
+#[test]
 fn the_hostname_and_the_allowed_senders_follow_the_mail_domain_unless_set() {
     let main_cf = |args: &[&str]| -> (String, String) {
         let docs = documents(&relaygen(&[&["render"], args].concat()).ok());
