@@ -93,8 +93,8 @@ fn execute(cli: Cli, matches: Option<&ArgMatches>) -> Result<Outcome, Error> {
                 return render_to_dir(&selection, &args.checks, &target, out, args.all_profiles, verbose)
                     .map(|()| Outcome::Done);
             }
-            let resolved = checked_load(&selection, &args.checks, verbose)?;
-            let bundle = checked_stack(&resolved, &target, &args.checks, verbose)?;
+            let resolved = checked_load(&selection, &args.checks, None, verbose)?;
+            let bundle = checked_stack(&resolved, &target, &args.checks, None, verbose)?;
             write_stdout(&output::serialize(&bundle, args.output)?).map(|()| Outcome::Done)
         }
         Command::Check(args) => {
@@ -117,12 +117,15 @@ fn execute(cli: Cli, matches: Option<&ArgMatches>) -> Result<Outcome, Error> {
             let target =
                 render::Target { create_namespace: args.create_namespace, kube_version: args.checks.kube_version };
             let verbose = args.selection.verbose;
-            let new = diff_side(&selection, &args.checks, &target, verbose)?;
+            // Two rendered sides each warn: each names its profile.
+            let named = args.against_profile.as_ref().and(selection.profile.as_deref());
+            let new = diff_side(&selection, &args.checks, &target, named, verbose)?;
             let old = match (&args.against, &args.against_profile) {
                 (_, Some(profile)) => diff_side(
                     &Selection { profile: Some(profile.clone()), ..selection.clone() },
                     &args.checks,
                     &target,
+                    Some(profile),
                     verbose,
                 )?,
                 (Some(path), None) => {
@@ -139,11 +142,11 @@ fn execute(cli: Cli, matches: Option<&ArgMatches>) -> Result<Outcome, Error> {
         }
         Command::Validate(args) => {
             let selection = selection(&args.selection, matches);
-            let resolved = checked_load(&selection, &args.checks, args.selection.verbose)?;
+            let resolved = checked_load(&selection, &args.checks, None, args.selection.verbose)?;
             // Rendering runs the cross-object guard and the Postfix templates: validation
             // covers everything `render` would do except printing.
             let target = render::Target { kube_version: args.checks.kube_version, ..render::Target::default() };
-            let bundle = checked_stack(&resolved, &target, &args.checks, args.selection.verbose)?;
+            let bundle = checked_stack(&resolved, &target, &args.checks, None, args.selection.verbose)?;
             let what = selection.profile.as_deref().map_or_else(String::new, |p| format!(", profile {p}"));
             let warnings = resolved.warnings.len() + bundle.warnings.len();
             write_stdout(&format!(
@@ -233,12 +236,18 @@ fn argocd_command(command: cli::ArgocdCommand) -> Result<(), Error> {
 }
 
 /// Loads the values and prints their warnings; with `--strict` the warnings fail the run.
-fn checked_load(selection: &Selection, checks: &cli::CheckArgs, verbose: bool) -> Result<values::Resolved, Error> {
+/// `profile` names the profile in the warnings, where several renderings print theirs.
+fn checked_load(
+    selection: &Selection,
+    checks: &cli::CheckArgs,
+    profile: Option<&str>,
+    verbose: bool,
+) -> Result<values::Resolved, Error> {
     let resolved = values::load(selection)?;
     if checks.strict && !resolved.warnings.is_empty() {
         return Err(Error::Values(values::validate::strict(resolved.warnings)));
     }
-    warn(&resolved.warnings, None, verbose);
+    warn(&resolved.warnings, profile, verbose);
     Ok(resolved)
 }
 
@@ -248,13 +257,14 @@ fn checked_stack(
     resolved: &values::Resolved,
     target: &render::Target,
     checks: &cli::CheckArgs,
+    profile: Option<&str>,
     verbose: bool,
 ) -> Result<render::Bundle, Error> {
     let bundle = render::stack(resolved, target)?;
     if checks.strict && !bundle.warnings.is_empty() {
         return Err(Error::Values(values::validate::strict(bundle.warnings)));
     }
-    warn(&bundle.warnings, None, verbose);
+    warn(&bundle.warnings, profile, verbose);
     Ok(bundle)
 }
 
@@ -280,8 +290,8 @@ fn render_to_dir(
         report_removed(&removed);
         return Ok(());
     }
-    let resolved = checked_load(selection, checks, verbose)?;
-    let bundle = checked_stack(&resolved, target, checks, verbose)?;
+    let resolved = checked_load(selection, checks, None, verbose)?;
+    let bundle = checked_stack(&resolved, target, checks, None, verbose)?;
     let removed = output::dir::replace(&[(out.to_owned(), output::dir::files(&bundle)?)])?;
     report_removed(&removed);
     Ok(())
@@ -300,10 +310,11 @@ fn diff_side(
     selection: &Selection,
     checks: &cli::CheckArgs,
     target: &render::Target,
+    named: Option<&str>,
     verbose: bool,
 ) -> Result<diff::Manifests, Error> {
-    let resolved = checked_load(selection, checks, verbose)?;
-    let bundle = checked_stack(&resolved, target, checks, verbose)?;
+    let resolved = checked_load(selection, checks, named, verbose)?;
+    let bundle = checked_stack(&resolved, target, checks, named, verbose)?;
     let mut source = match &selection.profile {
         Some(profile) => format!("profile {profile}"),
         None => "built-in defaults".to_owned(),

@@ -410,6 +410,12 @@ fn the_shipped_images_draw_one_line_warnings_each_naming_its_profile_with_detail
         assert_eq!(named, 2, "{profile}:\n{stderr}");
     }
     assert_eq!(stderr.lines().count(), 2 * crate::support::profiles().len(), "{stderr}");
+    // A diff of two profiles renders twice: each side's warnings name their profile.
+    let stderr = relaygen(&["diff", "--profile", "staging", "--against-profile", "prod", "-n", "x"]).stderr;
+    for profile in ["staging", "prod"] {
+        let named = stderr.lines().filter(|l| l.starts_with(&format!("warning: profile {profile}: "))).count();
+        assert_eq!(named, 2, "{profile}:\n{stderr}");
+    }
 }
 
 #[test]
