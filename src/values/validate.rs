@@ -650,12 +650,18 @@ fn check_resources(r: &mut Report<'_>, path: &str, requests: &ResourceList, limi
                     if name == "cpu" { "e.g. 100m or 0.5" } else { "e.g. 128Mi or 1Gi" },
                 ),
                 // A number without a unit is bytes: `512` for 512Mi is a unit left out.
-                Some(bytes) if name != "cpu" && bytes < 1024.0 * 1024.0 && q.bytes().all(|b| b.is_ascii_digit()) => r
-                    .malformed(
+                Some(bytes)
+                    if name != "cpu"
+                        && bytes > 0.0
+                        && bytes < 1024.0 * 1024.0
+                        && q.bytes().all(|b| b.is_ascii_digit()) =>
+                {
+                    r.malformed(
                         &format!("{path}.{kind}.{name}"),
                         format!("`{q}` has no unit, so it is {q} bytes, too little for any container"),
                         format!("a unit: {q}Mi (or {q}Gi)"),
-                    ),
+                    )
+                }
                 Some(_) => {}
             }
         }

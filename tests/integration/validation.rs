@@ -503,8 +503,9 @@ fn a_memory_size_without_a_unit_is_one_error_that_says_bytes_and_suggests_mebiby
         assert!(err.contains("512Mi"), "{err}");
         assert_eq!(err.matches("error: ").count(), 2, "one error and the summary:\n{err}");
     }
-    // A size in bytes large enough to be meant is taken as written.
+    // A size in bytes large enough to be meant is taken as written, and so is zero.
     relaygen(&["validate", "--set", "resources.limits.memory=536870912"]).ok();
+    relaygen(&["validate", "--set", "resources.requests.memory=0"]).ok();
 }
 
 /// The number of errors a failed run reports (its summary line aside).
