@@ -78,6 +78,25 @@ pub fn check(out: &Path, outputs: &[ProfileOutput]) -> Result<Vec<Stale>> {
     Ok(stale)
 }
 
+/// The line `check` prints when the output is fresh, like `validate`'s `ok:` line.
+pub fn fresh_summary(out: &Path, outputs: &[ProfileOutput]) -> String {
+    let names: Vec<&str> = outputs.iter().map(|o| o.profile.as_str()).collect();
+    let files: usize = outputs.iter().map(|o| o.files.len()).sum();
+    format!("ok: {} is fresh: {} profile(s) ({}), {files} files\n", out.display(), names.len(), names.join(", "))
+}
+
+/// The error for an output directory that does not exist: a repository that commits no
+/// rendered output (as `relaygen init` makes it) has nothing to check until it does.
+pub fn no_output_message(out: &Path) -> String {
+    let out = out.display();
+    format!(
+        "{out} does not exist: there is no committed output to check\n  = help: to keep the rendered manifests in \
+         git, run `relaygen render --all-profiles --out {out}` and commit {out}/; check then keeps it fresh. A \
+         repository whose manifests are rendered at deploy time (Argo CD's relaygen plugin, or `relaygen render \
+         | kubectl apply -f -`) needs no check"
+    )
+}
+
 /// The report `check` prints for stale output, ending with the command that regenerates it.
 pub fn report(stale: &[Stale], out: &Path, profiles_dir: &Path) -> String {
     let mut text = String::new();

@@ -74,8 +74,9 @@ Examples:
     Explain(ExplainArgs),
     /// Check that the committed output directory equals a fresh render of every profile.
     #[command(after_help = "\
-Exit status: 0 when fresh, 1 when any profile's directory is stale (each one and its files are
-listed), 2 on an error.
+Exit status: 0 when fresh (one `ok:` line), 1 when any profile's directory is stale (each one
+and its files are listed), 2 on an error, such as no output directory at all (create it with
+`relaygen render --all-profiles --out out`).
 
 Examples:
   relaygen check
@@ -403,4 +404,8 @@ pub struct SelectionArgs {
     /// Namespace of every namespaced object (overrides the `namespace` value).
     #[arg(short, long, value_name = "NAMESPACE")]
     pub namespace: Option<String>,
+    /// Show every warning in full: where the value comes from and what to do (a warning about
+    /// a built-in default otherwise takes one line).
+    #[arg(short, long)]
+    pub verbose: bool,
 }

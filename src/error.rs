@@ -151,14 +151,34 @@ impl Diagnostic {
     /// Renders the diagnostic as a rustc-style block, quoting the source line when known, with
     /// the colour escapes that [`crate::style::write_stderr`] keeps only for a terminal.
     pub fn render(&self) -> String {
+        self.render_for(None, true)
+    }
+
+    /// Renders a warning for stderr, naming `profile` when there is one (`--all-profiles`).
+    /// A warning about a value the user wrote is shown in full, like an error; one about a
+    /// value the user never wrote (a built-in default) takes one line, since there is no line
+    /// of theirs to quote: `verbose` (`--verbose`) shows it in full too.
+    pub fn render_warning(&self, profile: Option<&str>, verbose: bool) -> String {
+        let users = self.origin.as_ref().is_some_and(|o| o.source.layer.is_users());
+        self.render_for(profile, verbose || users)
+    }
+
+    fn render_for(&self, profile: Option<&str>, full: bool) -> String {
         let mut out = String::new();
         let (label, colour) = match self.severity {
             Severity::Error => ("error", style::ERROR),
             Severity::Warning => ("warning", style::WARNING),
         };
         let _ = write!(out, "{colour}{label}{colour:#}: ");
+        if let Some(profile) = profile {
+            let _ = write!(out, "profile {EMPHASIS}{profile}{EMPHASIS:#}: ");
+        }
         if let Some(path) = &self.key_path {
             let _ = write!(out, "{EMPHASIS}{path}{EMPHASIS:#}: ");
+        }
+        if !full && (self.origin.is_some() || self.help.is_some()) {
+            let _ = writeln!(out, "{} (more: --verbose)", self.message);
+            return out;
         }
         let _ = writeln!(out, "{}", self.message);
         if let Some(origin) = &self.origin {
@@ -228,6 +248,19 @@ pub enum Error {
         /// Why.
         source: std::io::Error,
     },
+    /// An output directory (`--out`) cannot be written where it is: relaygen writes the new
+    /// directory beside it first, so its parent must be writable.
+    #[error(
+        "cannot write {}: {source}\n  = help: relaygen writes the new directory beside it, in {}, then swaps it in: that directory must exist and be writable (or choose another --out)",
+        path.display(),
+        parent_of(path).display()
+    )]
+    OutNotWritable {
+        /// The output directory given.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
     /// `--out` would replace a directory relaygen did not write.
     #[error(
         "refusing to replace {}: it is not empty and was not written by relaygen (no generated kustomization.yaml)\n  = help: choose a new or empty directory for --out",
@@ -266,6 +299,11 @@ pub enum Error {
     /// A bug: the rendered objects broke an internal invariant or could not be serialised.
     #[error("internal error (please report this as a bug): {0}")]
     Internal(String),
+}
+
+/// The directory `path` is in, `.` for a bare name.
+fn parent_of(path: &std::path::Path) -> &std::path::Path {
+    path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."))
 }
 
 fn exists_message(paths: &[PathBuf]) -> String {
@@ -314,11 +352,20 @@ const MAX_SHOWN: usize = 100;
 impl Error {
     /// Renders the error for stderr, in colour (see [`Diagnostic::render`]).
     pub fn render(&self) -> String {
+        self.render_verbose(true)
+    }
+
+    /// Renders the error for stderr; warnings among the diagnostics are shown as
+    /// [`Diagnostic::render_warning`] shows them (`verbose`: `--verbose`).
+    pub fn render_verbose(&self, verbose: bool) -> String {
         match self {
             Error::Values(diagnostics) => {
                 let mut out = String::new();
                 for d in diagnostics.iter().take(MAX_SHOWN) {
-                    out.push_str(&d.render());
+                    out.push_str(&match d.severity {
+                        Severity::Error => d.render(),
+                        Severity::Warning => d.render_warning(None, verbose),
+                    });
                 }
                 if let Some(rest) = diagnostics.len().checked_sub(MAX_SHOWN).filter(|n| *n > 0) {
                     let _ = writeln!(out, "… and {rest} more");
@@ -332,7 +379,7 @@ impl Error {
                 let mut out = String::new();
                 for (profile, error) in failures {
                     let _ = writeln!(out, "{EMPHASIS}profile `{profile}`{EMPHASIS:#}:");
-                    out.push_str(&error.render());
+                    out.push_str(&error.render_verbose(verbose));
                 }
                 let _ = writeln!(
                     out,

@@ -63,7 +63,12 @@ where
         Ok(Outcome::Differences) => ExitCode::from(1),
         Err(Error::Write(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
         Err(e) => {
-            style::write_stderr(&e.render());
+            // `--verbose` of the commands that read values: warnings in full.
+            let verbose = matches
+                .subcommand()
+                .and_then(|(_, m)| m.try_get_one::<bool>("verbose").ok().flatten().copied())
+                .unwrap_or(false);
+            style::write_stderr(&e.render_verbose(verbose));
             ExitCode::from(error_code)
         }
     }
@@ -81,15 +86,16 @@ fn execute(cli: Cli, matches: Option<&ArgMatches>) -> Result<Outcome, Error> {
     match cli.command {
         Command::Render(args) => {
             let selection = selection(&args.selection, matches);
+            let verbose = args.selection.verbose;
             let target =
                 render::Target { create_namespace: args.create_namespace, kube_version: args.checks.kube_version };
             if let Some(out) = &args.out {
-                return render_to_dir(&selection, &args.checks, &target, out, args.all_profiles)
+                return render_to_dir(&selection, &args.checks, &target, out, args.all_profiles, verbose)
                     .map(|()| Outcome::Done);
             }
-            let resolved = checked_load(&selection, &args.checks)?;
-            let text = render_resolved(&resolved, &target, args.output)?;
-            write_stdout(&text).map(|()| Outcome::Done)
+            let resolved = checked_load(&selection, &args.checks, None, verbose)?;
+            let bundle = checked_stack(&resolved, &target, &args.checks, None, verbose)?;
+            write_stdout(&output::serialize(&bundle, args.output)?).map(|()| Outcome::Done)
         }
         Command::Check(args) => {
             let base = Selection {
@@ -97,9 +103,12 @@ fn execute(cli: Cli, matches: Option<&ArgMatches>) -> Result<Outcome, Error> {
                 ..Selection::default()
             };
             let outputs = profiles::render_profiles(&base, &render::Target::default(), false)?;
+            if !args.out.exists() {
+                return Err(Error::Usage(check::no_output_message(&args.out)));
+            }
             let stale = check::check(&args.out, &outputs)?;
             if stale.is_empty() {
-                return Ok(Outcome::Done);
+                return write_stdout(&check::fresh_summary(&args.out, &outputs)).map(|()| Outcome::Done);
             }
             write_stdout(&check::report(&stale, &args.out, base.profiles_dir.path()?)).map(|()| Outcome::Differences)
         }
@@ -107,12 +116,17 @@ fn execute(cli: Cli, matches: Option<&ArgMatches>) -> Result<Outcome, Error> {
             let selection = selection(&args.selection, matches);
             let target =
                 render::Target { create_namespace: args.create_namespace, kube_version: args.checks.kube_version };
-            let new = diff_side(&selection, &args.checks, &target)?;
+            let verbose = args.selection.verbose;
+            // Two rendered sides each warn: each names its profile.
+            let named = args.against_profile.as_ref().and(selection.profile.as_deref());
+            let new = diff_side(&selection, &args.checks, &target, named, verbose)?;
             let old = match (&args.against, &args.against_profile) {
                 (_, Some(profile)) => diff_side(
                     &Selection { profile: Some(profile.clone()), ..selection.clone() },
                     &args.checks,
                     &target,
+                    Some(profile),
+                    verbose,
                 )?,
                 (Some(path), None) => {
                     if path == Path::new("-") && selection.files.iter().any(|f| f == Path::new("-")) {
@@ -128,13 +142,13 @@ fn execute(cli: Cli, matches: Option<&ArgMatches>) -> Result<Outcome, Error> {
         }
         Command::Validate(args) => {
             let selection = selection(&args.selection, matches);
-            let resolved = checked_load(&selection, &args.checks)?;
+            let resolved = checked_load(&selection, &args.checks, None, args.selection.verbose)?;
             // Rendering runs the cross-object guard and the Postfix templates: validation
             // covers everything `render` would do except printing.
             let target = render::Target { kube_version: args.checks.kube_version, ..render::Target::default() };
-            let bundle = render::stack(&resolved, &target)?;
+            let bundle = checked_stack(&resolved, &target, &args.checks, None, args.selection.verbose)?;
             let what = selection.profile.as_deref().map_or_else(String::new, |p| format!(", profile {p}"));
-            let warnings = resolved.warnings.len();
+            let warnings = resolved.warnings.len() + bundle.warnings.len();
             write_stdout(&format!(
                 "ok: values valid, {} objects for Kubernetes {}{what}, {warnings} warning(s)\n",
                 bundle.objects.len(),
@@ -154,7 +168,7 @@ fn execute(cli: Cli, matches: Option<&ArgMatches>) -> Result<Outcome, Error> {
         Command::Values(args) => {
             let selection = selection(&args.selection, matches);
             let resolved = values::load(&selection)?;
-            warn(&resolved.warnings);
+            warn(&resolved.warnings, None, args.selection.verbose);
             let text = if args.show_origin {
                 values::origins::listing(&resolved.tree)
             } else {
@@ -199,7 +213,8 @@ fn argocd_command(command: cli::ArgocdCommand) -> Result<(), Error> {
             // The only place the Argo CD environment is read; everything below gets a map.
             let vars = argocd::env::contract_variables(std::env::vars_os())?;
             let generated = argocd::generate(&vars)?;
-            warn(&generated.warnings);
+            // Argo CD shows the plugin's stderr only when it fails: in full, or not at all.
+            warn(&generated.warnings, None, true);
             write_stdout(&generated.manifests)
         }
         C::Parameters => write_stdout(&argocd::parameters(std::path::Path::new("."))?),
@@ -221,13 +236,36 @@ fn argocd_command(command: cli::ArgocdCommand) -> Result<(), Error> {
 }
 
 /// Loads the values and prints their warnings; with `--strict` the warnings fail the run.
-fn checked_load(selection: &Selection, checks: &cli::CheckArgs) -> Result<values::Resolved, Error> {
+/// `profile` names the profile in the warnings, where several renderings print theirs.
+fn checked_load(
+    selection: &Selection,
+    checks: &cli::CheckArgs,
+    profile: Option<&str>,
+    verbose: bool,
+) -> Result<values::Resolved, Error> {
     let resolved = values::load(selection)?;
     if checks.strict && !resolved.warnings.is_empty() {
         return Err(Error::Values(values::validate::strict(resolved.warnings)));
     }
-    warn(&resolved.warnings);
+    warn(&resolved.warnings, profile, verbose);
     Ok(resolved)
+}
+
+/// Builds the typed objects and prints the warnings about them; with `--strict` they fail the
+/// run, as the values' warnings do.
+fn checked_stack(
+    resolved: &values::Resolved,
+    target: &render::Target,
+    checks: &cli::CheckArgs,
+    profile: Option<&str>,
+    verbose: bool,
+) -> Result<render::Bundle, Error> {
+    let bundle = render::stack(resolved, target)?;
+    if checks.strict && !bundle.warnings.is_empty() {
+        return Err(Error::Values(values::validate::strict(bundle.warnings)));
+    }
+    warn(&bundle.warnings, profile, verbose);
+    Ok(bundle)
 }
 
 /// `render --out DIR [--all-profiles]`: everything is rendered and validated first, then the
@@ -238,6 +276,7 @@ fn render_to_dir(
     target: &render::Target,
     out: &Path,
     all_profiles: bool,
+    verbose: bool,
 ) -> Result<(), Error> {
     if all_profiles {
         if selection.files.iter().any(|f| f == Path::new("-")) {
@@ -245,13 +284,25 @@ fn render_to_dir(
         }
         let outputs = profiles::render_profiles(selection, target, checks.strict)?;
         for output in &outputs {
-            warn(&output.warnings);
+            warn(&output.warnings, Some(&output.profile), verbose);
         }
-        return profiles::write_profiles(out, outputs);
+        let removed = profiles::write_profiles(out, outputs)?;
+        report_removed(&removed);
+        return Ok(());
     }
-    let resolved = checked_load(selection, checks)?;
-    let bundle = render::stack(&resolved, target)?;
-    output::dir::replace(&[(out.to_owned(), output::dir::files(&bundle)?)])
+    let resolved = checked_load(selection, checks, None, verbose)?;
+    let bundle = checked_stack(&resolved, target, checks, None, verbose)?;
+    let removed = output::dir::replace(&[(out.to_owned(), output::dir::files(&bundle)?)])?;
+    report_removed(&removed);
+    Ok(())
+}
+
+/// Names on stderr what replacing output directories removed: a file a user put there, or one
+/// of an object no longer rendered, never goes silently.
+fn report_removed(removed: &[std::path::PathBuf]) {
+    let text: String =
+        removed.iter().map(|path| format!("removed {}: not part of the rendered output\n", path.display())).collect();
+    style::write_stderr(&text);
 }
 
 /// The render side of a diff, described by its profile.
@@ -259,9 +310,11 @@ fn diff_side(
     selection: &Selection,
     checks: &cli::CheckArgs,
     target: &render::Target,
+    named: Option<&str>,
+    verbose: bool,
 ) -> Result<diff::Manifests, Error> {
-    let resolved = checked_load(selection, checks)?;
-    let bundle = render::stack(&resolved, target)?;
+    let resolved = checked_load(selection, checks, named, verbose)?;
+    let bundle = checked_stack(&resolved, target, checks, named, verbose)?;
     let mut source = match &selection.profile {
         Some(profile) => format!("profile {profile}"),
         None => "built-in defaults".to_owned(),
@@ -288,22 +341,16 @@ pub fn render_to_string(
     target: &render::Target,
     format: output::Format,
 ) -> Result<Rendered, Error> {
-    let resolved = values::load(selection)?;
-    let text = render_resolved(&resolved, target, format)?;
+    let mut resolved = values::load(selection)?;
+    let mut bundle = render::stack(&resolved, target)?;
+    let text = output::serialize(&bundle, format)?;
+    resolved.warnings.append(&mut bundle.warnings);
     Ok(Rendered { text, warnings: resolved.warnings })
 }
 
-/// Builds the typed objects for validated values and serialises them.
-fn render_resolved(
-    resolved: &values::Resolved,
-    target: &render::Target,
-    format: output::Format,
-) -> Result<String, Error> {
-    output::serialize(&render::stack(resolved, target)?, format)
-}
-
-fn warn(warnings: &[error::Diagnostic]) {
-    style::write_stderr(&warnings.iter().map(error::Diagnostic::render).collect::<String>());
+/// Prints warnings on stderr, naming the profile they belong to when there are several.
+fn warn(warnings: &[error::Diagnostic], profile: Option<&str>, verbose: bool) {
+    style::write_stderr(&warnings.iter().map(|w| w.render_warning(profile, verbose)).collect::<String>());
 }
 
 /// Writes all output in one go, only after everything succeeded: a failed run prints nothing.

@@ -39,7 +39,11 @@ pub fn render_profiles(base: &Selection, target: &Target, strict: bool) -> Resul
                 return Err(Error::Values(values::validate::strict(resolved.warnings)));
             }
             let bundle = render::stack(&resolved, target)?;
-            Ok((dir::files(&bundle)?, resolved.warnings))
+            if strict && !bundle.warnings.is_empty() {
+                return Err(Error::Values(values::validate::strict(bundle.warnings)));
+            }
+            let files = dir::files(&bundle)?;
+            Ok((files, resolved.warnings.into_iter().chain(bundle.warnings).collect()))
         })
     };
     // Profiles are independent: render them on every core, in name order.
@@ -56,12 +60,13 @@ pub fn render_profiles(base: &Selection, target: &Target, strict: bool) -> Resul
 }
 
 /// Replaces `out/<profile>/` for every output at once (see [`dir::replace`]), then removes the
-/// directories relaygen wrote for profiles that no longer exist.
-pub fn write_profiles(out: &Path, outputs: Vec<ProfileOutput>) -> Result<()> {
+/// directories relaygen wrote for profiles that no longer exist. Returns what was removed:
+/// entries that were not rendered files, and those directories.
+pub fn write_profiles(out: &Path, outputs: Vec<ProfileOutput>) -> Result<Vec<PathBuf>> {
     dir::check_not_a_file(out)?;
     let keep: BTreeSet<String> = outputs.iter().map(|o| o.profile.clone()).collect();
     let targets: Vec<(PathBuf, Files)> = outputs.into_iter().map(|o| (out.join(&o.profile), o.files)).collect();
-    dir::replace(&targets)?;
-    dir::remove_stale(out, &keep)?;
-    Ok(())
+    let mut removed = dir::replace(&targets)?;
+    removed.extend(dir::remove_stale(out, &keep)?);
+    Ok(removed)
 }

@@ -106,7 +106,8 @@ pub fn generate(vars: &BTreeMap<String, String>) -> Result<Generated> {
         }
     }
     let target = render::Target { kube_version: request.kube_version, ..render::Target::default() };
-    let bundle = render::stack(&resolved, &target)?;
+    let mut bundle = render::stack(&resolved, &target)?;
+    warnings.append(&mut bundle.warnings);
     let manifests = crate::output::serialize(&bundle, crate::output::Format::Yaml)?;
     // An empty stream with auto-prune would delete the relay: refuse it outright.
     if bundle.objects.is_empty() || manifests.trim().is_empty() {

@@ -236,6 +236,8 @@ struct OnDisk {
     same: BTreeSet<String>,
     /// True when the directory holds nothing but those, and every wanted file is among them.
     exact: bool,
+    /// The entries that are not wanted files, which replacing the directory removes.
+    extra: Vec<String>,
 }
 
 /// Compares `dir` with `files`: which files already hold the wanted bytes, and whether the
@@ -254,13 +256,16 @@ fn compare(dir: &Path, files: &Files) -> OnDisk {
         });
         if same {
             on_disk.same.insert(name);
+        } else if !files.contains_key(&name) {
+            on_disk.extra.push(name);
         }
     }
     on_disk.exact = entry_count == files.len() && on_disk.same.len() == files.len();
     on_disk
 }
 
-/// Replaces each target directory with exactly the given files.
+/// Replaces each target directory with exactly the given files; returns the entries that were
+/// in a target but are not among its files (which are gone now), for the user to hear of.
 ///
 /// All targets are checked and staged before any is touched: if anything fails until then,
 /// every existing directory is left exactly as it was. A directory that already holds exactly
@@ -270,19 +275,24 @@ fn compare(dir: &Path, files: &Files) -> OnDisk {
 /// The checks (reading and comparing what is on disk) run on every core. Writing stays on one
 /// thread: creating files is the kernel's work, and on ext4 two threads creating files took
 /// more system time, not less (`scripts/bench-profiles.sh` measures it).
-pub fn replace(targets: &[(PathBuf, Files)]) -> Result<()> {
+pub fn replace(targets: &[(PathBuf, Files)]) -> Result<Vec<PathBuf>> {
     parallel::map(targets, |(target, _)| check_replaceable(target)).into_iter().collect::<Result<()>>()?;
     let on_disk = parallel::map(targets, |(target, files)| compare(target, files));
     let targets: Vec<(&(PathBuf, Files), OnDisk)> =
         targets.iter().zip(on_disk).filter(|(_, on_disk)| !on_disk.exact).collect();
     let mut staged = Vec::with_capacity(targets.len());
     let result = targets.iter().try_for_each(|((target, files), on_disk)| {
+        // The staging directory's name is relaygen's own: a failure is told by the user's path.
+        let unwritable = |e: Error| match e {
+            Error::WriteTo { source, .. } => Error::OutNotWritable { path: target.clone(), source },
+            other => other,
+        };
         if let Some(parent) = target.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent).map_err(write_err(parent))?;
+            std::fs::create_dir_all(parent).map_err(write_err(parent)).map_err(unwritable)?;
         }
         let staging = sibling(target, "new")?;
         staged.push(staging.clone());
-        stage(&staging, target, files, &on_disk.same)
+        stage(&staging, target, files, &on_disk.same).map_err(unwritable)
     });
     if let Err(e) = result {
         for staging in &staged {
@@ -302,7 +312,7 @@ pub fn replace(targets: &[(PathBuf, Files)]) -> Result<()> {
             return Err(e);
         }
     }
-    Ok(())
+    Ok(targets.iter().flat_map(|((target, _), on_disk)| on_disk.extra.iter().map(|name| target.join(name))).collect())
 }
 
 /// Removes the relaygen-written subdirectories of `parent` whose name is not in `keep` (the

@@ -1,7 +1,12 @@
 //! Kubernetes' own size limits on the rendered objects, which the API server enforces only when
-//! the objects are applied: annotations, labels, ConfigMap data and whole objects. A rendering
-//! over one of them is the user's doing (a value too large), so each is a user error naming the
-//! key responsible, not an internal one.
+//! the objects are applied: annotations, ConfigMap data and whole objects. A rendering over one
+//! of them is the user's doing (a value too large), so each is a user error naming the key
+//! responsible, not an internal one. (Labels need no check here: validation refuses every label
+//! key and value the values could put on an object.)
+//!
+//! An object over 256 KiB is valid, but client-side `kubectl apply` copies it whole into its
+//! `kubectl.kubernetes.io/last-applied-configuration` annotation, which then breaks the
+//! annotations' limit: a warning that names server-side apply as the way.
 
 use std::collections::BTreeMap;
 
@@ -10,7 +15,6 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use super::{Bundle, Object};
 use crate::error::{Diagnostic, Error, Result};
 use crate::values::set::escape_key;
-use crate::values::syntax::{is_label_key, is_label_value};
 use crate::values::tree::{Node, Value};
 use crate::values::validate::origin_of;
 
@@ -24,9 +28,11 @@ pub const MAX_CONFIG_MAP_BYTES: usize = 1024 * 1024;
 pub const MAX_OBJECT_BYTES: usize = 1536 * 1024;
 
 /// Checks every object of `bundle` against Kubernetes' size limits; `tree` (the merged values)
-/// names the key responsible for each violation.
-pub fn check(bundle: &Bundle, tree: &Node) -> Result<()> {
+/// names the key responsible for each violation. Returns the warnings: objects too large for
+/// client-side `kubectl apply`.
+pub fn check(bundle: &Bundle, tree: &Node) -> Result<Vec<Diagnostic>> {
     let mut problems = Vec::new();
+    let mut warnings = Vec::new();
     for object in &bundle.objects {
         let what = format!("{} {}", object.kind(), object.name());
         for (meta, part, key) in metadata(object) {
@@ -40,17 +46,6 @@ pub fn check(bundle: &Bundle, tree: &Node) -> Result<()> {
                     size,
                     MAX_ANNOTATIONS_BYTES,
                 ));
-            }
-            for (label, value) in meta.labels.iter().flatten() {
-                if !is_label_key(label) || !is_label_value(value) {
-                    let key = key_holding(tree, label).unwrap_or_else(|| largest_user_value(tree));
-                    problems.push(
-                        Diagnostic::error(format!("{what}{part} would get the invalid label `{label}: {value}`"))
-                            .origin(origin_of(tree, &key))
-                            .at(key)
-                            .expected("a label key of [prefix/]name and a value of at most 63 letters, digits, `-`, `_` or `.`"),
-                    );
-                }
             }
         }
         if let Object::ConfigMap(config_map) = object {
@@ -66,9 +61,23 @@ pub fn check(bundle: &Bundle, tree: &Node) -> Result<()> {
         let size = serde_json::to_vec(object).map_err(|e| Error::Internal(format!("{what}: {e}")))?.len();
         if size > MAX_OBJECT_BYTES {
             problems.push(too_big(tree, &largest_user_value(tree), &what, size, MAX_OBJECT_BYTES));
+        } else if size + annotations_size(object.metadata().annotations.as_ref()) > MAX_ANNOTATIONS_BYTES {
+            let key = largest_user_value(tree);
+            warnings.push(
+                Diagnostic::warning(format!(
+                    "{what} would be {} KiB: client-side `kubectl apply` copies it into the annotation \
+                     kubectl.kubernetes.io/last-applied-configuration, over Kubernetes' limit of {} KiB of \
+                     annotations",
+                    size.div_ceil(1024),
+                    MAX_ANNOTATIONS_BYTES / 1024
+                ))
+                .origin(origin_of(tree, &key))
+                .at(key)
+                .help("apply it with `kubectl apply --server-side` (Argo CD: the ServerSideApply=true sync option)"),
+            );
         }
     }
-    if problems.is_empty() { Ok(()) } else { Err(Error::Values(problems)) }
+    if problems.is_empty() { Ok(warnings) } else { Err(Error::Values(problems)) }
 }
 
 fn too_big(tree: &Node, key: &str, what: &str, size: usize, limit: usize) -> Diagnostic {
@@ -104,21 +113,6 @@ fn metadata(object: &Object) -> Vec<(&ObjectMeta, &'static str, Option<&'static 
 
 fn annotations_size(annotations: Option<&BTreeMap<String, String>>) -> usize {
     annotations.iter().flat_map(|a| a.iter()).map(|(k, v)| k.len() + v.len()).sum()
-}
-
-/// The path of a map entry the user set whose key is `key` (a label taken from the values).
-fn key_holding(tree: &Node, key: &str) -> Option<String> {
-    fn walk(node: &Node, path: &str, key: &str) -> Option<String> {
-        let Value::Map(map) = &node.value else { return None };
-        map.iter().find_map(|(name, child)| {
-            let child_path = if path.is_empty() { escape_key(name) } else { format!("{path}.{}", escape_key(name)) };
-            if name == key && child.origin.source.layer.is_users() {
-                return Some(child_path);
-            }
-            walk(child, &child_path, key)
-        })
-    }
-    walk(tree, "", key)
 }
 
 /// The key of the largest value the user set (in a profile, file or `--set`): the one that

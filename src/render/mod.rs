@@ -154,6 +154,10 @@ impl Object {
 pub struct Bundle {
     /// The objects.
     pub objects: Vec<Object>,
+    /// Warnings about the rendered objects (e.g. one too large for client-side `kubectl
+    /// apply`), for stderr; never part of the output.
+    #[serde(skip)]
+    pub warnings: Vec<crate::error::Diagnostic>,
 }
 
 /// Shared facts every component needs: names, labels, the namespace.
@@ -162,6 +166,11 @@ pub(crate) struct Context<'a> {
     pub(crate) namespace: &'a str,
     /// Labels on every object.
     pub(crate) labels: BTreeMap<String, String>,
+    /// Labels of the workload and its pod template: [`Self::labels`] and the version the pods
+    /// run (`app.kubernetes.io/version`, the image tag). Only the objects the image changes
+    /// carry it, so a new tag changes the pods and nothing else, as a Helm chart's
+    /// `image.tag` does.
+    pub(crate) workload_labels: BTreeMap<String, String>,
     /// The stable subset used in selectors (never changes across upgrades).
     pub(crate) selector: BTreeMap<String, String>,
 }
@@ -206,10 +215,14 @@ impl Context<'_> {
     }
 }
 
+/// The label naming the version the pods run: on the workload and its pod template only.
+pub(crate) const VERSION_LABEL: &str = "app.kubernetes.io/version";
+
 /// The label naming an object's part of the stack (`smtp-relay`, `metrics`).
 pub(crate) const COMPONENT_LABEL: &str = "app.kubernetes.io/component";
 
-fn labels(resolved: &Resolved) -> (BTreeMap<String, String>, BTreeMap<String, String>) {
+/// The common labels, the workload's labels and the selector labels.
+fn labels(resolved: &Resolved) -> (BTreeMap<String, String>, BTreeMap<String, String>, BTreeMap<String, String>) {
     let selector: BTreeMap<String, String> = [("app.kubernetes.io/name", NAME), ("app.kubernetes.io/instance", NAME)]
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v.to_owned()))
@@ -218,19 +231,20 @@ fn labels(resolved: &Resolved) -> (BTreeMap<String, String>, BTreeMap<String, St
     labels.insert(COMPONENT_LABEL.into(), "smtp-relay".into());
     labels.insert("app.kubernetes.io/part-of".into(), "email-server".into());
     labels.insert("app.kubernetes.io/managed-by".into(), "relaygen".into());
+    let mut workload_labels = labels.clone();
     // A tag that is not a valid label value (e.g. with `+`) is left out rather than mangled.
     let tag = &resolved.values.image.tag;
     if !tag.is_empty() && is_label_value(tag) {
-        labels.insert("app.kubernetes.io/version".into(), tag.clone());
+        workload_labels.insert(VERSION_LABEL.into(), tag.clone());
     }
-    (labels, selector)
+    (labels, workload_labels, selector)
 }
 
 /// Builds every object of the stack from validated values.
 pub fn stack(resolved: &Resolved, target: &Target) -> Result<Bundle> {
     let values = &resolved.values;
-    let (labels, selector) = labels(resolved);
-    let ctx = Context { resolved, namespace: &values.namespace, labels, selector };
+    let (labels, workload_labels, selector) = labels(resolved);
+    let ctx = Context { resolved, namespace: &values.namespace, labels, workload_labels, selector };
 
     let config_map = config_map::config_map(&ctx)?;
     let checksum = config_map::checksum(&config_map);
@@ -266,14 +280,14 @@ pub fn stack(resolved: &Resolved, target: &Target) -> Result<Bundle> {
             objects.push(Object::PrometheusRule(rule));
         }
     }
-    let bundle = Bundle { objects };
+    let mut bundle = Bundle { objects, warnings: Vec::new() };
     // relaygen renders every ConfigMap and Secret its pods use, except the user's own
     // relayhost credentials, which are declared here.
     let mut external = std::collections::BTreeSet::new();
     if values.postfix.sasl.enabled {
         external.insert(invariants::External::Secret(values.postfix.sasl.secret_name.clone()));
     }
-    limits::check(&bundle, &resolved.tree)?;
+    bundle.warnings = limits::check(&bundle, &resolved.tree)?;
     invariants::check(&bundle, target, &external)?;
     Ok(bundle)
 }

@@ -90,7 +90,7 @@ fn init_container(ctx: &Context<'_>) -> Container {
     Container {
         name: "config".into(),
         image: Some(image.reference()),
-        image_pull_policy: Some(image.pull_policy.as_str().into()),
+        image_pull_policy: Some(image.pull_policy().as_str().into()),
         command: Some(sh(postfix::INIT_SCRIPT)),
         resources: Some(resources(&ctx.resolved.values.resources)),
         security_context: Some(root_security_context(&INIT_CAPABILITIES)),
@@ -117,7 +117,7 @@ fn postfix_container(ctx: &Context<'_>) -> Container {
     Container {
         name: "postfix".into(),
         image: Some(values.image.reference()),
-        image_pull_policy: Some(values.image.pull_policy.as_str().into()),
+        image_pull_policy: Some(values.image.pull_policy().as_str().into()),
         command: Some(sh(postfix::START_SCRIPT)),
         ports: Some(
             [SMTP_PORT, HANDOFF_PORT]
@@ -197,7 +197,7 @@ fn exporter_container(ctx: &Context<'_>) -> Container {
     Container {
         name: "exporter".into(),
         image: Some(exporter.image.reference()),
-        image_pull_policy: Some(exporter.image.pull_policy.as_str().into()),
+        image_pull_policy: Some(exporter.image.pull_policy().as_str().into()),
         args: Some(vec![
             format!("--web.listen-address=:{}", METRICS_PORT.0),
             format!("--web.telemetry-path={metrics_path}"),
@@ -291,10 +291,10 @@ fn tolerations(values: &[model::Toleration]) -> Option<Vec<Toleration>> {
     })
 }
 
-/// Metadata of the workload (Deployment or StatefulSet): the common metadata plus the
+/// Metadata of the workload (Deployment or StatefulSet): the workload's labels plus the
 /// documented policy exceptions that scanners read from it.
 pub(crate) fn workload_metadata(ctx: &Context<'_>) -> ObjectMeta {
-    let mut metadata = ctx.metadata(NAME);
+    let mut metadata = ctx.metadata_with_labels(NAME, ctx.workload_labels.clone());
     metadata.annotations = Some(super::policy_exceptions::annotations(&ctx.resolved.values));
     metadata
 }
@@ -356,7 +356,7 @@ pub(crate) fn pod_template(ctx: &Context<'_>, checksum: &str, queue_claimed: boo
 
     PodTemplateSpec {
         metadata: Some(ObjectMeta {
-            labels: Some(ctx.labels.clone()),
+            labels: Some(ctx.workload_labels.clone()),
             annotations: Some(annotations),
             ..ObjectMeta::default()
         }),

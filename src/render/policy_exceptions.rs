@@ -9,6 +9,7 @@
 use std::collections::BTreeMap;
 
 use crate::values::Values;
+use crate::values::model::PullPolicy;
 
 /// One exception: the checkov check and why the relay cannot meet it.
 struct Exception {
@@ -39,19 +40,22 @@ fn exceptions(values: &Values) -> Vec<Exception> {
                 .into(),
         });
     }
-    let mut unpinned = Vec::new();
-    if !values.image.pinned_by_digest() {
-        unpinned.push("image");
-    }
-    if values.monitoring.enabled && !values.monitoring.exporter.image.pinned_by_digest() {
-        unpinned.push("monitoring.exporter.image");
-    }
+    let images = [
+        Some(("image", &values.image)),
+        values.monitoring.enabled.then_some(("monitoring.exporter.image", &values.monitoring.exporter.image)),
+    ];
+    let unpinned: Vec<_> = images.iter().flatten().filter(|(_, image)| !image.pinned_by_digest()).collect();
     if !unpinned.is_empty() {
-        let which = unpinned.join(" and ");
+        let which = unpinned.iter().map(|(key, _)| *key).collect::<Vec<_>>().join(" and ");
         list.push(Exception {
             check: "CKV_K8S_43",
             justification: format!("{which} pinned by release tag only; set its digest to pin the content"),
         });
+    }
+    // An image pulled `Always` meets the check; one pinned by digest is exempt from it.
+    let not_pulled: Vec<_> = unpinned.iter().filter(|(_, image)| image.pull_policy() != PullPolicy::Always).collect();
+    if !not_pulled.is_empty() {
+        let which = not_pulled.iter().map(|(key, _)| *key).collect::<Vec<_>>().join(" and ");
         list.push(Exception {
             check: "CKV_K8S_15",
             justification: format!(

@@ -329,7 +329,12 @@ impl<'a> NodeDe<'a> {
         if let Value::Scalar(t, ScalarKind::Quoted) = &self.node.value
             && (expected.contains("integer") || expected.contains("boolean"))
         {
-            d = d.help(format!("remove the quotes: {t}"));
+            // --set-string quotes what it is given; the user typed no quotes to remove.
+            let set_string = self.node.origin.source.name.strip_prefix("--set-string ");
+            d = d.help(match set_string {
+                Some(expression) => format!("--set-string makes a string; use --set {expression}"),
+                None => format!("remove the quotes: {t}"),
+            });
         }
         DeError::new(d)
     }
@@ -518,7 +523,16 @@ impl<'de> de::Deserializer<'de> for NodeDe<'_> {
 
     fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
         let Value::Seq(items) = &self.node.value else {
-            return Err(self.locate(self.mismatch("a list")));
+            let mut err = self.mismatch("a list");
+            // `[a,b]`, as YAML and the docs write a list, is one string to --set (Helm's syntax).
+            if let (Value::Scalar(text, _), Layer::Set) = (&self.node.value, self.node.origin.source.layer) {
+                let items = text.trim().trim_start_matches('[').trim_end_matches(']');
+                err.diagnostic = err.diagnostic.help(format!(
+                    "--set writes a list in braces, as Helm does: --set '{}={{{items}}}' (`{{a,b}}` for several)",
+                    self.path.render()
+                ));
+            }
+            return Err(self.locate(err));
         };
         let access = SeqAccess { items: items.iter().enumerate(), path: &self.path };
         visitor.visit_seq(access).map_err(|e| self.locate(e))

@@ -75,7 +75,7 @@ const RULES: &[Rule] = &[
     Rule {
         switch: "networkPolicy.egress.enabled",
         state: "false",
-        keys: &["networkPolicy.egress.dns", "networkPolicy.egress.relayhost"],
+        keys: &["networkPolicy.egress.dns", "networkPolicy.egress.extraDnsCidrs", "networkPolicy.egress.relayhost"],
         help: "set networkPolicy.egress.enabled=true to restrict egress to these peers",
     },
     Rule {
@@ -238,9 +238,108 @@ fn user_keys(node: &Node, path: &mut Vec<String>, out: &mut Vec<(Vec<String>, Or
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
     use super::*;
+    use crate::error::{Layer, Source};
     use crate::values::load::defaults_tree;
     use crate::values::set::{Segment, parse_path};
+    use crate::values::tree::{ScalarKind, parse_layer};
+
+    /// A default's value, written as YAML.
+    fn yaml(value: &Node) -> String {
+        match &value.value {
+            Value::Scalar(text, ScalarKind::Quoted) => serde_json::Value::from(text.as_ref()).to_string(),
+            Value::Scalar(text, ScalarKind::Plain) if text.is_empty() => "null".to_owned(),
+            Value::Scalar(text, ScalarKind::Plain) => text.to_string(),
+            Value::Seq(_) => "[]".to_owned(),
+            Value::Map(_) => "{}".to_owned(),
+        }
+    }
+
+    /// A values file setting `value` (YAML) at `path`.
+    fn values_file(path: &[String], value: &str) -> String {
+        let mut text = String::new();
+        for (depth, key) in path.iter().enumerate() {
+            let key = serde_json::Value::from(key.as_str()).to_string();
+            text.push_str(&format!("{}{key}:", "  ".repeat(depth)));
+            text.push_str(if depth + 1 == path.len() { " " } else { "\n" });
+        }
+        text.push_str(value);
+        text.push('\n');
+        text
+    }
+
+    /// The defaults with the user's `files` merged over them, as the tree `ineffective` reads.
+    fn with_user_files(files: &[String]) -> Node {
+        let mut tree = defaults_tree().clone();
+        for text in files {
+            let source = Arc::new(Source { layer: Layer::File, name: "test.yaml".into(), text: text.clone() });
+            let (node, problems) = parse_layer(&source).expect("valid YAML");
+            assert!(problems.is_empty(), "{text}");
+            tree.merge(node);
+        }
+        tree
+    }
+
+    /// Every value a user can write under `node`, with its path: each scalar, each list (lists
+    /// replace whole) and each empty map.
+    fn leaves<'n>(node: &'n Node, path: &mut Vec<String>, out: &mut Vec<(Vec<String>, &'n Node)>) {
+        match &node.value {
+            Value::Map(map) if !map.is_empty() => {
+                for (key, child) in map.iter() {
+                    path.push(key.to_string());
+                    leaves(child, path, out);
+                    path.pop();
+                }
+            }
+            _ => out.push((path.clone(), node)),
+        }
+    }
+
+    /// Every switch of the values: a map's `enabled` key, with the map's path.
+    fn switches<'n>(node: &'n Node, path: &mut Vec<String>, out: &mut Vec<(Vec<String>, &'n Node)>) {
+        let Value::Map(map) = &node.value else { return };
+        if map.get("enabled").is_some_and(|n| matches!(n.value, Value::Scalar(..))) {
+            out.push((path.clone(), node));
+        }
+        for (key, child) in map.iter() {
+            path.push(key.to_string());
+            switches(child, path, out);
+            path.pop();
+        }
+    }
+
+    /// The table is complete: under every `enabled: false` switch of the values (found in the
+    /// defaults, which hold every key of the model), each key beside it that a user sets draws
+    /// a warning. A key that took effect with its switch off would need an exception here.
+    #[test]
+    fn every_key_beside_a_switch_that_is_off_draws_a_warning() {
+        let mut found = Vec::new();
+        switches(defaults_tree(), &mut Vec::new(), &mut found);
+        assert!(found.len() >= 10, "switches found: {}", found.len());
+        let mut silent = Vec::new();
+        for (switch, map) in found {
+            let mut off = switch.clone();
+            off.push("enabled".into());
+            let off = values_file(&off, "false");
+            let mut keys = Vec::new();
+            leaves(map, &mut switch.clone(), &mut keys);
+            for (path, value) in keys.into_iter().filter(|(path, _)| path[switch.len()] != "enabled") {
+                // A nested switch is set on: switching off is never reported (see `user_keys`).
+                let value = if path.last().is_some_and(|k| k == "enabled") { "true".to_owned() } else { yaml(value) };
+                let tree = with_user_files(&[off.clone(), values_file(&path, &value)]);
+                let dotted = path.iter().map(|k| escape_key(k)).collect::<Vec<_>>().join(".");
+                let warned = ineffective(&tree).iter().any(|d| {
+                    d.key_path.as_deref().is_some_and(|key| dotted == key || dotted.starts_with(&format!("{key}.")))
+                });
+                if !warned {
+                    silent.push(dotted);
+                }
+            }
+        }
+        assert!(silent.is_empty(), "set with their switch off, these keys draw no warning: {silent:#?}");
+    }
 
     #[test]
     fn every_key_of_the_table_is_a_key_of_the_values() {

@@ -145,6 +145,21 @@ fn profile_file(name: &str, profiles_dir: &ProfilesDir) -> Result<PathBuf> {
     if is_profile_path(name) {
         return Ok(PathBuf::from(name));
     }
+    profile_by_name(name, profiles_dir).map_err(|e| {
+        // `--profile my.yaml` for a file here: a bare name is a profile's; a file needs a path.
+        if (name.ends_with(".yaml") || name.ends_with(".yml")) && Path::new(name).is_file() {
+            Error::Usage(format!(
+                "--profile {name} names a profile in profiles/, not the file {name} here\n  = help: name the \
+                 file by its path: --profile ./{name}"
+            ))
+        } else {
+            e
+        }
+    })
+}
+
+/// The file of the profile called `name` in the profiles directory.
+fn profile_by_name(name: &str, profiles_dir: &ProfilesDir) -> Result<PathBuf> {
     let dir = profiles_dir.path()?;
     let path = dir.join(format!("{name}.yaml"));
     let safe_name = !name.is_empty() && !name.contains(['/', '\\']) && name != "." && name != "..";
@@ -189,6 +204,13 @@ fn merge_layers_collecting(selection: &Selection) -> Result<(Node, Vec<Diagnosti
         layer_files.push((Layer::Profile, profile_file(name, &selection.profiles_dir)?));
     }
     layer_files.extend(selection.files.iter().map(|f| (Layer::File, f.clone())));
+    if selection.files.iter().filter(|f| *f == Path::new("-")).count() > 1 {
+        return Err(Error::Usage(
+            "`-f -` is given more than once, but stdin can be read only once\n  = help: give stdin once; \
+             other values files by their paths"
+                .into(),
+        ));
+    }
 
     for (layer, path) in layer_files {
         let text = read_file(&path)?;

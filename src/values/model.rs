@@ -53,9 +53,15 @@ pub struct Image {
     pub tag: String,
     /// Content digest (`sha256:` and 64 hex digits). When set, the kubelet runs exactly these
     /// bytes whatever the tag later points to; the tag stays for humans. Empty: tag only.
+    /// Read it from the registry: `docker pull REPO:TAG` prints it as `Digest:`, `skopeo
+    /// inspect docker://REPO:TAG` as `Digest`, or, for what a running pod pulled, `kubectl get
+    /// pod POD -o jsonpath='{.status.containerStatuses[*].imageID}'`.
     pub digest: String,
-    /// When the kubelet pulls the image.
-    pub pull_policy: PullPolicy,
+    /// When the kubelet pulls the image. Unset (null): as Kubernetes defaults it, `Always` for
+    /// the tag `latest` or no tag (without a digest), so a new pod runs what the tag names now,
+    /// `IfNotPresent` otherwise. relaygen writes the policy out either way.
+    #[serde(default)]
+    pub pull_policy: Option<PullPolicy>,
 }
 
 impl Image {
@@ -77,6 +83,18 @@ impl Image {
     /// Whether the reference names its content by digest.
     pub fn pinned_by_digest(&self) -> bool {
         !self.digest.is_empty()
+    }
+
+    /// Whether the tag is one that registries move on every push (`latest`, or none, which
+    /// means `latest`) and no digest holds the content.
+    pub fn mutable_tag(&self) -> bool {
+        !self.pinned_by_digest() && (self.tag.is_empty() || self.tag == "latest")
+    }
+
+    /// The pull policy the containers get: the one set, or Kubernetes' own default for this
+    /// reference (`Always` for a mutable tag, else `IfNotPresent`).
+    pub fn pull_policy(&self) -> PullPolicy {
+        self.pull_policy.unwrap_or(if self.mutable_tag() { PullPolicy::Always } else { PullPolicy::IfNotPresent })
     }
 }
 

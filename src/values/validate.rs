@@ -97,9 +97,38 @@ pub fn origin_of(tree: &Node, path: &str) -> Option<Origin> {
 struct Report<'t> {
     tree: &'t Node,
     diagnostics: Vec<Diagnostic>,
+    /// The diagnostics (by index) that say a value itself is malformed: see [`Self::malformed`].
+    malformed: Vec<usize>,
 }
 
 impl Report<'_> {
+    /// An error in a value itself, rather than between values: what other rules say about the
+    /// same key follows from it, so [`Self::finish`] keeps this error alone (one mistake, one
+    /// error).
+    fn malformed(&mut self, path: &str, message: impl Into<String>, expected: impl Into<String>) {
+        self.malformed.push(self.diagnostics.len());
+        self.error(path, message, expected);
+    }
+
+    /// The diagnostics, with only the first malformed-value error for each key that has one,
+    /// and none about a value derived from a malformed mail domain (its error says it all).
+    fn finish(self) -> Vec<Diagnostic> {
+        let first_malformed =
+            |path: &Option<String>| self.malformed.iter().copied().find(|i| self.diagnostics[*i].key_path == *path);
+        let mail_domain = Some(format!("env.{}", super::derive::MAIL_DOMAIN));
+        let derived_from_malformed = first_malformed(&mail_domain).is_some();
+        let keep: Vec<bool> = self
+            .diagnostics
+            .iter()
+            .enumerate()
+            .map(|(i, d)| {
+                let derived = d.origin.as_ref().is_some_and(|o| o.source.layer == Layer::Derived);
+                first_malformed(&d.key_path).is_none_or(|first| first == i) && !(derived && derived_from_malformed)
+            })
+            .collect();
+        self.diagnostics.into_iter().zip(keep).filter_map(|(d, keep)| keep.then_some(d)).collect()
+    }
+
     fn error(&mut self, path: &str, message: impl Into<String>, expected: impl Into<String>) {
         let origin = origin_of(self.tree, path);
         self.diagnostics.push(Diagnostic::error(message).at(path).origin(origin).expected(expected));
@@ -130,7 +159,7 @@ pub fn strict(warnings: Vec<Diagnostic>) -> Vec<Diagnostic> {
 
 /// Checks the values; returns the reconciled relayhost (when valid) and every diagnostic.
 pub fn validate(values: &Values, tree: &Node) -> (Option<RelayHost>, Vec<Diagnostic>) {
-    let mut r = Report { tree, diagnostics: Vec::new() };
+    let mut r = Report { tree, diagnostics: Vec::new(), malformed: Vec::new() };
     let relay_host = check_relay_host(values, &mut r);
 
     if !is_dns1123_label(&values.namespace) {
@@ -147,7 +176,11 @@ pub fn validate(values: &Values, tree: &Node) -> (Option<RelayHost>, Vec<Diagnos
 
     let env = &values.env;
     if !is_fqdn(&env.maildomain) {
-        r.error("env.maildomain", format!("`{}` is not a domain name", env.maildomain), "a domain such as example.com");
+        r.malformed(
+            "env.maildomain",
+            format!("`{}` is not a domain name", env.maildomain),
+            "a domain such as example.com",
+        );
     }
     if !is_fqdn(&env.server_hostname) {
         r.error(
@@ -243,7 +276,7 @@ pub fn validate(values: &Values, tree: &Node) -> (Option<RelayHost>, Vec<Diagnos
     check_labels(&mut r, "serviceAccount.annotations", values.service_account.annotations.iter(), false);
     check_labels(&mut r, "deployment.nodeSelector", values.deployment.node_selector.iter(), true);
     check_network_policy(values, &mut r);
-    (relay_host, r.diagnostics)
+    (relay_host, r.finish())
 }
 
 /// Who can reach the relay's ports. `postfix.mynetworks` trusts every private address, so the
@@ -475,22 +508,27 @@ fn check_image(r: &mut Report<'_>, path: &str, image: &super::model::Image) {
             ),
         );
     }
-    if image.digest.is_empty() && (tag.is_empty() || tag == "latest") {
+    if image.mutable_tag() {
         let what = if tag.is_empty() { "no image tag".to_owned() } else { format!("image tag `{tag}`") };
+        // A re-push leaves the rendered spec byte-identical: nothing rolls the running pods.
+        let pulls = match image.pull_policy() {
+            super::model::PullPolicy::Always => "new pods pull what it names then, running ones keep theirs",
+            _ => "a node that has an older image keeps running it",
+        };
         r.warning(
             &tag_path(),
-            format!("{what} and no digest: the image is not pinned, so pods may run different versions"),
-            format!("pin a release tag such as v5.1.0, or a digest in {}", digest_path()),
+            format!("{what} and no digest is a mutable tag: a re-push rolls no pod; {pulls}"),
+            format!("pin a digest in {} (or a release tag such as v5.1.0)", digest_path()),
         );
     } else if image.digest.is_empty() {
         // relaygen ships no digest it could not verify; production pins its own (--strict).
         let reference = format!("{}:{tag}", image.repository);
         r.warning(
             &digest_path(),
-            format!("{reference} is pinned by tag only: a re-pushed tag changes what the pods run"),
+            format!("{reference} is pinned by tag only, not by digest"),
             format!(
-                "set {} to the digest you verified for {reference} (e.g. `crane digest {reference}`): \
-                 --set {}=sha256:…",
+                "a re-pushed tag changes what new pods run; set the digest you verified: --set {}=sha256:… \
+                 (where to read it: relaygen explain {})",
                 digest_path(),
                 digest_path()
             ),
@@ -640,14 +678,27 @@ fn check_resources(r: &mut Report<'_>, path: &str, requests: &ResourceList, limi
         for (name, quantity) in
             [("cpu", &list.cpu), ("memory", &list.memory), ("ephemeral-storage", &list.ephemeral_storage)]
         {
-            if let Some(q) = quantity
-                && parse_quantity(q).is_none()
-            {
-                r.error(
+            let Some(q) = quantity else { continue };
+            match parse_quantity(q) {
+                None => r.malformed(
                     &format!("{path}.{kind}.{name}"),
                     format!("`{q}` is not a Kubernetes quantity"),
                     if name == "cpu" { "e.g. 100m or 0.5" } else { "e.g. 128Mi or 1Gi" },
-                );
+                ),
+                // A number without a unit is bytes: `512` for 512Mi is a unit left out.
+                Some(bytes)
+                    if name != "cpu"
+                        && bytes > 0.0
+                        && bytes < 1024.0 * 1024.0
+                        && q.bytes().all(|b| b.is_ascii_digit()) =>
+                {
+                    r.malformed(
+                        &format!("{path}.{kind}.{name}"),
+                        format!("`{q}` has no unit, so it is {q} bytes, too little for any container"),
+                        format!("a unit: {q}Mi (or {q}Gi)"),
+                    )
+                }
+                Some(_) => {}
             }
         }
     }
@@ -821,7 +872,7 @@ fn check_queue_space(values: &Values, r: &mut Report<'_>) {
     let quantity = |r: &mut Report<'_>, path: &str, text: &str| {
         let bytes = parse_quantity(text);
         if bytes.is_none_or(|b| b <= 0.0) {
-            r.error(path, format!("`{text}` is not a positive Kubernetes quantity"), "e.g. 128Mi or 1Gi");
+            r.malformed(path, format!("`{text}` is not a positive Kubernetes quantity"), "e.g. 128Mi or 1Gi");
         }
         bytes.filter(|b| *b > 0.0)
     };
@@ -1016,13 +1067,7 @@ fn check_relay_policy(values: &Values, r: &mut Report<'_>) {
                 "RollingUpdate (the StatefulSet replaces one pod at a time)",
             );
         }
-        if parse_quantity(&persistence.size).is_none_or(|bytes| bytes <= 0.0) {
-            r.error(
-                "queue.persistence.size",
-                format!("`{}` is not a positive quantity", persistence.size),
-                "a size such as 1Gi",
-            );
-        }
+        // The size itself is checked with the queue's space (check_queue_space).
         let class = &persistence.storage_class_name;
         if !class.is_empty() && !is_dns1123_subdomain(class) {
             r.error(

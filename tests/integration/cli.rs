@@ -633,6 +633,46 @@ fn objects_over_kubernetes_size_limits_are_refused_naming_the_key_that_made_them
 }
 
 #[test]
+fn an_object_too_large_for_client_side_apply_is_a_warning_that_names_server_side_apply() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("senders.yaml");
+    // 12,000 sender domains: a ConfigMap of about 340 KiB, within the API server's 1 MiB.
+    let senders: String = (0..12_000).map(|i| format!("    - sender-{i}.example.com\n")).collect();
+    std::fs::write(&path, format!("env:\n  ALLOWED_SENDER_DOMAINS:\n    - bionicaisolutions.com\n{senders}"))
+        .expect("write");
+    let path = path.to_str().expect("UTF-8");
+    let run = relaygen(&["validate", "-f", path]);
+    assert!(
+        run.stderr.contains("warning: env.ALLOWED_SENDER_DOMAINS: ConfigMap postfix-relay would be")
+            && run.stderr.contains("last-applied-configuration")
+            && run.stderr.contains("kubectl apply --server-side"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.ok().contains("3 warning(s)"));
+    let digest = format!("image.digest=sha256:{}", "a".repeat(64));
+    let exporter = format!("monitoring.exporter.image.digest=sha256:{}", "b".repeat(64));
+    for command in ["validate", "render"] {
+        let err = relaygen(&[command, "--strict", "-f", path, "--set", &digest, "--set", &exporter]).fails();
+        assert!(err.contains("error: env.ALLOWED_SENDER_DOMAINS: ConfigMap postfix-relay"), "{err}");
+    }
+}
+
+/// Every label a value puts on an object is refused by validation, before rendering: the size
+/// check after rendering has no label case to catch.
+#[test]
+fn an_invalid_label_from_the_values_is_a_validation_error_naming_its_key() {
+    for key in ["monitoring.serviceMonitor.labels", "monitoring.prometheusRule.labels", "monitoring.dashboard.labels"] {
+        let set = format!("{key}.bad\\ key=x");
+        let err = relaygen(&["validate", "--set", "monitoring.dashboard.enabled=true", "--set", &set]).fails();
+        assert!(err.contains(&format!("error: {key}")) && !err.contains("internal error"), "{key}:\n{err}");
+        let set = format!("{key}.ok=not a label value");
+        let err = relaygen(&["validate", "--set", "monitoring.dashboard.enabled=true", "--set", &set]).fails();
+        assert!(err.contains(&format!("error: {key}")) && !err.contains("internal error"), "{key}:\n{err}");
+    }
+}
+
+#[test]
 fn the_hostname_and_the_allowed_senders_follow_the_mail_domain_unless_set() {
     let main_cf = |args: &[&str]| -> (String, String) {
         let docs = documents(&relaygen(&[&["render"], args].concat()).ok());
@@ -729,6 +769,64 @@ fn an_unpinned_image_warns_but_renders() {
     run.ok();
 }
 
+/// The pull policies of the workload's init containers and containers, by container name.
+fn pull_policies(out: &str) -> Vec<(String, String)> {
+    let docs = documents(out);
+    let pod = &find(&docs, "Deployment", "postfix-relay")["spec"]["template"]["spec"];
+    ["initContainers", "containers"]
+        .iter()
+        .flat_map(|list| pod[list].as_array().cloned().unwrap_or_default())
+        .map(|c| {
+            (
+                c["name"].as_str().unwrap_or_default().to_owned(),
+                c["imagePullPolicy"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_mutable_tag_is_pulled_always_and_its_warning_says_nothing_rolls_the_pods() {
+    let pairs =
+        |list: &[(&str, &str)]| list.iter().map(|(a, b)| ((*a).to_owned(), (*b).to_owned())).collect::<Vec<_>>();
+    // As Kubernetes defaults it: `latest` (or no tag) is pulled on every start, a release tag
+    // when the node lacks it.
+    assert_eq!(
+        pull_policies(&relaygen(&["render"]).ok()),
+        pairs(&[("config", "IfNotPresent"), ("postfix", "IfNotPresent"), ("exporter", "IfNotPresent")])
+    );
+    let run = relaygen(&["render", "--set", "image.tag=latest"]);
+    assert!(run.stderr.contains("mutable tag: a re-push rolls no pod"), "{}", run.stderr);
+    assert!(run.stderr.contains("pin a digest in image.digest"), "{}", run.stderr);
+    assert_eq!(
+        pull_policies(&run.ok()),
+        pairs(&[("config", "Always"), ("postfix", "Always"), ("exporter", "IfNotPresent")])
+    );
+    // A policy the user sets is kept, and the warning says what it means.
+    let run = relaygen(&["render", "--set", "image.tag=latest", "--set", "image.pullPolicy=IfNotPresent"]);
+    assert!(run.stderr.contains("a node that has an older image keeps running it"), "{}", run.stderr);
+    assert_eq!(pull_policies(&run.ok())[1], pairs(&[("postfix", "IfNotPresent")])[0]);
+    // A digest pins the content: nothing to pull again.
+    let digest = format!("image.digest=sha256:{}", "a".repeat(64));
+    let out = relaygen(&["render", "--set", "image.tag=latest", "--set", &digest]).ok();
+    assert_eq!(pull_policies(&out)[1], pairs(&[("postfix", "IfNotPresent")])[0]);
+}
+
+#[test]
+fn a_new_image_tag_changes_the_workload_and_nothing_else() {
+    let old = documents(&relaygen(&["render", "--profile", "prod"]).ok());
+    let new = documents(&relaygen(&["render", "--profile", "prod", "--set", "image.tag=v5.1.1"]).ok());
+    assert_eq!(old.len(), new.len());
+    let changed: Vec<&str> =
+        old.iter().zip(&new).filter(|(a, b)| a != b).map(|(a, _)| a["kind"].as_str().unwrap_or_default()).collect();
+    assert_eq!(changed, ["Deployment"]);
+    let deployment = find(&new, "Deployment", "postfix-relay");
+    assert_eq!(deployment["metadata"]["labels"]["app.kubernetes.io/version"], "v5.1.1");
+    assert_eq!(deployment["spec"]["template"]["metadata"]["labels"]["app.kubernetes.io/version"], "v5.1.1");
+    // The version label is the pods' version: never in a selector.
+    assert!(deployment["spec"]["selector"]["matchLabels"].get("app.kubernetes.io/version").is_none());
+}
+
 #[test]
 fn values_prints_the_effective_values_which_render_the_same_stack() {
     for profile in profiles() {
@@ -760,4 +858,32 @@ fn a_service_exposed_outside_the_cluster_keeps_client_addresses() {
     assert_eq!(find(&docs, "Service", "postfix-relay")["spec"]["externalTrafficPolicy"], "Local");
     let docs = documents(&relaygen(&["render"]).ok());
     assert!(find(&docs, "Service", "postfix-relay")["spec"].get("externalTrafficPolicy").is_none());
+}
+
+#[test]
+fn a_typing_mistake_gets_advice_about_what_the_user_typed() {
+    // --set-string quoted it, not the user: the fix is the other flag.
+    let err = relaygen(&["render", "--set-string", "deployment.replicas=3"]).fails();
+    assert!(err.contains("--set-string makes a string; use --set deployment.replicas=3"), "{err}");
+    assert!(!err.contains("remove the quotes"), "{err}");
+    // Quotes the user wrote in a values file are theirs to remove.
+    let err = relaygen_with_stdin(&["render", "-f", "-"], "deployment:\n  replicas: \"3\"\n").fails();
+    assert!(err.contains("remove the quotes: 3"), "{err}");
+}
+
+#[test]
+fn stdin_given_twice_is_named_as_the_mistake() {
+    let err = relaygen_with_stdin(&["render", "-f", "-", "-f", "-"], "deployment:\n  replicas: 3\n").fails();
+    assert!(err.contains("`-f -` is given more than once"), "{err}");
+    assert!(!err.contains("feeding the pipe"), "{err}");
+}
+
+#[test]
+fn a_profile_file_in_the_current_directory_gets_its_path_suggested() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("myprofile.yaml"), "deployment:\n  replicas: 3\n").expect("write");
+    let err = relaygen_in(dir.path(), &["render", "--profile", "myprofile.yaml"]).fails();
+    assert!(err.contains("--profile ./myprofile.yaml"), "{err}");
+    let out = relaygen_in(dir.path(), &["render", "--profile", "./myprofile.yaml"]).ok();
+    assert!(out.contains("replicas: 3\n"), "{out}");
 }

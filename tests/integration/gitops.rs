@@ -130,6 +130,44 @@ fn a_removed_object_s_file_is_deleted_and_no_staging_directory_stays() {
 }
 
 #[test]
+fn replacing_an_output_directory_names_every_file_it_removes_on_stderr() {
+    let ws = workspace();
+    relaygen_in(ws.path(), &["render", "--profile", "prod", "--out", "out/prod"]).ok();
+    std::fs::write(ws.path().join("out/prod/notes.md"), "mine").expect("a user's file");
+    let run = relaygen_in(
+        ws.path(),
+        &["render", "--profile", "prod", "--set", "monitoring.serviceMonitor.enabled=false", "--out", "out/prod"],
+    );
+    let removed: Vec<&str> = run.stderr.lines().filter(|l| l.starts_with("removed ")).collect();
+    assert_eq!(
+        removed,
+        [
+            "removed out/prod/notes.md: not part of the rendered output",
+            "removed out/prod/servicemonitor-postfix-relay.yaml: not part of the rendered output",
+        ],
+        "{}",
+        run.stderr
+    );
+    // A profile's whole directory, too.
+    relaygen_in(ws.path(), &["render", "--all-profiles", "--out", "out"]).ok();
+    std::fs::remove_file(ws.path().join("profiles/dev.yaml")).expect("rm");
+    let run = relaygen_in(ws.path(), &["render", "--all-profiles", "--out", "out"]);
+    assert!(run.stderr.contains("removed out/dev: not part of the rendered output"), "{}", run.stderr);
+    // Nothing removed, nothing said.
+    let run = relaygen_in(ws.path(), &["render", "--all-profiles", "--out", "out"]);
+    assert!(!run.stderr.contains("removed"), "{}", run.stderr);
+}
+
+#[test]
+fn an_output_directory_that_cannot_be_written_is_named_as_given_with_what_to_do() {
+    // /proc takes no new directories, even from root.
+    let err = relaygen(&["render", "--out", "/proc/relaygen-out"]).fails();
+    assert!(err.contains("error: cannot write /proc/relaygen-out: "), "{err}");
+    assert!(!err.contains("relaygen-new"), "relaygen's staging name is its own business: {err}");
+    assert!(err.contains("= help:") && err.contains("in /proc") && err.contains("writable"), "{err}");
+}
+
+#[test]
 fn all_profiles_writes_each_profile_and_removes_the_output_of_a_deleted_profile() {
     let ws = workspace();
     relaygen_in(ws.path(), &["render", "--all-profiles", "--out", "out"]).ok();
@@ -217,7 +255,11 @@ fn check_passes_on_fresh_output_and_names_each_stale_profile_and_file() {
     let ws = workspace();
     relaygen_in(ws.path(), &["render", "--all-profiles", "--out", "out"]).ok();
     let fresh = relaygen_in(ws.path(), &["check"]);
-    assert_eq!((fresh.code, fresh.stdout.as_str(), fresh.stderr.as_str()), (0, "", ""), "fresh output passes quietly");
+    assert_eq!(
+        (fresh.code, fresh.stdout.as_str(), fresh.stderr.as_str()),
+        (0, "ok: out is fresh: 3 profile(s) (dev, prod, staging), 33 files\n", ""),
+        "fresh output passes with one line, as validate does"
+    );
 
     edit(&ws.path().join("profiles/staging.yaml"), "replicas: 2", "replicas: 3");
     edit(&ws.path().join("profiles/dev.yaml"), "\nmonitoring:", "\nnetworkPolicy:\n  enabled: false\nmonitoring:");
@@ -253,6 +295,62 @@ fn check_reports_output_of_a_deleted_profile_and_exits_2_on_an_invalid_profile()
     let run = relaygen_in(ws.path(), &["check"]);
     assert_eq!(run.code, 2, "an error is not a stale result:\n{}", run.stderr);
     assert!(run.stdout.is_empty() && run.stderr.contains("autoscaling.maxReplicas"), "{}", run.stderr);
+}
+
+#[test]
+fn a_repository_made_by_init_gets_check_working_as_its_readme_says() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    relaygen_in(tmp.path(), &["init", "repo"]).ok();
+    let repo = tmp.path().join("repo");
+    // No out/ yet: an error that says how to make one, and that a deploy-time render needs none.
+    let run = relaygen_in(&repo, &["check"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("error: out does not exist"), "{}", run.stderr);
+    assert!(run.stderr.contains("relaygen render --all-profiles --out out"), "{}", run.stderr);
+    // The README's commands, in its order, make check pass.
+    let readme = std::fs::read_to_string(repo.join("README.md")).expect("README");
+    assert!(readme.contains("relaygen render --all-profiles --out out") && readme.contains("relaygen check"));
+    relaygen_in(&repo, &["render", "--all-profiles", "--out", "out"]).ok();
+    assert!(relaygen_in(&repo, &["check"]).ok().starts_with("ok: out is fresh"));
+}
+
+/// The README's example of a diff against another revision's output, run in a git repository
+/// of its own: against unchanged output it finds nothing; a change shows as changed, not as
+/// objects "added".
+#[test]
+fn the_readme_s_diff_against_another_revision_compares_like_with_like() {
+    let readme = std::fs::read_to_string(repo().join("README.md")).expect("README.md");
+    let example = readme.lines().find(|l| l.contains("git archive main")).expect("the example").to_owned();
+    let ws = workspace();
+    relaygen_in(ws.path(), &["render", "--all-profiles", "--out", "out"]).ok();
+    let git = |args: &[&str]| {
+        let out = Command::new("git")
+            .args(["-c", "user.name=t", "-c", "user.email=t@example.org"])
+            .args(args)
+            .current_dir(ws.path())
+            .output()
+            .expect("git runs");
+        assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    };
+    git(&["init", "-q", "-b", "main"]);
+    git(&["add", "."]);
+    git(&["commit", "-q", "-m", "out"]);
+    let bin = Path::new(env!("CARGO_BIN_EXE_relaygen")).parent().expect("bin dir").to_owned();
+    let path = std::env::join_paths(
+        std::iter::once(bin).chain(std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())),
+    )
+    .expect("PATH");
+    let run = |script: &str| {
+        Command::new("sh").args(["-c", script]).current_dir(ws.path()).env("PATH", &path).output().expect("sh runs")
+    };
+    let same = run(&example);
+    assert_eq!(same.status.code(), Some(0), "{}", String::from_utf8_lossy(&same.stdout));
+    edit(&ws.path().join("profiles/prod.yaml"), "maxReplicas: 10", "maxReplicas: 12");
+    let changed = run(&example);
+    let stdout = String::from_utf8_lossy(&changed.stdout);
+    assert_eq!(changed.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("changed: autoscaling/v2 HorizontalPodAutoscaler"), "{stdout}");
+    assert!(!stdout.contains("added:"), "{stdout}");
 }
 
 /// The CI gate: `out/` in the repository is what relaygen renders today.

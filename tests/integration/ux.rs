@@ -161,7 +161,7 @@ fn output_directories_are_named_out_everywhere_with_helm_s_output_dir_as_an_alia
         relaygen(&["man", flag, &dir]).ok();
         assert!(Path::new(&dir).join("relaygen-render.1").is_file(), "man {flag}");
     }
-    assert!(relaygen(&["check", "--output-dir", "out"]).ok().is_empty());
+    assert!(relaygen(&["check", "--output-dir", "out"]).ok().starts_with("ok: out is fresh"));
 }
 
 #[test]
@@ -375,4 +375,63 @@ fn walk(dir: &Path) -> Vec<String> {
     }
     out.sort();
     out
+}
+
+#[test]
+fn the_shipped_images_draw_one_line_warnings_each_naming_its_profile_with_details_on_request() {
+    let pinned = |line: &str, key: &str| {
+        line.starts_with("warning: ") && line.contains(&format!("{key}: ")) && line.ends_with("(more: --verbose)")
+    };
+    for args in [&["render"][..], &["values"], &["validate"], &["diff", "--against", "out/prod", "--profile", "prod"]] {
+        let run = relaygen(args);
+        let lines: Vec<&str> = run.stderr.lines().collect();
+        assert_eq!(lines.len(), 2, "{args:?}:\n{}", run.stderr);
+        assert!(pinned(lines[0], "image.digest") && pinned(lines[1], "monitoring.exporter.image.digest"), "{lines:?}");
+    }
+    // The same beside the errors of a failed run.
+    let err = relaygen(&["render", "--set", "deployment.replicas=-1"]).fails();
+    let warnings: Vec<&str> = err.lines().filter(|l| l.contains("pinned by tag only")).collect();
+    assert!(warnings.len() == 2 && warnings.iter().all(|l| l.ends_with("(more: --verbose)")), "{err}");
+    assert!(!err.contains("built-in defaults:"), "{err}");
+    // In full with --verbose: where the value comes from, and advice that needs no other tool.
+    let verbose = relaygen(&["validate", "--verbose"]).stderr;
+    assert!(verbose.contains("built-in defaults:") && verbose.contains("= help:"), "{verbose}");
+    assert!(verbose.contains("relaygen explain image.digest") && !verbose.contains("crane"), "{verbose}");
+    assert!(relaygen(&["explain", "image.digest"]).ok().contains("docker pull"));
+    // A warning about what the user wrote keeps its location without --verbose.
+    let own = relaygen(&["validate", "--set", "image.tag=latest"]).stderr;
+    assert!(own.contains("--> --set image.tag=latest"), "{own}");
+    // --all-profiles: each warning names its profile.
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let out = tmp.path().join("out");
+    let stderr = relaygen(&["render", "--all-profiles", "--out", out.to_str().expect("UTF-8")]).stderr;
+    for profile in crate::support::profiles() {
+        let named = stderr.lines().filter(|l| l.starts_with(&format!("warning: profile {profile}: "))).count();
+        assert_eq!(named, 2, "{profile}:\n{stderr}");
+    }
+    assert_eq!(stderr.lines().count(), 2 * crate::support::profiles().len(), "{stderr}");
+    // A diff of two profiles renders twice: each side's warnings name their profile.
+    let stderr = relaygen(&["diff", "--profile", "staging", "--against-profile", "prod", "-n", "x"]).stderr;
+    for profile in ["staging", "prod"] {
+        let named = stderr.lines().filter(|l| l.starts_with(&format!("warning: profile {profile}: "))).count();
+        assert_eq!(named, 2, "{profile}:\n{stderr}");
+    }
+}
+
+#[test]
+fn the_readme_names_the_rust_version_cargo_requires_and_where_to_get_it() {
+    let manifest = std::fs::read_to_string(crate::support::repo().join("Cargo.toml")).expect("Cargo.toml");
+    let field = |key: &str| {
+        manifest
+            .lines()
+            .find_map(|l| {
+                l.strip_prefix(key)?.trim_start().strip_prefix('=').map(|v| v.trim().trim_matches('"').to_owned())
+            })
+            .unwrap_or_else(|| panic!("Cargo.toml has no {key}"))
+    };
+    let (version, edition) = (field("rust-version"), field("edition"));
+    let readme = std::fs::read_to_string(crate::support::repo().join("README.md")).expect("README.md");
+    let setup = readme.split("## Set-up").nth(1).and_then(|s| s.split("\n## ").next()).expect("a Set-up section");
+    assert!(setup.contains(&format!("Rust {version} or later")), "Set-up names Rust {version}:\n{setup}");
+    assert!(setup.contains(&format!("edition {edition}")) && setup.contains("rustup"), "{setup}");
 }

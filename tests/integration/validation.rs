@@ -487,6 +487,70 @@ fn the_queue_bound_and_its_reserve_are_checked_against_the_message_size_and_the_
 }
 
 #[test]
+fn a_list_written_in_brackets_to_set_gets_helm_s_brace_syntax_as_the_fix() {
+    let err = relaygen(&["render", "--set", "networkPolicy.egress.extraDnsCidrs=[169.254.20.10/32]"]).fails();
+    assert!(err.contains("expected a list"), "{err}");
+    assert!(err.contains("--set 'networkPolicy.egress.extraDnsCidrs={169.254.20.10/32}'"), "{err}");
+    // ...which works.
+    let out = relaygen(&["render", "--set", "networkPolicy.egress.extraDnsCidrs={169.254.20.10/32}"]).ok();
+    assert!(out.contains("cidr: 169.254.20.10/32\n"), "{out}");
+}
+
+#[test]
+fn a_memory_size_without_a_unit_is_one_error_that_says_bytes_and_suggests_mebibytes() {
+    for key in ["resources.limits.memory", "resources.requests.memory", "resources.limits.ephemeral-storage"] {
+        let err = relaygen(&["render", "--set", &format!("{key}=512")]).fails();
+        assert!(err.contains(&format!("error: {key}: `512` has no unit, so it is 512 bytes")), "{err}");
+        assert!(err.contains("512Mi"), "{err}");
+        assert_eq!(err.matches("error: ").count(), 2, "one error and the summary:\n{err}");
+    }
+    // A size in bytes large enough to be meant is taken as written, and so is zero.
+    relaygen(&["validate", "--set", "resources.limits.memory=536870912"]).ok();
+    relaygen(&["validate", "--set", "resources.requests.memory=0"]).ok();
+}
+
+/// The number of errors a failed run reports (its summary line aside).
+fn error_count(stderr: &str) -> usize {
+    stderr.lines().filter(|l| l.starts_with("error: ") && !l.contains("nothing was rendered")).count()
+}
+
+#[test]
+fn one_mistake_is_one_error() {
+    // The hostname and the allowed senders follow the mail domain: its error is the only one.
+    let err = relaygen(&["render", "--set", "env.maildomain=not_a_domain"]).fails();
+    assert_eq!(error_count(&err), 1, "{err}");
+    assert!(err.contains("error: env.maildomain: `not_a_domain` is not a domain name"), "{err}");
+    // ...while a derived key the user set is still checked on its own.
+    let err = relaygen(&["render", "--set", "env.maildomain=not_a_domain", "--set", "env.SERVER_HOSTNAME=x_y"]).fails();
+    assert_eq!(error_count(&err), 2, "{err}");
+    // One rule for the persistent queue's size.
+    for size in ["0", "10x"] {
+        let set = format!("queue.persistence.size={size}");
+        let err = relaygen(&["render", "--set", "queue.persistence.enabled=true", "--set", &set]).fails();
+        assert_eq!(error_count(&err), 1, "{size}:\n{err}");
+    }
+}
+
+#[test]
+fn extra_dns_servers_with_egress_off_are_reported_as_without_effect() {
+    let run = relaygen(&[
+        "validate",
+        "--set",
+        "networkPolicy.egress.enabled=false",
+        "--set",
+        "networkPolicy.egress.extraDnsCidrs={169.254.20.10/32}",
+    ]);
+    assert!(
+        run.stderr.contains(
+            "warning: networkPolicy.egress.extraDnsCidrs: has no effect while `networkPolicy.egress.enabled` is false"
+        ),
+        "{}",
+        run.stderr
+    );
+    run.ok();
+}
+
+#[test]
 fn turning_the_network_policy_off_is_reported_as_opening_the_relay_to_every_private_address() {
     // (settings, key path warned about, words said)
     let cases: &[(&[&str], &str, &str)] = &[
