@@ -86,9 +86,12 @@ fn profile_namespace(source: &SourceRef, profile: &str) -> Result<String> {
     Ok(values::load(&selection)?.values.namespace)
 }
 
+/// What every Application's name starts with.
+const APP_NAME_PREFIX: &str = "postfix-relay";
+
 /// The Application name for a profile: `postfix-relay-PROFILE`, a DNS-1123 label.
 fn app_name(profile: &str, at: &str) -> Result<String> {
-    let name = format!("{}-{profile}", crate::render::NAME);
+    let name = format!("{APP_NAME_PREFIX}-{profile}");
     if is_dns1123_label(&name) {
         Ok(name)
     } else {
@@ -227,7 +230,7 @@ pub fn application_set(source: &SourceRef, name: &str, members: &[Member]) -> Re
                 metadata: TemplateMeta {
                     finalizers: vec![RESOURCES_FINALIZER.into()],
                     labels: BTreeMap::from([("app.kubernetes.io/part-of".to_owned(), name.to_owned())]),
-                    name: format!("{}-{{{{.profile}}}}", crate::render::NAME),
+                    name: format!("{APP_NAME_PREFIX}-{{{{.profile}}}}"),
                 },
                 spec: spec(source, "{{.profile}}".into(), "{{.namespace}}".into(), "{{.server}}".into()),
             },

@@ -91,7 +91,7 @@ struct Context<'a> {
     smtp_port: i32,
     handoff_port: i32,
     /// The headless Service's name, resolved with the pod's DNS search path.
-    peers: &'static str,
+    peers: &'a str,
     /// `address:port` of the loopback `showq` listener in master.cf, when the exporter runs.
     showq_listen: Option<String>,
     max_log_bytes: u64,
@@ -140,7 +140,7 @@ fn environment() -> Result<&'static Environment<'static>> {
 
 /// The TCP ports the rendering gives Postfix inside the pod.
 #[derive(Clone, Copy, Debug)]
-pub struct Ports {
+pub struct Ports<'a> {
     /// The port smtpd listens on (the container port the Services target).
     pub smtp: i32,
     /// The loopback port of the `showq` service the exporter reads, when the exporter runs.
@@ -148,11 +148,11 @@ pub struct Ports {
     /// The port of the hand-off smtpd, where a draining pod passes its queue to the others.
     pub handoff: i32,
     /// The name that resolves to the relay's ready pods (the headless Service).
-    pub peers: &'static str,
+    pub peers: &'a str,
 }
 
 /// Renders every Postfix file of the ConfigMap, keyed by file name.
-pub fn render_files(resolved: &Resolved, ports: Ports) -> Result<BTreeMap<String, String>> {
+pub fn render_files(resolved: &Resolved, ports: Ports<'_>) -> Result<BTreeMap<String, String>> {
     let values = &resolved.values;
     let domains = &values.env.allowed_sender_domains.0;
     let mut config_files = vec!["main.cf", "master.cf"];

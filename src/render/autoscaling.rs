@@ -5,19 +5,19 @@ use k8s_openapi::api::autoscaling::v2::{
     HorizontalPodAutoscalerBehavior, HorizontalPodAutoscalerSpec, MetricSpec, MetricTarget, ResourceMetricSource,
 };
 
-use super::{Context, NAME};
+use super::Context;
 
 /// Scales the workload (Deployment or StatefulSet) on average CPU utilisation. It removes pods
 /// one at a time, each period long enough for the previous pod's drain.
 pub(crate) fn horizontal_pod_autoscaler(ctx: &Context<'_>) -> HorizontalPodAutoscaler {
     let scaling = &ctx.resolved.values.autoscaling;
     HorizontalPodAutoscaler {
-        metadata: ctx.metadata(NAME),
+        metadata: ctx.metadata(ctx.name),
         spec: Some(HorizontalPodAutoscalerSpec {
             scale_target_ref: CrossVersionObjectReference {
                 api_version: Some("apps/v1".into()),
                 kind: super::workload_kind(&ctx.resolved.values).into(),
-                name: NAME.into(),
+                name: ctx.name.into(),
             },
             min_replicas: Some(scaling.min_replicas),
             max_replicas: scaling.max_replicas,

@@ -3,21 +3,22 @@
 use k8s_openapi::api::core::v1::ConfigMap;
 use sha2::{Digest, Sha256};
 
-use super::{Context, HANDOFF_PORT, HEADLESS_SERVICE, NAME, SHOWQ_PORT, SMTP_PORT};
+use super::{Context, HANDOFF_PORT, SHOWQ_PORT, SMTP_PORT};
 use crate::error::Result;
 use crate::postfix;
 
-/// The ConfigMap `postfix-relay`: `main.cf`, `master.cf`, lookup tables, scripts.
+/// The ConfigMap named after the release: `main.cf`, `master.cf`, lookup tables, scripts.
 pub(crate) fn config_map(ctx: &Context<'_>) -> Result<ConfigMap> {
     let monitoring = ctx.resolved.values.monitoring.enabled;
+    let peers = ctx.headless_service();
     let ports = postfix::Ports {
         smtp: SMTP_PORT.0,
         showq: monitoring.then_some(SHOWQ_PORT),
         handoff: HANDOFF_PORT.0,
-        peers: HEADLESS_SERVICE,
+        peers: &peers,
     };
     let data = postfix::render_files(ctx.resolved, ports)?;
-    Ok(ConfigMap { metadata: ctx.metadata(NAME), data: Some(data), ..ConfigMap::default() })
+    Ok(ConfigMap { metadata: ctx.metadata(ctx.name), data: Some(data), ..ConfigMap::default() })
 }
 
 /// SHA-256 over every key and value of the ConfigMap, in key order. Put on the pod template,

@@ -11,16 +11,12 @@ use k8s_openapi::api::core::v1::ConfigMap;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+use super::Context;
 use super::monitoring::{metric, recorded};
-use super::{Context, METRICS_SERVICE};
 use crate::error::{Error, Result};
 
-/// The ConfigMap's name.
-pub(crate) const DASHBOARD_NAME: &str = "postfix-relay-dashboard";
-/// The ConfigMap key holding the dashboard JSON.
-pub(crate) const DASHBOARD_KEY: &str = "postfix-relay.json";
-/// Room for the dashboard JSON, which takes about 5.5 kB (more with a long namespace).
-const DASHBOARD_JSON_CAPACITY: usize = 8 * 1024;
+/// Grafana's longest dashboard uid.
+const MAX_UID: usize = 40;
 
 // The Grafana JSON model, typed. Fields are declared in the byte order of their JSON names, so
 // the keys come out sorted, as Grafana itself and a `jq -S` diff show them.
@@ -176,10 +172,11 @@ fn panel(
     }
 }
 
-/// The dashboard JSON model for the relay in `namespace`.
-fn dashboard_json(namespace: &str) -> Dashboard {
-    let scrape = format!(r#"job="{METRICS_SERVICE}", namespace="{namespace}""#);
-    let recorded_in = format!(r#"namespace="{namespace}""#);
+/// The dashboard JSON model for the release `name` in `namespace`, whose series carry the job
+/// label `job`.
+fn dashboard_json(name: &str, namespace: &str, job: &str) -> Dashboard {
+    let scrape = format!(r#"job="{job}", namespace="{namespace}""#);
+    let recorded_in = &scrape;
     let panels = vec![
         panel(
             1,
@@ -217,9 +214,13 @@ fn dashboard_json(namespace: &str) -> Dashboard {
             vec![(format!("max by (pod) ({}{{{scrape}, {}}})", metric::POSTFIX_UP, metric::showq_up()), "{{pod}}")],
         ),
     ];
-    // Grafana limits uids to 40 characters; a namespace may have 63.
-    let digest = Sha256::digest(namespace.as_bytes());
-    let uid = super::config_map::hex(&digest[..6]);
+    // One uid per release and namespace, within Grafana's 40 characters: the name and a hash
+    // of the namespace, or for a long name a hash of both.
+    let namespace_hash = super::config_map::hex(&Sha256::digest(namespace.as_bytes())[..6]);
+    let mut uid = format!("{name}-{namespace_hash}");
+    if uid.len() > MAX_UID {
+        uid = super::config_map::hex(&Sha256::digest(format!("{namespace}/{name}").as_bytes())[..MAX_UID / 2]);
+    }
     Dashboard {
         editable: true,
         panels,
@@ -238,8 +239,8 @@ fn dashboard_json(namespace: &str) -> Dashboard {
         },
         time: TimeRange { from: "now-6h", to: "now" },
         timezone: "browser",
-        title: format!("Postfix relay ({namespace})"),
-        uid: format!("postfix-relay-{uid}"),
+        title: format!("Postfix relay ({namespace}/{name})"),
+        uid,
     }
 }
 
@@ -249,18 +250,19 @@ pub(crate) fn dashboard(ctx: &Context<'_>) -> Result<Option<ConfigMap>> {
     if !(values.enabled && values.dashboard.enabled) {
         return Ok(None);
     }
-    // Sized for the ~5.5 kB it takes, so the buffer is not regrown and copied on the way.
-    let mut json = Vec::with_capacity(DASHBOARD_JSON_CAPACITY);
-    serde_json::to_writer_pretty(&mut json, &dashboard_json(ctx.namespace))
+    let mut json = Vec::new();
+    serde_json::to_writer_pretty(&mut json, &dashboard_json(ctx.name, ctx.namespace, &ctx.metrics_service()))
         .map_err(|e| Error::Internal(format!("dashboard JSON: {e}")))?;
     json.push(b'\n');
     let json = String::from_utf8(json).map_err(|e| Error::Internal(format!("dashboard JSON: {e}")))?;
-    let mut metadata =
-        ctx.metadata_with_labels(DASHBOARD_NAME, ctx.labels_with_component("metrics", &values.dashboard.labels));
+    let mut metadata = ctx.metadata_with_labels(
+        &format!("{}-dashboard", ctx.name),
+        ctx.labels_with_component("metrics", &values.dashboard.labels),
+    );
     metadata.annotations = (!values.dashboard.annotations.is_empty()).then(|| values.dashboard.annotations.clone());
     Ok(Some(ConfigMap {
         metadata,
-        data: Some(BTreeMap::from([(DASHBOARD_KEY.to_owned(), json)])),
+        data: Some(BTreeMap::from([(format!("{}.json", ctx.name), json)])),
         ..ConfigMap::default()
     }))
 }

@@ -101,9 +101,8 @@ fn metadata(object: &Object) -> Vec<(&ObjectMeta, &'static str, Option<&'static 
     };
     let own_key = match object {
         Object::ServiceAccount(_) => Some("serviceAccount.annotations"),
-        Object::ConfigMap(o) if o.metadata.name.as_deref() != Some(super::NAME) => {
-            Some("monitoring.dashboard.annotations")
-        }
+        // Of the ConfigMaps, only the dashboard's carries annotations: the user's.
+        Object::ConfigMap(o) if o.metadata.annotations.is_some() => Some("monitoring.dashboard.annotations"),
         _ => None,
     };
     let mut found = vec![(object.metadata(), "", own_key)];

@@ -34,13 +34,6 @@ use crate::error::Result;
 use crate::values::Resolved;
 use crate::values::syntax::is_label_value;
 
-/// The name of the Deployment, its ServiceAccount, ConfigMap and main Service. Fixed: users'
-/// scripts (`kubectl exec deployment/postfix-relay`) depend on it.
-pub const NAME: &str = "postfix-relay";
-/// The headless Service.
-pub const HEADLESS_SERVICE: &str = "postfix-relay-headless";
-/// The metrics Service; also the `job` label of the scraped series.
-pub const METRICS_SERVICE: &str = "postfix-relay-metrics";
 /// The Postfix container's SMTP port and its name.
 pub const SMTP_PORT: (i32, &str) = (25, "smtp");
 /// The exporter's port and its name.
@@ -163,6 +156,9 @@ pub struct Bundle {
 /// Shared facts every component needs: names, labels, the namespace.
 pub(crate) struct Context<'a> {
     pub(crate) resolved: &'a Resolved,
+    /// The release name (`name`): the workload, its ServiceAccount, ConfigMap, main Service and
+    /// every other object are named after it.
+    pub(crate) name: &'a str,
     pub(crate) namespace: &'a str,
     /// Labels on every object.
     pub(crate) labels: BTreeMap<String, String>,
@@ -176,6 +172,17 @@ pub(crate) struct Context<'a> {
 }
 
 impl Context<'_> {
+    /// The headless Service: the ready pods of this release, where a draining pod hands its
+    /// queue over.
+    pub(crate) fn headless_service(&self) -> String {
+        format!("{}-headless", self.name)
+    }
+
+    /// The metrics Service; also the `job` label of the scraped series.
+    pub(crate) fn metrics_service(&self) -> String {
+        format!("{}-metrics", self.name)
+    }
+
     /// Metadata of a namespaced object with the common labels.
     pub(crate) fn metadata(&self, name: &str) -> ObjectMeta {
         self.metadata_with_labels(name, self.labels.clone())
@@ -221,9 +228,13 @@ pub(crate) const VERSION_LABEL: &str = "app.kubernetes.io/version";
 /// The label naming an object's part of the stack (`smtp-relay`, `metrics`).
 pub(crate) const COMPONENT_LABEL: &str = "app.kubernetes.io/component";
 
-/// The common labels, the workload's labels and the selector labels.
+/// The common labels, the workload's labels and the selector labels. Both selector labels carry
+/// the release name: Argo CD's label-based tracking rewrites `app.kubernetes.io/instance` on
+/// the objects it manages, so the ServiceMonitor tells releases apart by
+/// `app.kubernetes.io/name` alone.
 fn labels(resolved: &Resolved) -> (BTreeMap<String, String>, BTreeMap<String, String>, BTreeMap<String, String>) {
-    let selector: BTreeMap<String, String> = [("app.kubernetes.io/name", NAME), ("app.kubernetes.io/instance", NAME)]
+    let name = resolved.values.name.as_str();
+    let selector: BTreeMap<String, String> = [("app.kubernetes.io/name", name), ("app.kubernetes.io/instance", name)]
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v.to_owned()))
         .collect();
@@ -244,7 +255,7 @@ fn labels(resolved: &Resolved) -> (BTreeMap<String, String>, BTreeMap<String, St
 pub fn stack(resolved: &Resolved, target: &Target) -> Result<Bundle> {
     let values = &resolved.values;
     let (labels, workload_labels, selector) = labels(resolved);
-    let ctx = Context { resolved, namespace: &values.namespace, labels, workload_labels, selector };
+    let ctx = Context { resolved, name: &values.name, namespace: &values.namespace, labels, workload_labels, selector };
 
     let config_map = config_map::config_map(&ctx)?;
     let checksum = config_map::checksum(&config_map);

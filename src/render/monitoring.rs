@@ -11,7 +11,7 @@ use std::fmt;
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 
-use super::{COMPONENT_LABEL, Context, METRICS_PORT, METRICS_SERVICE, NAME};
+use super::{COMPONENT_LABEL, Context, METRICS_PORT};
 use crate::crd::{
     self, Endpoint, NamespaceSelector, PrometheusRule, PrometheusRuleSpec, Rule, RuleGroup, ServiceMonitor,
     ServiceMonitorSpec,
@@ -56,14 +56,14 @@ pub(crate) mod recorded {
     pub(crate) const SMTPD_CONNECTS_RATE: &str = "postfix_relay:smtpd_connects:rate5m";
 }
 
-/// Names of the rule groups.
-const RECORDS_GROUP: &str = "postfix-relay.records";
-const ALERTS_GROUP: &str = "postfix-relay.alerts";
+/// Names of the rule groups: the release name and these.
+const RECORDS_GROUP: &str = "records";
+const ALERTS_GROUP: &str = "alerts";
 
 /// Scrapes the metrics Service in the relay's own namespace.
 pub(crate) fn service_monitor(ctx: &Context<'_>) -> ServiceMonitor {
     let sm = &ctx.resolved.values.monitoring.service_monitor;
-    let metadata = ctx.metadata_with_labels(NAME, ctx.labels_with_component("metrics", &sm.labels));
+    let metadata = ctx.metadata_with_labels(ctx.name, ctx.labels_with_component("metrics", &sm.labels));
     ServiceMonitor {
         api_version: crd::API_VERSION,
         kind: "ServiceMonitor",
@@ -94,18 +94,19 @@ pub(crate) fn metrics_service_selector(ctx: &Context<'_>) -> BTreeMap<String, St
 
 /// `{...}` matchers that scope a selector to this relay's scrape job and namespace, plus `extra`.
 fn scope<'a>(ctx: &Context<'a>, extra: &'a str) -> Scope<'a> {
-    Scope { namespace: ctx.namespace, extra }
+    Scope { job: ctx.metrics_service(), namespace: ctx.namespace, extra }
 }
 
 /// The matchers of [`scope`], written straight into the expression that uses them.
 struct Scope<'a> {
+    job: String,
     namespace: &'a str,
     extra: &'a str,
 }
 
 impl fmt::Display for Scope<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, r#"{{job="{METRICS_SERVICE}", namespace="{}""#, self.namespace)?;
+        write!(f, r#"{{job="{}", namespace="{}""#, self.job, self.namespace)?;
         if !self.extra.is_empty() {
             write!(f, ", {}", self.extra)?;
         }
@@ -124,20 +125,21 @@ fn record(name: &str, expr: String) -> Rule {
     }
 }
 
-/// The recording rules the dashboard draws: 5-minute rates summed per pod.
+/// The recording rules the dashboard draws: 5-minute rates summed per pod. They keep `job`, so
+/// two releases in one namespace stay apart on the dashboard.
 fn records(ctx: &Context<'_>) -> Vec<Rule> {
     vec![
         record(
             recorded::SMTP_MESSAGES_RATE,
-            format!("sum by (namespace, pod, status) (rate({}{}[5m]))", metric::SMTP_PROCESSED, scope(ctx, "")),
+            format!("sum by (job, namespace, pod, status) (rate({}{}[5m]))", metric::SMTP_PROCESSED, scope(ctx, "")),
         ),
         record(
             recorded::SMTPD_REJECTS_RATE,
-            format!("sum by (namespace, pod, code) (rate({}{}[5m]))", metric::SMTPD_REJECTED, scope(ctx, "")),
+            format!("sum by (job, namespace, pod, code) (rate({}{}[5m]))", metric::SMTPD_REJECTED, scope(ctx, "")),
         ),
         record(
             recorded::SMTPD_CONNECTS_RATE,
-            format!("sum by (namespace, pod) (rate({}{}[5m]))", metric::SMTPD_CONNECTS, scope(ctx, "")),
+            format!("sum by (job, namespace, pod) (rate({}{}[5m]))", metric::SMTPD_CONNECTS, scope(ctx, "")),
         ),
     ]
 }
@@ -194,8 +196,9 @@ fn texts<'a>(ctx: &Context<'a>) -> Vec<(AlertText, AlertSettings<'a>)> {
             summary: "Postfix relay is down".into(),
             description: format!(
                 "{{{{ if $labels.pod }}}}Postfix in {where_} does not answer the exporter's showq queries: \
-                 it is not running or its queue is unreadable.{{{{ else }}}}No {NAME} pod in namespace \
-                 {{{{ $labels.namespace }}}} is scraped: the relay is gone or Prometheus cannot find it.{{{{ end }}}}"
+                 it is not running or its queue is unreadable.{{{{ else }}}}No {} pod in namespace \
+                 {{{{ $labels.namespace }}}} is scraped: the relay is gone or Prometheus cannot find it.{{{{ end }}}}",
+                ctx.name
             ),
         },
         AlertSettings::plain(&alerts.relay_down),
@@ -341,12 +344,12 @@ pub(crate) fn prometheus_rule(ctx: &Context<'_>) -> Option<PrometheusRule> {
     if !pr.enabled {
         return None;
     }
-    let mut groups = vec![RuleGroup { name: RECORDS_GROUP.into(), rules: records(ctx) }];
+    let mut groups = vec![RuleGroup { name: format!("{}.{RECORDS_GROUP}", ctx.name), rules: records(ctx) }];
     let alerts = alerts(ctx);
     if !alerts.is_empty() {
-        groups.push(RuleGroup { name: ALERTS_GROUP.into(), rules: alerts });
+        groups.push(RuleGroup { name: format!("{}.{ALERTS_GROUP}", ctx.name), rules: alerts });
     }
-    let metadata = ctx.metadata_with_labels(NAME, ctx.labels_with_component("metrics", &pr.labels));
+    let metadata = ctx.metadata_with_labels(ctx.name, ctx.labels_with_component("metrics", &pr.labels));
     Some(PrometheusRule {
         api_version: crd::API_VERSION,
         kind: "PrometheusRule",

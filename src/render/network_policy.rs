@@ -7,7 +7,7 @@ use k8s_openapi::api::networking::v1::{
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, LabelSelectorRequirement};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
-use super::{Context, HANDOFF_PORT, METRICS_PORT, NAME, SMTP_PORT};
+use super::{Context, HANDOFF_PORT, METRICS_PORT, SMTP_PORT};
 use crate::values::model::{Peer, Selector};
 
 fn selector(s: &Selector) -> LabelSelector {
@@ -103,7 +103,7 @@ pub(crate) fn network_policy(ctx: &Context<'_>) -> NetworkPolicy {
         ]
     });
     NetworkPolicy {
-        metadata: ctx.metadata(NAME),
+        metadata: ctx.metadata(ctx.name),
         spec: Some(NetworkPolicySpec {
             pod_selector: Some(LabelSelector { match_labels: Some(ctx.selector.clone()), ..LabelSelector::default() }),
             policy_types: Some(policy_types),

@@ -12,7 +12,7 @@ use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
-use super::{Context, HANDOFF_PORT, METRICS_PORT, NAME, SHOWQ_PORT, SMTP_PORT};
+use super::{Context, HANDOFF_PORT, METRICS_PORT, SHOWQ_PORT, SMTP_PORT};
 use crate::postfix::{self, paths};
 use crate::values::model;
 
@@ -294,7 +294,7 @@ fn tolerations(values: &[model::Toleration]) -> Option<Vec<Toleration>> {
 /// Metadata of the workload (Deployment or StatefulSet): the workload's labels plus the
 /// documented policy exceptions that scanners read from it.
 pub(crate) fn workload_metadata(ctx: &Context<'_>) -> ObjectMeta {
-    let mut metadata = ctx.metadata_with_labels(NAME, ctx.workload_labels.clone());
+    let mut metadata = ctx.metadata_with_labels(ctx.name, ctx.workload_labels.clone());
     metadata.annotations = Some(super::policy_exceptions::annotations(&ctx.resolved.values));
     metadata
 }
@@ -321,7 +321,7 @@ pub(crate) fn pod_template(ctx: &Context<'_>, checksum: &str, queue_claimed: boo
         Volume {
             name: CONFIG.into(),
             config_map: Some(ConfigMapVolumeSource {
-                name: NAME.into(),
+                name: ctx.name.into(),
                 default_mode: Some(0o444),
                 ..ConfigMapVolumeSource::default()
             }),
@@ -361,7 +361,7 @@ pub(crate) fn pod_template(ctx: &Context<'_>, checksum: &str, queue_claimed: boo
             ..ObjectMeta::default()
         }),
         spec: Some(PodSpec {
-            service_account_name: Some(NAME.into()),
+            service_account_name: Some(ctx.name.into()),
             automount_service_account_token: Some(false),
             // Service link variables would otherwise leak every Service into the env.
             enable_service_links: Some(false),

@@ -2,12 +2,12 @@
 
 use k8s_openapi::api::core::v1::ServiceAccount;
 
-use super::{Context, NAME};
+use super::Context;
 
 /// The relay's own identity; it needs no API access, so its token is never mounted.
 pub(crate) fn service_account(ctx: &Context<'_>) -> ServiceAccount {
     let annotations = &ctx.resolved.values.service_account.annotations;
-    let mut metadata = ctx.metadata(NAME);
+    let mut metadata = ctx.metadata(ctx.name);
     if !annotations.is_empty() {
         metadata.annotations = Some(annotations.clone());
     }

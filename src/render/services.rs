@@ -5,7 +5,7 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use crate::values::model::ServiceType;
 
-use super::{Context, HANDOFF_PORT, HEADLESS_SERVICE, METRICS_PORT, METRICS_SERVICE, NAME, SMTP_PORT};
+use super::{Context, HANDOFF_PORT, METRICS_PORT, SMTP_PORT};
 
 fn port(name: &str, port: i32) -> ServicePort {
     ServicePort {
@@ -22,7 +22,7 @@ fn port(name: &str, port: i32) -> ServicePort {
 pub(crate) fn services(ctx: &Context<'_>) -> Vec<Service> {
     let values = &ctx.resolved.values;
     let smtp = Service {
-        metadata: ctx.metadata(NAME),
+        metadata: ctx.metadata(ctx.name),
         spec: Some(ServiceSpec {
             type_: Some(values.service.kind.as_str().to_owned()),
             // Exposed beyond the cluster, `Cluster` traffic policy would SNAT outside clients to
@@ -36,7 +36,7 @@ pub(crate) fn services(ctx: &Context<'_>) -> Vec<Service> {
         ..Service::default()
     };
     let headless = Service {
-        metadata: ctx.metadata(HEADLESS_SERVICE),
+        metadata: ctx.metadata(&ctx.headless_service()),
         spec: Some(ServiceSpec {
             cluster_ip: Some("None".into()),
             selector: Some(ctx.selector.clone()),
@@ -49,7 +49,7 @@ pub(crate) fn services(ctx: &Context<'_>) -> Vec<Service> {
     let mut services = vec![smtp, headless];
     if values.monitoring.enabled {
         services.push(Service {
-            metadata: ctx.metadata_with_labels(METRICS_SERVICE, ctx.labels_with_component("metrics", [])),
+            metadata: ctx.metadata_with_labels(&ctx.metrics_service(), ctx.labels_with_component("metrics", [])),
             spec: Some(ServiceSpec {
                 type_: Some("ClusterIP".into()),
                 selector: Some(ctx.selector.clone()),

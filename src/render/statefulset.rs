@@ -14,7 +14,7 @@ use k8s_openapi::api::core::v1::{PersistentVolumeClaim, PersistentVolumeClaimSpe
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 
-use super::{Context, HEADLESS_SERVICE, pod};
+use super::{Context, pod};
 
 /// The StatefulSet; `checksum` is the ConfigMap's, so config changes roll the pods.
 pub(crate) fn stateful_set(ctx: &Context<'_>, checksum: &str) -> StatefulSet {
@@ -46,7 +46,7 @@ pub(crate) fn stateful_set(ctx: &Context<'_>, checksum: &str) -> StatefulSet {
         spec: Some(StatefulSetSpec {
             replicas: (!values.autoscaling.enabled).then_some(values.deployment.replicas),
             selector: LabelSelector { match_labels: Some(ctx.selector.clone()), ..LabelSelector::default() },
-            service_name: Some(HEADLESS_SERVICE.into()),
+            service_name: Some(ctx.headless_service()),
             // Relay pods are interchangeable: start and stop them all at once, not one by one.
             pod_management_policy: Some("Parallel".into()),
             update_strategy: Some(update_strategy),

@@ -13,6 +13,12 @@ use serde::{Deserialize, Deserializer, Serialize};
 #[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Values {
+    /// The release name: every object is named after it (`NAME`, `NAME-headless`,
+    /// `NAME-metrics`, `NAME-dashboard`, claims `spool-NAME-N`), and it is the value of the
+    /// `app.kubernetes.io/name` and `app.kubernetes.io/instance` labels the selectors use, so
+    /// several relays live in one namespace without selecting each other's pods. A DNS label
+    /// that starts with a letter, at most 52 characters.
+    pub name: String,
     /// Namespace of every namespaced object (`-n/--namespace` overrides it).
     pub namespace: String,
     /// The Postfix container image.

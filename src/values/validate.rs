@@ -162,6 +162,16 @@ pub fn validate(values: &Values, tree: &Node) -> (Option<RelayHost>, Vec<Diagnos
     let mut r = Report { tree, diagnostics: Vec::new(), malformed: Vec::new() };
     let relay_host = check_relay_host(values, &mut r);
 
+    // Services need a DNS label that starts with a letter; a StatefulSet's pods add `-N` and
+    // its revisions a 10-character hash to the name, within a label's 63 characters.
+    let name = &values.name;
+    if !(is_dns1123_label(name) && name.len() <= 52 && name.starts_with(|c: char| c.is_ascii_lowercase())) {
+        r.error(
+            "name",
+            format!("`{name}` is not a valid release name"),
+            "lower-case letters, digits and `-`, starting with a letter, at most 52 characters, e.g. postfix-relay",
+        );
+    }
     if !is_dns1123_label(&values.namespace) {
         r.error(
             "namespace",

@@ -11,6 +11,7 @@
 //! - `profiles_dir`: where `--profile` finds its file, from any directory of the repository;
 //! - `ux`: completions, man page, `--version`, `--help` and `init`.
 //! - `security`: checkov on every rendering, the NetworkPolicy's exact reach, pod hardening.
+//! - `releases`: several releases (`name`) in one namespace, apart.
 
 mod argocd;
 mod cli;
@@ -20,6 +21,7 @@ mod judges;
 mod monitoring;
 mod profiles_dir;
 mod relay;
+mod releases;
 mod security;
 mod snapshots;
 mod support;
