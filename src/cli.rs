@@ -92,6 +92,18 @@ Examples:
   relaygen diff --profile staging --against-profile prod
   git show main:out/prod/deployment-postfix-relay.yaml | relaygen diff --profile prod --against -")]
     Diff(DiffArgs),
+    /// Print every object of the release, for `kubectl delete --ignore-not-found -f -`.
+    #[command(after_help = "\
+Prints each object the release can have (every optional component, whatever its switch now;
+the Deployment and the StatefulSet) as apiVersion, kind, name and namespace, in reverse apply
+order. Never printed: the PersistentVolumeClaims of a persistent queue (they may hold queued
+mail), objects relaygen did not render (the SASL Secret), and the Namespace unless
+--include-namespace. What stays, and how to remove it, goes to stderr.
+
+Examples:
+  relaygen uninstall --profile prod | kubectl delete --ignore-not-found -f -
+  relaygen uninstall --profile prod --set name=relay-b | kubectl delete --ignore-not-found -f -")]
+    Uninstall(UninstallArgs),
     /// Start a GitOps repository: profiles/ (dev, staging, prod) and a README.
     #[command(after_help = "\
 Examples:
@@ -319,6 +331,20 @@ pub struct DiffArgs {
         add = ArgValueCompleter::new(crate::completions::profile_names)
     )]
     pub against_profile: Option<String>,
+}
+
+/// Flags of `uninstall`.
+#[derive(Debug, Args)]
+pub struct UninstallArgs {
+    /// Which release: the values that name it and its namespace.
+    #[command(flatten)]
+    pub selection: SelectionArgs,
+    /// Also delete the Namespace, and with it everything in it (such as the SASL Secret).
+    #[arg(long)]
+    pub include_namespace: bool,
+    /// Kubernetes version the objects were rendered for (MAJOR.MINOR, 1.33 through 1.37).
+    #[arg(long, value_name = "X.Y", default_value_t = crate::kube::KubeVersion::default())]
+    pub kube_version: crate::kube::KubeVersion,
 }
 
 /// Flags of `init`.

@@ -23,6 +23,7 @@ pub mod render;
 pub mod schema;
 pub mod style;
 pub mod suggest;
+pub mod uninstall;
 pub mod values;
 pub mod values_doc;
 
@@ -139,6 +140,14 @@ fn execute(cli: Cli, matches: Option<&ArgMatches>) -> Result<Outcome, Error> {
             let report = diff::compare(&old, &new)?;
             style::write_stdout(&report.render()).map_err(Error::Write)?;
             Ok(if report.is_empty() { Outcome::Done } else { Outcome::Differences })
+        }
+        Command::Uninstall(args) => {
+            let selection = selection(&args.selection, matches);
+            let resolved = values::load(&selection)?;
+            let references = uninstall::references(&resolved, args.kube_version, args.include_namespace)?;
+            write_stdout(&output::yaml::to_documents(&references)?)?;
+            style::write_stderr(&uninstall::what_stays(&resolved, args.include_namespace));
+            Ok(Outcome::Done)
         }
         Command::Validate(args) => {
             let selection = selection(&args.selection, matches);

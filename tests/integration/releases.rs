@@ -1,5 +1,6 @@
-//! Several relays in one namespace: the `name` value names every object and the labels the
-//! selectors use, so two releases neither share an object nor select each other's pods.
+//! A release as a unit: the `name` value names every object and the labels the selectors use,
+//! so two releases in one namespace neither share an object nor select each other's pods; and
+//! `uninstall` lists every object a release can have.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -154,4 +155,105 @@ fn a_release_name_that_kubernetes_cannot_use_is_refused() {
     let uid = out.lines().find(|l| l.trim_start().starts_with("\"uid\": \"") && !l.contains("datasource"));
     let uid = uid.expect("uid").trim().trim_start_matches("\"uid\": \"").trim_end_matches(['"', ',']);
     assert!(uid.len() <= 40, "{uid}");
+}
+
+/// `(kind, name, namespace)` of every document of a YAML stream.
+fn identities(yaml: &str) -> Vec<(String, String, String)> {
+    yaml.split("\n---\n")
+        .map(|doc| {
+            let field = |key: &str| doc.lines().find_map(|l| l.strip_prefix(key)).unwrap_or_default().trim().to_owned();
+            (field("kind: "), field("  name: "), field("  namespace: "))
+        })
+        .collect()
+}
+
+#[test]
+fn uninstall_lists_every_object_any_switch_can_render_and_nothing_of_the_user_s() {
+    let run = relaygen(&["uninstall", "--profile", "dev"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let listed = identities(&run.stdout);
+    // Every object some combination of switches renders, whatever the dev profile has on now.
+    let combinations: [&[&str]; 3] = [
+        &[],
+        &[
+            "--set",
+            "queue.persistence.enabled=true",
+            "--set",
+            "podDisruptionBudget.enabled=true",
+            "--set",
+            "deployment.replicas=2",
+        ],
+        &[
+            "--set",
+            "autoscaling.enabled=true",
+            "--set",
+            "monitoring.dashboard.enabled=true",
+            "--set",
+            "monitoring.prometheusRule.enabled=true",
+        ],
+    ];
+    for extra in combinations {
+        let rendered = relaygen(&[&["render", "--profile", "dev"], extra].concat()).ok();
+        for object in identities(&rendered) {
+            assert!(
+                listed.contains(&object),
+                "{object:?} rendered with {extra:?} but not uninstalled:\n{}",
+                run.stdout
+            );
+        }
+    }
+    let kinds: Vec<&str> = listed.iter().map(|(k, _, _)| k.as_str()).collect();
+    assert_eq!(
+        kinds,
+        [
+            "PrometheusRule",
+            "ServiceMonitor",
+            "NetworkPolicy",
+            "PodDisruptionBudget",
+            "HorizontalPodAutoscaler",
+            "Deployment",
+            "StatefulSet",
+            "Service",
+            "Service",
+            "Service",
+            "ConfigMap",
+            "ConfigMap",
+            "ServiceAccount"
+        ],
+        "not in reverse apply order:\n{}",
+        run.stdout
+    );
+    assert!(listed.iter().all(|(_, _, ns)| ns == "email-server-dev"), "{listed:?}");
+    // Only identities: kubectl delete needs no more, and no spec can be mistaken for an apply.
+    assert!(!run.stdout.contains("spec:") && !run.stdout.contains("labels:"), "{}", run.stdout);
+    // The claims and the namespace stay, and stderr says how to remove them.
+    assert!(
+        run.stderr.contains("kubectl delete pvc -n email-server-dev -l app.kubernetes.io/instance=postfix-relay"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("kept: the Namespace email-server-dev"), "{}", run.stderr);
+    // The SASL Secret is the user's: never listed, even with SASL on.
+    let sasl = relaygen(&[
+        "uninstall",
+        "--set",
+        "postfix.sasl.enabled=true",
+        "--set",
+        "postfix.sasl.secretName=relay-credentials",
+    ])
+    .ok();
+    assert!(!sasl.contains("Secret") && !sasl.contains("Namespace"), "{sasl}");
+}
+
+#[test]
+fn uninstall_deletes_the_namespace_only_when_asked_and_follows_the_release_name() {
+    let run = relaygen(&["uninstall", "--include-namespace", "--set", "name=relay-b", "-n", "mail"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let listed = identities(&run.stdout);
+    assert_eq!(listed.last(), Some(&("Namespace".to_owned(), "mail".to_owned(), String::new())), "{}", run.stdout);
+    assert!(
+        listed.iter().filter(|(k, _, _)| k != "Namespace").all(|(_, name, _)| name.starts_with("relay-b")),
+        "{listed:?}"
+    );
+    assert!(!run.stderr.contains("kept: the Namespace"), "{}", run.stderr);
 }

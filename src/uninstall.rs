@@ -1,0 +1,103 @@
+//! `relaygen uninstall`: every object a release can have, for `kubectl delete -f -`.
+//!
+//! A component switched off since an apply that did not prune it still runs, so the list does
+//! not follow the current switches: it is the release rendered with every optional component
+//! on, once as a Deployment and once as a StatefulSet. What relaygen never rendered (the SASL
+//! Secret, anything else of the user's) is never in it, nor are the StatefulSet's claims,
+//! which hold queued mail; the Namespace only on request, since deleting it deletes everything
+//! in it.
+
+use serde::Serialize;
+
+use crate::error::Result;
+use crate::render::{self, Object, Target};
+use crate::values::Resolved;
+
+/// What `kubectl delete` needs of an object: its identity, nothing else.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Reference {
+    /// `apiVersion`.
+    pub api_version: String,
+    /// `kind`.
+    pub kind: String,
+    /// `metadata.name` and, for namespaced objects, `metadata.namespace`.
+    pub metadata: ReferenceMeta,
+}
+
+/// The `metadata` of a [`Reference`].
+#[derive(Debug, Serialize)]
+pub struct ReferenceMeta {
+    /// The object's name.
+    pub name: String,
+    /// The object's namespace; absent for a cluster-scoped object.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+}
+
+impl Reference {
+    fn of(object: &Object) -> Self {
+        Reference {
+            api_version: object.api_version().to_owned(),
+            kind: object.kind().to_owned(),
+            metadata: ReferenceMeta { name: object.name().to_owned(), namespace: object.metadata().namespace.clone() },
+        }
+    }
+}
+
+/// Every object the release named by `resolved` can have, in reverse apply order (custom
+/// resources first, the Namespace last when `include_namespace`).
+pub fn references(
+    resolved: &Resolved,
+    kube_version: crate::kube::KubeVersion,
+    include_namespace: bool,
+) -> Result<Vec<Reference>> {
+    let mut everything = resolved.clone();
+    let values = &mut everything.values;
+    values.autoscaling.enabled = true;
+    values.pod_disruption_budget.enabled = true;
+    values.network_policy.enabled = true;
+    let monitoring = &mut values.monitoring;
+    monitoring.enabled = true;
+    monitoring.service_monitor.enabled = true;
+    monitoring.prometheus_rule.enabled = true;
+    monitoring.dashboard.enabled = true;
+    let target = Target { create_namespace: include_namespace, kube_version };
+    let mut objects: Vec<Reference> = Vec::new();
+    for persistence in [false, true] {
+        everything.values.queue.persistence.enabled = persistence;
+        // Merged in apply order: an object only the second render has goes right after the
+        // object it follows there (the StatefulSet after the Services, beside the Deployment).
+        let mut at = 0;
+        for object in render::stack(&everything, &target)?.objects {
+            let reference = Reference::of(&object);
+            match objects.iter().position(|o| o.kind == reference.kind && o.metadata.name == reference.metadata.name) {
+                Some(found) => at = found + 1,
+                None => {
+                    objects.insert(at, reference);
+                    at += 1;
+                }
+            }
+        }
+    }
+    objects.reverse();
+    Ok(objects)
+}
+
+/// What stays behind, for stderr: the claims (with the command that removes them) and the
+/// Namespace.
+pub fn what_stays(resolved: &Resolved, include_namespace: bool) -> String {
+    let values = &resolved.values;
+    let (name, namespace) = (&values.name, &values.namespace);
+    let mut text = format!(
+        "kept: PersistentVolumeClaims spool-{name}-N of a persistent queue, which may hold queued mail; once \
+         they are empty: kubectl delete pvc -n {namespace} -l app.kubernetes.io/instance={name}\n"
+    );
+    if !include_namespace {
+        text.push_str(&format!(
+            "kept: the Namespace {namespace} and what relaygen did not render in it (such as the SASL Secret); \
+             --include-namespace deletes it with everything in it\n"
+        ));
+    }
+    text
+}
