@@ -5,6 +5,11 @@
 //! file layout do not matter; each object is compared as data, printed as YAML with sorted keys,
 //! so key order and quoting style do not matter either. Changed objects get a unified diff
 //! (from the `similar` crate), added and removed objects their whole text against `/dev/null`.
+//! Changes Kubernetes will not make in place are found by [`immutable`]; what a render drops,
+//! as a stream to delete, by [`removed`].
+
+pub mod immutable;
+pub mod removed;
 
 use std::collections::BTreeMap;
 use std::fmt::{self, Write as _};
@@ -158,7 +163,8 @@ impl Manifests {
         Ok(())
     }
 
-    fn get(&self, identity: &Identity) -> Option<&Manifest> {
+    /// The object with this identity.
+    pub fn get(&self, identity: &Identity) -> Option<&Manifest> {
         self.objects.iter().find(|m| &m.identity == identity)
     }
 }
