@@ -99,10 +99,12 @@ error.
 
 Examples:
   relaygen diff --profile prod --against out/prod
-  relaygen diff --profile prod --set queue.persistence.size=2Gi --against out/prod
   relaygen diff --profile staging --against-profile prod
   git show main:out/prod/deployment-postfix-relay.yaml | relaygen diff --profile prod --against -
-  relaygen diff --profile prod --against old/prod --removed | kubectl delete -f -")]
+  # deployed/prod: the manifests last applied (e.g. out/prod as of the deployed commit)
+  relaygen diff --profile prod --against deployed/prod || [ $? -eq 1 ]   # a CI gate: fails on 2
+  relaygen diff --profile prod --against deployed/prod --removed > gone.yaml
+  kubectl delete -f gone.yaml                       # after review, if gone.yaml is not empty")]
     Diff(DiffArgs),
     /// Start a GitOps repository: profiles/ (dev, staging, prod) and a README.
     #[command(after_help = "\

@@ -69,7 +69,7 @@ pub static RULES: &[Rule] = &[
         test: Test::Changed { unset: None },
         outcome: Outcome::Refused,
         why: "a Deployment's selector is immutable in apps/v1: it decides which ReplicaSets and pods the Deployment owns",
-        remedy: "keep the old selector, or `kubectl delete deployment {name}{ns}` and apply (its pods go with it: the relay is down until the new pods are ready)",
+        remedy: "keep the old selector, or `kubectl delete deployment {name}{ns}` and apply (its pods go with it: the relay is down until the new pods are ready; with `--cascade=orphan` the old ReplicaSet keeps its pods serving until you delete it)",
     },
     Rule {
         group: "apps",
