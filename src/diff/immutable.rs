@@ -217,7 +217,7 @@ impl Violation {
 pub fn immutable_changes(old: &Manifests, new: &Manifests) -> Vec<Violation> {
     let mut found = Vec::new();
     for n in &new.objects {
-        let Some(o) = old.get(&n.identity) else { continue };
+        let Some(o) = old.counterpart(&n.identity) else { continue };
         for (rule, field) in object_changes(&o.value, &n.value) {
             let values = scalar(lookup(&o.value, &field)).zip(scalar(lookup(&n.value, &field)));
             found.push(Violation { identity: n.identity.clone(), field, values, rule });

@@ -26,13 +26,15 @@ pub struct Removed {
 /// `include_namespace`; an object `new` has under another apiVersion never is.
 pub fn removed(old: &Manifests, new: &Manifests, include_namespace: bool) -> Removed {
     let mut result = Removed::default();
-    for o in old.objects.iter().filter(|o| new.get(&o.identity).is_none()) {
+    for o in old.missing_from(new) {
         let id = &o.identity;
         if let Some(n) = new.objects.iter().find(|n| same_object(&n.identity, id)) {
-            result.left_out.push(format!(
-                "left out {id}: the render has it as {} (the same object under another apiVersion)",
-                n.identity.api_version
-            ));
+            let why = if n.identity.api_version == id.api_version {
+                "kubectl would delete it from the namespace it is given, where the render keeps it"
+            } else {
+                "the same object under another apiVersion"
+            };
+            result.left_out.push(format!("left out {id}: the render has {} ({why})", n.identity));
             continue;
         }
         if id.kind == "Namespace" && id.api_version == "v1" && !include_namespace {
@@ -46,10 +48,11 @@ pub fn removed(old: &Manifests, new: &Manifests, include_namespace: bool) -> Rem
     result
 }
 
-/// The same object as the API server sees it: kind, namespace and name (an API server serves
-/// one object under each of its kind's versions).
+/// Maybe the same object on the cluster: the same kind, name and namespace (an API server serves
+/// one object under each of its kind's versions), a missing namespace matching any.
 fn same_object(a: &Identity, b: &Identity) -> bool {
-    a.kind == b.kind && a.namespace == b.namespace && a.name == b.name
+    let namespace = a.namespace == b.namespace || a.namespace.is_empty() || b.namespace.is_empty();
+    a.kind == b.kind && a.name == b.name && namespace
 }
 
 /// What `kubectl delete -f` needs to find an object.
@@ -129,10 +132,21 @@ mod tests {
         assert!(gone.objects.is_empty());
         assert!(
             gone.notes().starts_with(
-                "note: left out autoscaling/v2beta2 HorizontalPodAutoscaler mail/h: the render has it as autoscaling/v2"
+                "note: left out autoscaling/v2beta2 HorizontalPodAutoscaler mail/h: the render has autoscaling/v2 HorizontalPodAutoscaler mail/h (the same object under another apiVersion)"
             ),
             "{}",
             gone.notes()
         );
+    }
+
+    #[test]
+    fn an_object_without_a_namespace_is_the_render_s_object_of_that_name() {
+        let unplaced = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\ndata: {x: '1'}\n";
+        let gone = removed(&manifests(unplaced), &manifests(CM), false);
+        assert!(gone.objects.is_empty(), "{:?}", gone.objects);
+        let other = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: b}\n";
+        let new = format!("{CM}---\napiVersion: v1\nkind: ConfigMap\nmetadata: {{name: c, namespace: mail}}\n");
+        let gone = removed(&manifests(&format!("{unplaced}---\n{other}")), &manifests(&new), false);
+        assert_eq!(gone.to_yaml().expect("yaml"), "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: b\n");
     }
 }

@@ -294,3 +294,23 @@ fn removed_with_nothing_dropped_prints_nothing_and_says_so_on_stderr() {
     assert_eq!(run.code, 2, "--include-namespace needs --removed");
     assert!(run.stderr.contains("--removed"), "{}", run.stderr);
 }
+
+#[test]
+fn an_old_stack_without_namespaces_as_helm_prints_it_is_matched_to_the_render() {
+    let chart = |old: &mut Vec<Value>| {
+        for o in old.iter_mut() {
+            o["metadata"].as_object_mut().expect("metadata").remove("namespace");
+        }
+        object(old, "Deployment", "postfix-relay")["spec"]["selector"] = json!({"matchLabels": {"app": "postfix"}});
+        old.push(json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "postfix-relay-chart"}}));
+    };
+    let run = diff(&[], chart, &[]);
+    refused(run, &[&format!("apps/v1 Deployment {NS}/postfix-relay: spec.selector")]);
+
+    let run = diff(&[], chart, &["--removed"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(
+        run.stdout, "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: postfix-relay-chart\n",
+        "only the chart's own object"
+    );
+}
