@@ -84,18 +84,19 @@ Examples:
     Check(CheckOutArgs),
     /// Compare the selected render with other manifests, object by object.
     #[command(after_help = "\
-Objects are matched by apiVersion, kind, namespace and name; document order, key order and
-quoting do not matter. A change Kubernetes will not make in place (a StatefulSet's claim
-templates, a selector, a Service's cluster IP, ...) is an error on stderr naming the field, why,
-and what to do instead; the whole diff is still printed on stdout.
+Objects are matched by apiVersion, kind, namespace and name (an old object naming no namespace
+matches the render's object in any); document order, key order and quoting do not matter.
+A change Kubernetes will not make in place (a StatefulSet's claim templates, a selector, a
+Service's cluster IP, ...) is an error on stderr naming the field, why, and what to do instead;
+the whole diff is still printed on stdout.
 
 Exit status, as diff(1): 0 no differences, 1 differences, 2 an error, or a change Kubernetes
 will not make in place (so a gate that applies on 1 never applies one).
 
---removed prints only the objects the old side has and the render lacks, as a YAML stream for
-`kubectl delete -f -` (apiVersion, kind, name and namespace of each); a Namespace only with
---include-namespace. Exit status: 0 nothing to delete (stdout empty), 1 objects printed, 2 an
-error.
+--removed prints, instead of the diff, only the objects the old side has and the render lacks,
+as a YAML stream for `kubectl delete -f -` (apiVersion, kind, name and namespace of each); a
+Namespace only with --include-namespace. Exit status: 0 nothing to delete (stdout empty), 1
+objects printed, 2 an error.
 
 Examples:
   relaygen diff --profile prod --against out/prod

@@ -149,17 +149,13 @@ fn execute(cli: Cli, matches: Option<&ArgMatches>) -> Result<Outcome, Error> {
             }
             let report = diff::compare(&old, &new)?;
             let refused = diff::immutable::immutable_changes(&old, &new);
-            style::write_stdout(&report.render()).map_err(Error::Write)?;
+            let written = style::write_stdout(&report.render());
+            // Named even when stdout is gone (`| head`): the exit status must not say 1 or 0.
             if !refused.is_empty() {
-                let mut text: String = refused.iter().map(diff::immutable::Violation::render).collect();
-                text.push_str(&format!(
-                    "{ERROR}error{ERROR:#}: {} change(s) Kubernetes will not make in place; apply would not do what the diff shows\n",
-                    refused.len(),
-                    ERROR = style::ERROR
-                ));
-                style::write_stderr(&text);
+                style::write_stderr(&diff::immutable::render_all(&refused));
                 return Ok(Outcome::NotInPlace);
             }
+            written.map_err(Error::Write)?;
             Ok(if report.is_empty() { Outcome::Done } else { Outcome::Differences })
         }
         Command::Validate(args) => {

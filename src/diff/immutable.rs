@@ -212,6 +212,17 @@ impl Violation {
     }
 }
 
+/// Every violation for stderr, then a last line counting them.
+pub fn render_all(violations: &[Violation]) -> String {
+    let mut text: String = violations.iter().map(Violation::render).collect();
+    let _ = writeln!(
+        text,
+        "{ERROR}error{ERROR:#}: {} change(s) Kubernetes will not make in place; apply would not do what the diff shows",
+        violations.len()
+    );
+    text
+}
+
 /// Every change of `new` against `old` that a rule of [`RULES`] finds, object by object (objects
 /// matched by identity), in the order of `new`.
 pub fn immutable_changes(old: &Manifests, new: &Manifests) -> Vec<Violation> {
