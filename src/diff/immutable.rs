@@ -2,7 +2,8 @@
 //! version: one table of rules ([`RULES`]), checked object by object.
 //!
 //! The rules follow the API server's update validation (`ValidateStatefulSetUpdate`,
-//! `ValidateDeploymentUpdate`, `ValidatePersistentVolumeClaimUpdate`) and the Service registry's
+//! `ValidateDeploymentUpdate`, `ValidatePersistentVolumeClaimUpdate`, `ValidateConfigMapUpdate`)
+//! and the Service registry's
 //! update strategy, which keeps an allocated `clusterIP` when a manifest leaves it out and clears
 //! it when the type becomes `ExternalName` (so type changes among ClusterIP, NodePort,
 //! LoadBalancer and ExternalName are made in place, a headless Service's excepted).
@@ -60,7 +61,7 @@ pub struct Rule {
 }
 
 /// Every rule. Kinds relaygen renders, plus the PersistentVolumeClaim (an `--against` file may
-/// hold one); Jobs are not rendered.
+/// hold one); Jobs are not rendered. A rule's field is a path from the object's root.
 pub static RULES: &[Rule] = &[
     Rule {
         group: "apps",
@@ -155,6 +156,24 @@ pub static RULES: &[Rule] = &[
         outcome: Outcome::Refused,
         why: "a headless Service keeps `clusterIP: None` (immutable), and a NodePort or LoadBalancer Service may not be headless",
         remedy: "`kubectl delete service {name}{ns}`, then apply: the Service is created with an address and node ports",
+    },
+    Rule {
+        group: "",
+        kind: "ConfigMap",
+        field: "data",
+        test: Test::When(immutable_config_map_data_changes),
+        outcome: Outcome::Refused,
+        why: "the old ConfigMap is marked `immutable: true`: its data can never change",
+        remedy: "`kubectl delete configmap {name}{ns}`, then apply (relaygen's pods roll onto the new config by its checksum)",
+    },
+    Rule {
+        group: "",
+        kind: "ConfigMap",
+        field: "immutable",
+        test: Test::When(immutable_config_map_unmarked),
+        outcome: Outcome::Refused,
+        why: "a ConfigMap marked `immutable: true` cannot be unmarked",
+        remedy: "`kubectl delete configmap {name}{ns}`, then apply",
     },
     Rule {
         group: "",
@@ -345,6 +364,20 @@ fn headless_gets_node_ports(old: &Value, new: &Value) -> bool {
         && matches!(service_type(new), "NodePort" | "LoadBalancer")
 }
 
+fn marked_immutable(config_map: &Value) -> bool {
+    config_map.get("immutable").and_then(Value::as_bool) == Some(true)
+}
+
+/// New `data` or `binaryData` for a ConfigMap the old side marked immutable.
+fn immutable_config_map_data_changes(old: &Value, new: &Value) -> bool {
+    marked_immutable(old) && ["data", "binaryData"].iter().any(|field| old.get(field) != new.get(field))
+}
+
+/// A ConfigMap the old side marked immutable, no longer marked.
+fn immutable_config_map_unmarked(old: &Value, new: &Value) -> bool {
+    marked_immutable(old) && !marked_immutable(new)
+}
+
 /// A claim's storage request that gets smaller (or is dropped).
 fn storage_shrinks(old: &Value, new: &Value) -> bool {
     let storage = |v| lookup(v, "spec.resources.requests.storage").and_then(quantity);
@@ -387,7 +420,10 @@ mod tests {
     #[test]
     fn every_rule_names_a_known_field_and_its_remedy_says_what_to_run_or_keep() {
         for rule in RULES {
-            assert!(rule.field == "spec" || rule.field.starts_with("spec."), "{rule:?}");
+            assert!(
+                ["spec", "data", "immutable"].contains(&rule.field.split('.').next().unwrap_or_default()),
+                "{rule:?}"
+            );
             assert!(!rule.why.is_empty(), "{rule:?}");
             assert!(rule.remedy.contains("kubectl ") || rule.remedy.starts_with("keep"), "{rule:?}");
         }
@@ -484,6 +520,22 @@ mod tests {
         assert_eq!(fields(&old, &shrunk), ["spec.resources.requests.storage"]);
         assert_eq!(fields(&old, &reclassed), ["spec.storageClassName"]);
         assert_eq!(fields(&old, &limited), ["spec.resources"]);
+    }
+
+    #[test]
+    fn a_config_map_marked_immutable_keeps_its_data_and_its_mark() {
+        let config = |data: &str, immutable: Option<bool>| {
+            let mut cm =
+                json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}, "data": {"main.cf": data}});
+            if let Some(flag) = immutable {
+                cm["immutable"] = json!(flag);
+            }
+            cm
+        };
+        assert!(fields(&config("a", None), &config("b", None)).is_empty(), "an ordinary ConfigMap changes in place");
+        assert!(fields(&config("a", None), &config("a", Some(true))).is_empty(), "marking it is allowed");
+        assert_eq!(fields(&config("a", Some(true)), &config("b", Some(true))), ["data"]);
+        assert_eq!(fields(&config("a", Some(true)), &config("b", None)), ["data", "immutable"]);
     }
 
     #[test]

@@ -314,3 +314,17 @@ fn an_old_stack_without_namespaces_as_helm_prints_it_is_matched_to_the_render() 
         "only the chart's own object"
     );
 }
+
+#[test]
+fn new_postfix_config_in_a_config_map_an_overlay_marked_immutable_is_refused() {
+    let run = diff(
+        &[],
+        |old| object(old, "ConfigMap", "postfix-relay")["immutable"] = json!(true),
+        &["--set", "env.maildomain=example.org"],
+    );
+    let stderr = refused(
+        run,
+        &[&format!("v1 ConfigMap {NS}/postfix-relay: data"), &format!("v1 ConfigMap {NS}/postfix-relay: immutable")],
+    );
+    assert!(stderr.contains(&format!("`kubectl delete configmap postfix-relay -n {NS}`, then apply")), "{stderr}");
+}
