@@ -3,10 +3,10 @@
 //!
 //! The rules follow the API server's update validation (`ValidateStatefulSetUpdate`,
 //! `ValidateDeploymentUpdate`, `ValidatePersistentVolumeClaimUpdate`, `ValidateConfigMapUpdate`)
-//! and the Service registry's
-//! update strategy, which keeps an allocated `clusterIP` when a manifest leaves it out and clears
-//! it when the type becomes `ExternalName` (so type changes among ClusterIP, NodePort,
-//! LoadBalancer and ExternalName are made in place, a headless Service's excepted).
+//! and the Service registry's update strategy, which keeps an allocated `clusterIP` when a
+//! manifest leaves it out and clears it when the type becomes `ExternalName` (so type changes
+//! among ClusterIP, NodePort, LoadBalancer and ExternalName are made in place, a headless
+//! Service's excepted).
 
 use std::fmt::Write as _;
 
