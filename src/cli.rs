@@ -84,13 +84,28 @@ Examples:
     Check(CheckOutArgs),
     /// Compare the selected render with other manifests, object by object.
     #[command(after_help = "\
-Objects are matched by apiVersion, kind, namespace and name; document order, key order and
-quoting do not matter. Exit status: 0 no differences, 1 differences, 2 an error (as diff(1)).
+Objects are matched by apiVersion, kind, namespace and name (an old object naming no namespace
+matches the render's object in any); document order, key order and quoting do not matter.
+A change Kubernetes will not make in place (a StatefulSet's claim templates, a selector, a
+Service's cluster IP, ...) is an error on stderr naming the field, why, and what to do instead;
+the whole diff is still printed on stdout.
+
+Exit status, as diff(1): 0 no differences, 1 differences, 2 an error, or a change Kubernetes
+will not make in place (so a gate that applies on 1 never applies one).
+
+--removed prints, instead of the diff, only the objects the old side has and the render lacks,
+as a YAML stream for `kubectl delete -f -` (apiVersion, kind, name and namespace of each); a
+Namespace only with --include-namespace. Exit status: 0 nothing to delete (stdout empty), 1
+objects printed, 2 an error.
 
 Examples:
   relaygen diff --profile prod --against out/prod
   relaygen diff --profile staging --against-profile prod
-  git show main:out/prod/deployment-postfix-relay.yaml | relaygen diff --profile prod --against -")]
+  git show main:out/prod/deployment-postfix-relay.yaml | relaygen diff --profile prod --against -
+  # deployed/prod: the manifests last applied (e.g. out/prod as of the deployed commit)
+  relaygen diff --profile prod --against deployed/prod || [ $? -eq 1 ]   # a CI gate: fails on 2
+  relaygen diff --profile prod --against deployed/prod --removed > gone.yaml
+  kubectl delete -f gone.yaml                       # after review, if gone.yaml is not empty")]
     Diff(DiffArgs),
     /// Print every object of the release, for `kubectl delete --ignore-not-found -f -`.
     #[command(after_help = "\
@@ -331,6 +346,13 @@ pub struct DiffArgs {
         add = ArgValueCompleter::new(crate::completions::profile_names)
     )]
     pub against_profile: Option<String>,
+    /// Print only the objects the old side has and the render lacks, as a YAML stream for
+    /// `kubectl delete -f -`.
+    #[arg(long)]
+    pub removed: bool,
+    /// With --removed: print a dropped Namespace too (deleting it deletes everything in it).
+    #[arg(long, requires = "removed")]
+    pub include_namespace: bool,
 }
 
 /// Flags of `uninstall`.

@@ -1,10 +1,16 @@
 //! `relaygen diff`: the selected render compared with other manifests (a file, a directory such
 //! as `out/prod`, stdin, or another profile's render), object by object.
 //!
-//! Objects are matched by identity (apiVersion, kind, namespace, name), so document order and
-//! file layout do not matter; each object is compared as data, printed as YAML with sorted keys,
+//! Objects are matched by identity (apiVersion, kind, namespace, name; an old object that names
+//! no namespace matches the render's object in any), so document order and file layout do not
+//! matter; each object is compared as data, printed as YAML with sorted keys,
 //! so key order and quoting style do not matter either. Changed objects get a unified diff
 //! (from the `similar` crate), added and removed objects their whole text against `/dev/null`.
+//! Changes Kubernetes will not make in place are found by [`immutable`]; what a render drops,
+//! as a stream to delete, by [`removed`].
+
+pub mod immutable;
+pub mod removed;
 
 use std::collections::BTreeMap;
 use std::fmt::{self, Write as _};
@@ -158,8 +164,27 @@ impl Manifests {
         Ok(())
     }
 
-    fn get(&self, identity: &Identity) -> Option<&Manifest> {
+    /// The object with this identity.
+    pub fn get(&self, identity: &Identity) -> Option<&Manifest> {
         self.objects.iter().find(|m| &m.identity == identity)
+    }
+
+    /// The old version of the render's object `identity`: the object with the same identity or,
+    /// failing that, one that differs only by naming no namespace (as `helm get manifest` prints
+    /// many objects): kubectl puts such an object into the namespace it is given.
+    pub fn counterpart(&self, identity: &Identity) -> Option<&Manifest> {
+        self.get(identity).or_else(|| {
+            let unplaced = Identity { namespace: String::new(), ..identity.clone() };
+            (!identity.namespace.is_empty()).then(|| self.get(&unplaced)).flatten()
+        })
+    }
+
+    /// The objects of `self` (the old side) that are no object's [`Manifests::counterpart`] in
+    /// `new`, in order.
+    pub fn missing_from<'a>(&'a self, new: &Manifests) -> Vec<&'a Manifest> {
+        let matched: Vec<&Identity> =
+            new.objects.iter().filter_map(|n| self.counterpart(&n.identity)).map(|o| &o.identity).collect();
+        self.objects.iter().filter(|o| !matched.contains(&&o.identity)).collect()
     }
 }
 
@@ -224,7 +249,7 @@ pub fn compare(old: &Manifests, new: &Manifests) -> Result<Report> {
     let mut report = Report::default();
     for n in &new.objects {
         let new_text = canonical(&n.value)?;
-        match old.get(&n.identity) {
+        match old.counterpart(&n.identity) {
             Some(o) if o.value == n.value => report.unchanged += 1,
             Some(o) => {
                 let old_text = canonical(&o.value)?;
@@ -237,7 +262,7 @@ pub fn compare(old: &Manifests, new: &Manifests) -> Result<Report> {
             }
         }
     }
-    for o in old.objects.iter().filter(|o| new.get(&o.identity).is_none()) {
+    for o in old.missing_from(new) {
         let labels = (o.source.clone(), "/dev/null".to_owned());
         report.entries.push(entry(Change::Removed, &o.identity, labels, &canonical(&o.value)?, ""));
     }
@@ -355,6 +380,15 @@ mod tests {
         assert_eq!(report.summary(), "0 changed, 1 added, 1 removed, 0 unchanged");
         let text = style::plain(&report.render());
         assert!(text.ends_with("note: 1 added object(s) match a removed one in another namespace; to compare their contents, render into the same namespace with -n NAMESPACE\n"), "{text}");
+    }
+
+    #[test]
+    fn an_old_object_without_a_namespace_is_the_old_version_of_the_render_s_object() {
+        let unplaced = CM.replace("  namespace: ns\n", "");
+        let report = compare(&manifests(&unplaced), &manifests(&CM.replace("'1'", "'2'"))).expect("compare");
+        assert_eq!(report.summary(), "1 changed, 0 added, 0 removed, 0 unchanged");
+        let report = compare(&manifests(CM), &manifests(&unplaced)).expect("compare");
+        assert_eq!(report.summary(), "0 changed, 1 added, 1 removed, 0 unchanged", "only the old side may omit it");
     }
 
     #[test]

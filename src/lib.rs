@@ -40,7 +40,8 @@ use crate::values::{Selection, SetArg};
 
 /// Runs relaygen with the given arguments (including the program name) and returns the exit
 /// code: 0 on success, 1 on invalid input, 2 on a usage error. `check` and `diff` answer a
-/// question, as diff(1): 0 no differences, 1 differences, 2 an error.
+/// question, as diff(1): 0 no differences, 1 differences, 2 an error (for `diff`, also a change
+/// Kubernetes will not make in place).
 pub fn run<I, T>(args: I) -> ExitCode
 where
     I: IntoIterator<Item = T>,
@@ -62,6 +63,7 @@ where
     match result {
         Ok(Outcome::Done) => ExitCode::SUCCESS,
         Ok(Outcome::Differences) => ExitCode::from(1),
+        Ok(Outcome::NotInPlace) => ExitCode::from(2),
         Err(Error::Write(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
         Err(e) => {
             // `--verbose` of the commands that read values: warnings in full.
@@ -81,6 +83,9 @@ enum Outcome {
     Done,
     /// `check` or `diff` found differences (exit status 1).
     Differences,
+    /// `diff` found changes Kubernetes will not make in place, named on stderr (exit status 2,
+    /// as an error: a gate that applies on 1 must not apply them).
+    NotInPlace,
 }
 
 fn execute(cli: Cli, matches: Option<&ArgMatches>) -> Result<Outcome, Error> {
@@ -137,8 +142,21 @@ fn execute(cli: Cli, matches: Option<&ArgMatches>) -> Result<Outcome, Error> {
                 }
                 (None, None) => return Err(Error::Usage("--against or --against-profile is required".into())),
             };
+            if args.removed {
+                let gone = diff::removed::removed(&old, &new, args.include_namespace);
+                write_stdout(&gone.to_yaml()?)?;
+                style::write_stderr(&gone.notes());
+                return Ok(if gone.objects.is_empty() { Outcome::Done } else { Outcome::Differences });
+            }
             let report = diff::compare(&old, &new)?;
-            style::write_stdout(&report.render()).map_err(Error::Write)?;
+            let refused = diff::immutable::immutable_changes(&old, &new);
+            let written = style::write_stdout(&report.render());
+            // Named even when stdout is gone (`| head`): the exit status must not say 1 or 0.
+            if !refused.is_empty() {
+                style::write_stderr(&diff::immutable::render_all(&refused));
+                return Ok(Outcome::NotInPlace);
+            }
+            written.map_err(Error::Write)?;
             Ok(if report.is_empty() { Outcome::Done } else { Outcome::Differences })
         }
         Command::Uninstall(args) => {

@@ -4,6 +4,7 @@
 //! - `snapshots`: the exact rendered output of every profile and every seed command;
 //! - `gitops`: `render --out`, the committed `out/` and `check`, `diff`, and `kubectl kustomize`
 //!   as the judge of the output directories;
+//! - `diff`: changes Kubernetes will not make in place, and `--removed` (what a render drops);
 //! - `judges`: outside tools no one here wrote check the output (kubernetes-validate,
 //!   prometheus-operator's CRD schemas, PyYAML as a YAML 1.1 reader);
 //! - `monitoring`: the exporter, ServiceMonitor, alert rules (promtool) and dashboard work together.
@@ -15,6 +16,7 @@
 
 mod argocd;
 mod cli;
+mod diff;
 mod fuzz;
 mod gitops;
 mod judges;
