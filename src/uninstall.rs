@@ -7,51 +7,31 @@
 //! which hold queued mail; the Namespace only on request, since deleting it deletes everything
 //! in it.
 
-use serde::Serialize;
+use serde_json::Value;
 
+use crate::diff::Identity;
+use crate::diff::removed::reference;
 use crate::error::Result;
 use crate::render::{self, Object, Target};
 use crate::values::Resolved;
 
-/// What `kubectl delete` needs of an object: its identity, nothing else.
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Reference {
-    /// `apiVersion`.
-    pub api_version: String,
-    /// `kind`.
-    pub kind: String,
-    /// `metadata.name` and, for namespaced objects, `metadata.namespace`.
-    pub metadata: ReferenceMeta,
-}
-
-/// The `metadata` of a [`Reference`].
-#[derive(Debug, Serialize)]
-pub struct ReferenceMeta {
-    /// The object's name.
-    pub name: String,
-    /// The object's namespace; absent for a cluster-scoped object.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub namespace: Option<String>,
-}
-
-impl Reference {
-    fn of(object: &Object) -> Self {
-        Reference {
-            api_version: object.api_version().to_owned(),
-            kind: object.kind().to_owned(),
-            metadata: ReferenceMeta { name: object.name().to_owned(), namespace: object.metadata().namespace.clone() },
-        }
+fn identity(object: &Object) -> Identity {
+    Identity {
+        api_version: object.api_version().to_owned(),
+        kind: object.kind().to_owned(),
+        namespace: object.metadata().namespace.clone().unwrap_or_default(),
+        name: object.name().to_owned(),
     }
 }
 
 /// Every object the release named by `resolved` can have, in reverse apply order (custom
-/// resources first, the Namespace last when `include_namespace`).
+/// resources first, the Namespace last when `include_namespace`), each as what `kubectl delete`
+/// needs to find it.
 pub fn references(
     resolved: &Resolved,
     kube_version: crate::kube::KubeVersion,
     include_namespace: bool,
-) -> Result<Vec<Reference>> {
+) -> Result<Vec<Value>> {
     let mut everything = resolved.clone();
     let values = &mut everything.values;
     values.autoscaling.enabled = true;
@@ -63,25 +43,24 @@ pub fn references(
     monitoring.prometheus_rule.enabled = true;
     monitoring.dashboard.enabled = true;
     let target = Target { create_namespace: include_namespace, kube_version };
-    let mut objects: Vec<Reference> = Vec::new();
+    let mut objects: Vec<Identity> = Vec::new();
     for persistence in [false, true] {
         everything.values.queue.persistence.enabled = persistence;
         // Merged in apply order: an object only the second render has goes right after the
         // object it follows there (the StatefulSet after the Services, beside the Deployment).
         let mut at = 0;
         for object in render::stack(&everything, &target)?.objects {
-            let reference = Reference::of(&object);
-            match objects.iter().position(|o| o.kind == reference.kind && o.metadata.name == reference.metadata.name) {
+            let id = identity(&object);
+            match objects.iter().position(|o| *o == id) {
                 Some(found) => at = found + 1,
                 None => {
-                    objects.insert(at, reference);
+                    objects.insert(at, id);
                     at += 1;
                 }
             }
         }
     }
-    objects.reverse();
-    Ok(objects)
+    Ok(objects.iter().rev().map(reference).collect())
 }
 
 /// What stays behind, for stderr: the claims (with the command that removes them) and the

@@ -55,8 +55,8 @@ fn same_object(a: &Identity, b: &Identity) -> bool {
     a.kind == b.kind && a.name == b.name && namespace
 }
 
-/// What `kubectl delete -f` needs to find an object.
-fn reference(id: &Identity) -> Value {
+/// What `kubectl delete -f` needs to find an object: its apiVersion, kind, name and namespace.
+pub fn reference(id: &Identity) -> Value {
     let mut metadata = Map::new();
     metadata.insert("name".into(), Value::String(id.name.clone()));
     if !id.namespace.is_empty() {
@@ -72,9 +72,7 @@ fn reference(id: &Identity) -> Value {
 impl Removed {
     /// The objects as one YAML stream (`---` between documents); empty when there are none.
     pub fn to_yaml(&self) -> Result<String> {
-        let documents: Vec<String> =
-            self.objects.iter().map(crate::output::yaml::to_document).collect::<Result<_>>()?;
-        Ok(documents.join("---\n"))
+        crate::output::yaml::to_documents(&self.objects)
     }
 
     /// The lines for stderr: what was left out, and a word when nothing is to be deleted.
