@@ -11,9 +11,13 @@
 //! - `profiles_dir`: where `--profile` finds its file, from any directory of the repository;
 //! - `ux`: completions, man page, `--version`, `--help` and `init`.
 //! - `security`: checkov on every rendering, the NetworkPolicy's exact reach, pod hardening.
+//! - `control_plane`: a real kube-apiserver, etcd and kube-controller-manager (`cluster`) take
+//!   every rendering through kubectl apply and run it.
 
 mod argocd;
 mod cli;
+mod cluster;
+mod control_plane;
 mod fuzz;
 mod gitops;
 mod judges;
