@@ -186,8 +186,8 @@ GO_VERSION_PREFIX="go1.26."
 KUBERNETES_VERSION="v1.36.3"
 # etcd >= 3.5.13 is what Kubernetes 1.35+ needs (watch progress); bookworm's apt has 3.4.
 ETCD_VERSION="v3.6.17"
-# The CRDs of the custom resources relaygen writes for Argo CD, from the module zip of the Argo
-# CD release the Application fields were checked against.
+# The CRDs of the Application and ApplicationSet `relaygen argocd` writes, from the module zip
+# of a current Argo CD release: the real API server validates them against these.
 ARGOCD_MODULE="github.com/argoproj/argo-cd/v3"
 ARGOCD_VERSION="v3.6.2"
 CACHE_DIR="${XDG_CACHE_HOME:-$HOME/.cache}/relaygen"

@@ -78,6 +78,17 @@ fn resource_versions(cluster: &Cluster, manifests: &str) -> BTreeMap<String, Str
         .collect()
 }
 
+/// The resourceVersions once the controllers have stopped writing status (two reads two
+/// seconds apart agree), so that a change after that is the applier's.
+fn settled_resource_versions(cluster: &Cluster, name: &str, manifests: &str) -> BTreeMap<String, String> {
+    cluster.wait_for(CONTROLLERS, &format!("{name}: status writes to settle"), || {
+        let first = resource_versions(cluster, manifests);
+        std::thread::sleep(Duration::from_secs(2));
+        let second = resource_versions(cluster, manifests);
+        (first == second).then_some(second).ok_or("still changing".to_owned())
+    })
+}
+
 /// The `FailedCreate` events of a namespace: what a controller could not create, and why.
 fn failed_creates(cluster: &Cluster, namespace: &str) -> Vec<String> {
     let events = cluster.get_json(&["events", "-n", namespace, "--field-selector", "reason=FailedCreate"]);
@@ -131,11 +142,13 @@ fn applies_server_side_and_the_controllers_run_it(cluster: &Cluster, name: &str,
     };
     let selector = selector(workload);
 
-    // The controllers create every pod, and PodSecurity admits each under the namespace's level.
-    let enforced = cluster.get_json(&["namespace", ns])["metadata"]["labels"]["pod-security.kubernetes.io/enforce"]
-        .as_str()
-        .map(str::to_owned);
-    assert_eq!(enforced.as_deref(), Some("baseline"), "{name}: the rendered Namespace's Pod Security level");
+    // The controllers create every pod, and PodSecurity admits each under the level the
+    // rendered Namespace enforces.
+    let level = "pod-security.kubernetes.io/enforce";
+    let rendered = docs.iter().find(|d| d["kind"] == "Namespace").expect("the rendered Namespace");
+    assert_eq!(rendered["metadata"]["labels"][level], "baseline", "{name}");
+    let live = cluster.get_json(&["namespace", ns]);
+    assert_eq!(live["metadata"]["labels"][level], rendered["metadata"]["labels"][level], "{name}: enforced level");
     let pods = cluster.wait_for(CONTROLLERS, &format!("{name}: {replicas} pods"), || {
         let refused = failed_creates(cluster, ns);
         assert!(refused.is_empty(), "{name}: a controller could not create objects:\n{}", refused.join("\n"));
@@ -164,13 +177,7 @@ fn applies_server_side_and_the_controllers_run_it(cluster: &Cluster, name: &str,
         });
     }
 
-    // Now that the controllers are done writing status, an identical apply changes nothing.
-    let before = cluster.wait_for(CONTROLLERS, &format!("{name}: status writes to settle"), || {
-        let first = resource_versions(cluster, &yaml);
-        std::thread::sleep(Duration::from_secs(2));
-        let second = resource_versions(cluster, &yaml);
-        (first == second).then_some(second).ok_or("still changing".to_owned())
-    });
+    let before = settled_resource_versions(cluster, name, &yaml);
     cluster.apply(&yaml, &["--server-side"]).ok_without_warnings();
     assert_eq!(resource_versions(cluster, &yaml), before, "{name}: an identical server-side apply changed objects");
     assert_eq!(before.len(), docs.len(), "{name}: every rendered object is in the cluster");
@@ -186,7 +193,7 @@ fn applies_client_side(cluster: &Cluster, name: &str, args: &[&str]) {
     // Compared by resourceVersion, not by kubectl's "unchanged": for a StatefulSet kubectl sends
     // the claim templates again every time (the server defaults fields inside them, and the
     // list has no merge key), which it reports as "configured" though the server changes nothing.
-    let before = resource_versions(cluster, &yaml);
+    let before = settled_resource_versions(cluster, name, &yaml);
     cluster.apply(&yaml, &[]).ok_without_warnings();
     assert_eq!(resource_versions(cluster, &yaml), before, "{name}: a second plain apply changed objects");
 }
