@@ -2,10 +2,12 @@
 # Install the external "judges" that relaygen's tests run on rendered YAML.
 #
 # Usage: scripts/install-judges.sh [JUDGE...]   (default: every judge)
-# Judges: debian python checkov kubectl
+# Judges: debian python checkov kubectl controlplane
 #
 # Debian packages are installed system-wide with apt-get (as root or through sudo); the Python
-# virtual environments, kubectl and helm land under .judges/ in the repository root. Each judge
+# virtual environments, kubectl and helm land under .judges/ in the repository root. The control
+# plane (etcd, kube-apiserver, kube-controller-manager) is built from the Go module proxy into
+# ~/.cache/relaygen/, outside the clone, keyed by version. Each judge
 # is one install_<judge> function that returns early when it finds its judge installed, so a
 # second run costs well under a second.
 set -euo pipefail
@@ -14,7 +16,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 JUDGES_DIR="$ROOT/.judges"
 VENV="$JUDGES_DIR/venv"
 
-ALL_JUDGES=(debian python checkov kubectl)
+ALL_JUDGES=(debian python checkov kubectl controlplane)
 
 # Debian packages the suite runs: a real Postfix for the relay tests (with the SASL
 # client mechanisms, openssl for the sink's throwaway certificate, and unshare/nsenter/ip
@@ -174,6 +176,155 @@ PY
   rm -f "$JUDGES_DIR"/bin/.stamp-kubectl-*
   touch "$stamp"
   log "kubectl $version and $("$helm" version --short 2>/dev/null) installed"
+}
+
+# The control plane the cluster tests apply every render to. Built with the installed Go 1.26
+# (Go 1.27 builds a kube-apiserver whose protobuf OpenAPI v2 is broken, and kubectl apply then
+# fails); GOTOOLCHAIN=local keeps go from fetching another toolchain.
+GO="${GO:-/usr/local/go/bin/go}"
+GO_VERSION_PREFIX="go1.26."
+KUBERNETES_VERSION="v1.36.3"
+# etcd >= 3.5.13 is what Kubernetes 1.35+ needs (watch progress); bookworm's apt has 3.4.
+ETCD_VERSION="v3.6.17"
+# The CRDs of the Application and ApplicationSet `relaygen argocd` writes, from the module zip
+# of a current Argo CD release: the real API server validates them against these.
+ARGOCD_MODULE="github.com/argoproj/argo-cd/v3"
+ARGOCD_VERSION="v3.6.2"
+CACHE_DIR="${XDG_CACHE_HOME:-$HOME/.cache}/relaygen"
+
+# go_env: the environment every Go judge build runs in.
+go_env() {
+  env GOTOOLCHAIN=local GOFLAGS=-buildvcs=false CGO_ENABLED=0 "$@"
+}
+
+require_go() {
+  [[ -x "$GO" ]] || {
+    log "need Go 1.26 at $GO (or GO=/path/to/go) to build the control plane"
+    exit 1
+  }
+  local version
+  version="$("$GO" env GOVERSION)"
+  [[ "$version" == "$GO_VERSION_PREFIX"* ]] || {
+    log "need Go ${GO_VERSION_PREFIX}x to build the control plane, $GO is $version"
+    exit 1
+  }
+}
+
+# wrapper_module DIR MODULE VERSION: DIR/go.mod requiring MODULE@VERSION. Neither
+# k8s.io/kubernetes nor etcd's server module can be `go install`ed: their go.mod files replace
+# sibling modules with paths inside their own repositories, and replace directives only apply
+# in the main module. The wrapper is that main module, pinning each sibling to its release.
+wrapper_module() {
+  local dir="$1" module="$2" version="$3" gomod
+  mkdir -p "$dir"
+  gomod="$(cd "$dir" && go_env "$GO" mod download -json "$module@$version" |
+    python3 -c 'import json, sys; print(json.load(sys.stdin)["GoMod"])')"
+  {
+    printf 'module relaygen.invalid/judge\n\ngo 1.26.0\n\n'
+    # k8s.io/kubernetes keeps the Go 1.26 defaults of its own go.mod.
+    grep '^godebug ' "$gomod" || true
+    printf 'require %s %s\n\n' "$module" "$version"
+  } >"$dir/go.mod"
+  # Each `k8s.io/<m> => ./staging/src/k8s.io/<m>` becomes `=> k8s.io/<m> v0.<minor>.<patch>`.
+  if [[ "$module" == k8s.io/kubernetes ]]; then
+    sed -n 's|^[[:space:]]*\(k8s\.io/[^[:space:]]*\) => \./staging/.*|\1|p' "$gomod" |
+      while read -r staging; do
+        printf 'replace %s => %s v0%s\n' "$staging" "$staging" "${version#v1}"
+      done >>"$dir/go.mod"
+  fi
+}
+
+# build_go_judge NAME VERSION MODULE LDFLAGS BINARY=PACKAGE...: builds each package's command
+# into $CACHE_DIR/NAME-VERSION/bin/BINARY, unless a finished build is there already.
+build_go_judge() {
+  local name="$1" version="$2" module="$3" ldflags="$4"
+  shift 4
+  local dest="$CACHE_DIR/$name-$version"
+  if [[ -f "$dest/.complete" ]]; then
+    log "$name $version cached in $dest"
+    return 0
+  fi
+  require_go
+  mkdir -p "$CACHE_DIR"
+  # One build at a time per judge, even when several clones install at once.
+  exec {lock}>"$CACHE_DIR/.$name-$version.lock"
+  flock "$lock"
+  if [[ -f "$dest/.complete" ]]; then
+    log "$name $version cached in $dest"
+    exec {lock}>&-
+    return 0
+  fi
+  log "building $name $version from the Go module proxy (minutes, once)"
+  local work="$dest.build" start=$SECONDS binary package
+  rm -rf "$work" "$dest"
+  wrapper_module "$work" "$module" "$version"
+  mkdir -p "$work/bin"
+  for binary in "$@"; do
+    package="${binary#*=}"
+    binary="${binary%%=*}"
+    (cd "$work" && go_env "$GO" get "$package@$version" >&2 &&
+      go_env "$GO" build -trimpath -ldflags "$ldflags" -o "bin/$binary" "$package" >&2) || {
+      log "building $package failed"
+      exit 1
+    }
+  done
+  mkdir -p "$dest"
+  mv "$work/bin" "$dest/bin"
+  cp "$work/go.mod" "$work/go.sum" "$dest/"
+  rm -rf "$work"
+  touch "$dest/.complete"
+  log "$name $version built in $((SECONDS - start)) s into $dest"
+  exec {lock}>&-
+}
+
+# fetch_argocd_crds: the Application and ApplicationSet CRDs (and the licence) from Argo CD's
+# module zip. Read from the zip, not the extracted module: go refuses to extract a module whose
+# go.mod asks for a newer Go than the one installed.
+fetch_argocd_crds() {
+  local dest="$CACHE_DIR/argocd-crds-$ARGOCD_VERSION"
+  if [[ -f "$dest/.complete" ]]; then
+    log "argocd CRDs $ARGOCD_VERSION cached in $dest"
+    return 0
+  fi
+  require_go
+  local tmp zip
+  tmp="$(mktemp -d)"
+  # go exits non-zero over the Go version after downloading the zip; the zip is what counts.
+  zip="$(cd "$tmp" && { go_env "$GO" mod download -json "$ARGOCD_MODULE@$ARGOCD_VERSION" || true; } |
+    python3 -c 'import json, sys; print(json.load(sys.stdin).get("Zip", ""))')"
+  rmdir "$tmp"
+  [[ -f "$zip" ]] || {
+    log "could not download $ARGOCD_MODULE@$ARGOCD_VERSION"
+    exit 1
+  }
+  rm -rf "$dest"
+  mkdir -p "$dest"
+  python3 - "$zip" "$dest" "$ARGOCD_MODULE@$ARGOCD_VERSION" <<'PY'
+import sys, zipfile
+zip_path, dest, root = sys.argv[1:]
+with zipfile.ZipFile(zip_path) as z:
+    for inside, name in (("manifests/crds/application-crd.yaml", "application-crd.yaml"),
+                         ("manifests/crds/applicationset-crd.yaml", "applicationset-crd.yaml"),
+                         ("LICENSE", "LICENSE")):
+        with open(f"{dest}/{name}", "wb") as out:
+            out.write(z.read(f"{root}/{inside}"))
+PY
+  touch "$dest/.complete"
+  log "argocd CRDs $ARGOCD_VERSION copied into $dest"
+}
+
+install_controlplane() {
+  local k8s_version_pkg=k8s.io/component-base/version minor="${KUBERNETES_VERSION#v1.}"
+  minor="${minor%%.*}"
+  # Without the version ldflags the server reports v0.0.0 and kubectl's skew checks misfire.
+  build_go_judge kubernetes "$KUBERNETES_VERSION" k8s.io/kubernetes \
+    "-X $k8s_version_pkg.gitVersion=$KUBERNETES_VERSION -X $k8s_version_pkg.gitMajor=1 \
+     -X $k8s_version_pkg.gitMinor=$minor -X $k8s_version_pkg.gitTreeState=clean" \
+    kube-apiserver=k8s.io/kubernetes/cmd/kube-apiserver \
+    kube-controller-manager=k8s.io/kubernetes/cmd/kube-controller-manager
+  build_go_judge etcd "$ETCD_VERSION" go.etcd.io/etcd/server/v3 \
+    "-X go.etcd.io/etcd/api/v3/version.GitSHA=$ETCD_VERSION" etcd=go.etcd.io/etcd/server/v3
+  fetch_argocd_crds
 }
 
 main() {

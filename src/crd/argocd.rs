@@ -14,8 +14,11 @@ use serde::Serialize;
 /// The API version of Application and ApplicationSet.
 pub const API_VERSION: &str = "argoproj.io/v1alpha1";
 
-/// The finalizer that makes deleting an Application delete the resources it deployed.
-pub const RESOURCES_FINALIZER: &str = "resources-finalizer.argocd.argoproj.io";
+/// The finalizer that makes deleting an Application delete the resources it deployed, in the
+/// foreground (Argo CD's default). The `/foreground` spelling Argo CD also accepts, because the
+/// API server warns on the plain `resources-finalizer.argocd.argoproj.io`: a finalizer name
+/// should be domain-qualified with a path.
+pub const RESOURCES_FINALIZER: &str = "resources-finalizer.argocd.argoproj.io/foreground";
 
 /// An Argo CD Application: one source rendered into one destination.
 #[derive(Clone, Debug, Serialize, PartialEq)]

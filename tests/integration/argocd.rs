@@ -37,7 +37,7 @@ fn shell_line(command: &Value) -> String {
 
 /// An application directory as it sits in a Git repository: the shipped profiles, and a
 /// values file of the site's own.
-fn app_dir() -> tempfile::TempDir {
+pub(crate) fn app_dir() -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("tempdir");
     let profiles = dir.path().join("profiles");
     std::fs::create_dir(&profiles).expect("mkdir profiles");
@@ -85,7 +85,7 @@ const BUILD_ENV: &[(&str, &str)] = &[
 
 /// What a cluster with prometheus-operator serves, as Argo CD lists it (sorted,
 /// `group/version` and `group/version/Kind`).
-const API_VERSIONS_WITH_MONITORING: &str = "apps/v1,apps/v1/Deployment,autoscaling/v2,\
+pub(crate) const API_VERSIONS_WITH_MONITORING: &str = "apps/v1,apps/v1/Deployment,autoscaling/v2,\
 autoscaling/v2/HorizontalPodAutoscaler,monitoring.coreos.com/v1,monitoring.coreos.com/v1/PrometheusRule,\
 monitoring.coreos.com/v1/ServiceMonitor,networking.k8s.io/v1,networking.k8s.io/v1/NetworkPolicy,policy/v1,\
 policy/v1/PodDisruptionBudget,v1,v1/ConfigMap,v1/Service,v1/ServiceAccount";
@@ -93,11 +93,11 @@ const API_VERSIONS_WITHOUT_MONITORING: &str = "apps/v1,apps/v1/Deployment,autosc
 autoscaling/v2/HorizontalPodAutoscaler,networking.k8s.io/v1,networking.k8s.io/v1/NetworkPolicy,policy/v1,\
 policy/v1/PodDisruptionBudget,v1,v1/ConfigMap,v1/Service,v1/ServiceAccount";
 
-fn with<'a>(extra: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
+pub(crate) fn with<'a>(extra: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
     BUILD_ENV.iter().copied().chain(extra.iter().copied()).collect()
 }
 
-fn generate(dir: &Path, env: &[(&str, &str)]) -> (i32, String, String) {
+pub(crate) fn generate(dir: &Path, env: &[(&str, &str)]) -> (i32, String, String) {
     run_plugin_command(&plugin()["spec"]["generate"], dir, env)
 }
 

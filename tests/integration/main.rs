@@ -12,10 +12,14 @@
 //! - `profiles_dir`: where `--profile` finds its file, from any directory of the repository;
 //! - `ux`: completions, man page, `--version`, `--help` and `init`.
 //! - `security`: checkov on every rendering, the NetworkPolicy's exact reach, pod hardening.
-//! - `releases`: several releases (`name`) in one namespace, apart.
+//! - `releases`: several releases (`name`) in one namespace, apart, and what `uninstall` lists.
+//! - `control_plane`: a real kube-apiserver, etcd and kube-controller-manager (`cluster`) take
+//!   every rendering through kubectl apply and run it.
 
 mod argocd;
 mod cli;
+mod cluster;
+mod control_plane;
 mod diff;
 mod fuzz;
 mod gitops;

@@ -1,0 +1,486 @@
+//! A real Kubernetes control plane for the tests: etcd, kube-apiserver and
+//! kube-controller-manager on loopback, built by `scripts/install-judges.sh controlplane`.
+//!
+//! One control plane serves the whole test binary: [`cluster`] starts it on first use (a few
+//! seconds) and each test works in namespaces of its own ([`Cluster::namespace`]). There is no
+//! scheduler and no kubelet, so pods stay Pending, but everything the API server does
+//! (defaulting, validation, admission including PodSecurity, CRD schemas, field ownership) and
+//! what the controllers do (ReplicaSets and pods, HPA conditions, PDB status, garbage
+//! collection, namespace deletion) is real.
+//!
+//! Nothing outlives the test process: every daemon runs under `setpriv --pdeathsig KILL`, and a
+//! janitor process started the same way kills them and removes the data directory when the
+//! test process ends, however it ends. The processes are started from a thread that lives as
+//! long as the process, because the kernel sends the parent-death signal when the *thread* that
+//! started a child ends.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::support::{judge, repo, unavailable};
+
+/// How long the control plane may take to answer after its processes start (cold page cache
+/// on a busy 2-core machine included).
+const START_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// The CRDs the cluster serves: prometheus-operator's (vendored) and Argo CD's (fetched by the
+/// installer), each with the name `kubectl wait` checks for.
+const VENDORED_CRDS: [&str; 2] =
+    ["monitoring.coreos.com_servicemonitors.yaml", "monitoring.coreos.com_prometheusrules.yaml"];
+const ARGOCD_CRDS: [&str; 2] = ["application-crd.yaml", "applicationset-crd.yaml"];
+const CRD_NAMES: [&str; 4] = [
+    "servicemonitors.monitoring.coreos.com",
+    "prometheusrules.monitoring.coreos.com",
+    "applications.argoproj.io",
+    "applicationsets.argoproj.io",
+];
+
+/// A running control plane and the kubectl that talks to it.
+pub(crate) struct Cluster {
+    kubectl: PathBuf,
+    kubeconfig: PathBuf,
+    cache: PathBuf,
+    dir: PathBuf,
+}
+
+/// What one kubectl run printed.
+pub(crate) struct Kubectl {
+    pub(crate) code: i32,
+    pub(crate) stdout: String,
+    pub(crate) stderr: String,
+}
+
+impl Kubectl {
+    /// Asserts success and returns stdout.
+    #[track_caller]
+    pub(crate) fn ok(self) -> String {
+        assert_eq!(self.code, 0, "kubectl failed:\n{}{}", self.stdout, self.stderr);
+        self.stdout
+    }
+
+    /// Asserts success with no `Warning:` line from the API server or kubectl, returns stdout.
+    #[track_caller]
+    pub(crate) fn ok_without_warnings(self) -> String {
+        let warnings: Vec<&str> = self.stderr.lines().filter(|l| l.contains("Warning:")).collect();
+        assert!(warnings.is_empty(), "kubectl warned:\n{}\nstdout:\n{}", warnings.join("\n"), self.stdout);
+        self.ok()
+    }
+
+    /// Asserts a failure and returns everything kubectl printed.
+    #[track_caller]
+    pub(crate) fn fails(self) -> String {
+        assert_ne!(self.code, 0, "kubectl should have failed:\n{}{}", self.stdout, self.stderr);
+        format!("{}{}", self.stdout, self.stderr)
+    }
+}
+
+/// A namespace of one test, deleted (with everything in it) when the guard drops, also when the
+/// test fails.
+pub(crate) struct Namespace<'a> {
+    cluster: &'a Cluster,
+    name: String,
+}
+
+impl Namespace<'_> {
+    /// The namespace's name.
+    pub(crate) fn name(&self) -> &str {
+        &self.name
+    }
+}
+
+impl Drop for Namespace<'_> {
+    fn drop(&mut self) {
+        // The namespace controller deletes the contents in the background; the test moves on.
+        let _ = self.cluster.kubectl(&["delete", "namespace", &self.name, "--ignore-not-found", "--wait=false"], None);
+    }
+}
+
+/// The shared control plane, started on first use. `None` only when it is not installed and a
+/// developer allowed skipping (never under `CI`).
+pub(crate) fn cluster() -> Option<&'static Cluster> {
+    static CLUSTER: OnceLock<Result<Cluster, String>> = OnceLock::new();
+    let kubectl = judge("bin/kubectl", "kubectl")?;
+    let binaries = binaries()?;
+    match CLUSTER.get_or_init(|| start_on_keeper_thread(kubectl, binaries)) {
+        Ok(cluster) => Some(cluster),
+        Err(error) => panic!("the control plane did not start: {error}"),
+    }
+}
+
+/// Where the installer puts the binaries and CRDs, keyed by the versions it pins.
+struct Binaries {
+    etcd: PathBuf,
+    apiserver: PathBuf,
+    controller_manager: PathBuf,
+    argocd_crds: PathBuf,
+}
+
+/// A `NAME="value"` assignment of `scripts/install-judges.sh`: the installer is the one place
+/// the versions are pinned.
+fn installer_pin(name: &str) -> String {
+    let script = std::fs::read_to_string(repo().join("scripts/install-judges.sh")).expect("read the installer");
+    let prefix = format!("{name}=\"");
+    script
+        .lines()
+        .find_map(|line| line.strip_prefix(&prefix)?.strip_suffix('"'))
+        .unwrap_or_else(|| panic!("scripts/install-judges.sh pins no {name}"))
+        .to_owned()
+}
+
+/// The Kubernetes version of the control plane, e.g. `v1.36.3`.
+pub(crate) fn kubernetes_version() -> String {
+    installer_pin("KUBERNETES_VERSION")
+}
+
+fn binaries() -> Option<Binaries> {
+    let cache = std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| Path::new(&home).join(".cache")))
+        .expect("HOME is set")
+        .join("relaygen");
+    let kubernetes = cache.join(format!("kubernetes-{}", kubernetes_version()));
+    let etcd = cache.join(format!("etcd-{}", installer_pin("ETCD_VERSION")));
+    let argocd = cache.join(format!("argocd-crds-{}", installer_pin("ARGOCD_VERSION")));
+    for dir in [&kubernetes, &etcd, &argocd] {
+        if !dir.join(".complete").is_file() {
+            unavailable(&format!(
+                "the control plane is not built ({} is missing): run scripts/install-judges.sh controlplane",
+                dir.display()
+            ));
+            return None;
+        }
+    }
+    Some(Binaries {
+        etcd: etcd.join("bin/etcd"),
+        apiserver: kubernetes.join("bin/kube-apiserver"),
+        controller_manager: kubernetes.join("bin/kube-controller-manager"),
+        argocd_crds: argocd,
+    })
+}
+
+/// Starts the control plane from a thread that never ends, so the daemons' parent-death signal
+/// fires when the test process exits and not when the first test using it returns.
+fn start_on_keeper_thread(kubectl: PathBuf, binaries: Binaries) -> Result<Cluster, String> {
+    let (sender, receiver) = mpsc::channel();
+    std::thread::Builder::new()
+        .name("control-plane".into())
+        .spawn(move || {
+            let _ = sender.send(start(kubectl, &binaries));
+            loop {
+                std::thread::park();
+            }
+        })
+        .map_err(|e| format!("cannot start the control-plane thread: {e}"))?;
+    receiver.recv().map_err(|e| format!("the control-plane thread ended: {e}"))?
+}
+
+/// `N` distinct loopback ports nothing listens on right now: all are held until all are chosen,
+/// so the kernel cannot hand out one twice.
+fn free_ports<const N: usize>() -> Result<[u16; N], String> {
+    let listeners: Vec<TcpListener> = (0..N)
+        .map(|_| TcpListener::bind("127.0.0.1:0").map_err(|e| format!("no free port: {e}")))
+        .collect::<Result<_, _>>()?;
+    let ports: Vec<u16> = listeners
+        .iter()
+        .map(|l| l.local_addr().map(|a| a.port()).map_err(|e| format!("no local address: {e}")))
+        .collect::<Result<_, _>>()?;
+    ports.try_into().map_err(|_| "port count".to_owned())
+}
+
+/// Runs a set-up command to completion.
+fn run_setup(command: &mut Command) -> Result<(), String> {
+    let out = command.output().map_err(|e| format!("cannot run {command:?}: {e}"))?;
+    if out.status.success() {
+        return Ok(());
+    }
+    Err(format!("{command:?} failed: {}", String::from_utf8_lossy(&out.stderr)))
+}
+
+/// A daemon started under `setpriv --pdeathsig KILL`, its output in `DIR/NAME.log`.
+fn spawn_daemon(dir: &Path, name: &str, binary: &Path, args: &[String]) -> Result<u32, String> {
+    let log = std::fs::File::create(dir.join(format!("{name}.log"))).map_err(|e| format!("{name}.log: {e}"))?;
+    let err = log.try_clone().map_err(|e| format!("{name}.log: {e}"))?;
+    let child = Command::new("setpriv")
+        .args(["--pdeathsig", "KILL", "--"])
+        .arg(binary)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(log)
+        .stderr(err)
+        .spawn()
+        .map_err(|e| format!("cannot start {name} ({}): {e}", binary.display()))?;
+    let pid = child.id();
+    // Reaped by the janitor or by init; the handle is not needed.
+    drop(child);
+    let mut pids = std::fs::OpenOptions::new()
+        .append(true)
+        .create(true)
+        .open(dir.join("pids"))
+        .map_err(|e| format!("pids: {e}"))?;
+    writeln!(pids, "{pid}").map_err(|e| format!("pids: {e}"))?;
+    Ok(pid)
+}
+
+/// The janitor: when the test process ends, it kills the daemons listed in `DIR/pids`, waits
+/// until they are gone and removes `DIR`.
+fn spawn_janitor(dir: &Path) -> Result<(), String> {
+    let script = r#"
+dir="$1"
+cleanup() {
+  pids="$(cat "$dir/pids" 2>/dev/null)"
+  [ -n "$pids" ] && kill -KILL $pids 2>/dev/null
+  for _ in $(seq 100); do
+    alive=
+    for pid in $pids; do kill -0 "$pid" 2>/dev/null && alive=1; done
+    [ -z "$alive" ] && break
+    sleep 0.1
+  done
+  rm -rf "$dir"
+  exit 0
+}
+trap cleanup TERM INT HUP
+while :; do sleep 1; done
+"#;
+    Command::new("setpriv")
+        .args(["--pdeathsig", "TERM", "--", "sh", "-c", script, "janitor"])
+        .arg(dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| format!("cannot start the janitor: {e}"))?;
+    Ok(())
+}
+
+/// The last lines of each daemon's log, for an error message.
+fn log_tails(dir: &Path) -> String {
+    ["etcd", "kube-apiserver", "kube-controller-manager"]
+        .iter()
+        .map(|name| {
+            let text = std::fs::read_to_string(dir.join(format!("{name}.log"))).unwrap_or_default();
+            let lines: Vec<&str> = text.lines().collect();
+            format!("--- {name}.log (end) ---\n{}", lines[lines.len().saturating_sub(15)..].join("\n"))
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn start(kubectl: PathBuf, binaries: &Binaries) -> Result<Cluster, String> {
+    let dir = tempfile::Builder::new()
+        .prefix("relaygen-cluster-")
+        .tempdir()
+        .map_err(|e| format!("no temporary directory: {e}"))?
+        .keep();
+    spawn_janitor(&dir)?;
+    let cluster =
+        Cluster { kubectl, kubeconfig: dir.join("kubeconfig"), cache: dir.join("kubectl-cache"), dir: dir.clone() };
+    cluster.boot(binaries).map_err(|e| format!("{e}\n{}", log_tails(&dir)))?;
+    Ok(cluster)
+}
+
+impl Cluster {
+    fn boot(&self, binaries: &Binaries) -> Result<(), String> {
+        let dir = &self.dir;
+        let path = |name: &str| dir.join(name).to_str().expect("UTF-8 temporary path").to_owned();
+
+        // The service-account token signing key pair, and a bearer token for kubectl.
+        run_setup(Command::new("openssl").args(["genrsa", "-out", &path("sa.key"), "2048"]))?;
+        run_setup(Command::new("openssl").args(["rsa", "-in", &path("sa.key"), "-pubout", "-out", &path("sa.pub")]))?;
+        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+        let token = format!("relaygen-{}-{nanos}", std::process::id());
+        std::fs::write(dir.join("tokens.csv"), format!("{token},admin,admin,\"system:masters\"\n"))
+            .map_err(|e| format!("tokens.csv: {e}"))?;
+
+        let [client, peer, secure] = free_ports::<3>()?;
+        let etcd_url = format!("http://127.0.0.1:{client}");
+        let peer_url = format!("http://127.0.0.1:{peer}");
+        let etcd_args = [
+            "--name=default".to_owned(),
+            format!("--data-dir={}", path("etcd")),
+            format!("--listen-client-urls={etcd_url}"),
+            format!("--advertise-client-urls={etcd_url}"),
+            format!("--listen-peer-urls={peer_url}"),
+            format!("--initial-advertise-peer-urls={peer_url}"),
+            format!("--initial-cluster=default={peer_url}"),
+            // Test data: losing it on a power cut costs nothing, and fsync is slow.
+            "--unsafe-no-fsync".to_owned(),
+        ];
+        spawn_daemon(dir, "etcd", &binaries.etcd, &etcd_args)?;
+
+        let apiserver_args = [
+            format!("--etcd-servers={etcd_url}"),
+            format!("--secure-port={secure}"),
+            "--bind-address=127.0.0.1".to_owned(),
+            "--advertise-address=127.0.0.1".to_owned(),
+            format!("--cert-dir={}", path("certs")),
+            format!("--token-auth-file={}", path("tokens.csv")),
+            "--authorization-mode=RBAC".to_owned(),
+            "--service-account-issuer=https://kubernetes.default.svc".to_owned(),
+            format!("--service-account-key-file={}", path("sa.pub")),
+            format!("--service-account-signing-key-file={}", path("sa.key")),
+            "--service-cluster-ip-range=10.96.0.0/16".to_owned(),
+        ];
+        spawn_daemon(dir, "kube-apiserver", &binaries.apiserver, &apiserver_args)?;
+
+        let kubeconfig = format!(
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: test\n  cluster:\n    server: https://127.0.0.1:{secure}\n    \
+             insecure-skip-tls-verify: true\nusers:\n- name: admin\n  user:\n    token: {token}\ncontexts:\n- name: test\n  \
+             context:\n    cluster: test\n    user: admin\ncurrent-context: test\n"
+        );
+        std::fs::write(&self.kubeconfig, kubeconfig).map_err(|e| format!("kubeconfig: {e}"))?;
+
+        // /readyz answers first; kubectl validates against the OpenAPI v2 document, which can
+        // answer 503 for some seconds more.
+        self.poll(START_TIMEOUT, "the API server to serve /readyz and /openapi/v2", || {
+            let ready = self.kubectl(&["get", "--raw", "/readyz"], None);
+            if ready.code != 0 {
+                return Err(ready.stderr);
+            }
+            let openapi = self.kubectl(&["get", "--raw", "/openapi/v2"], None);
+            (openapi.code == 0).then_some(()).ok_or(openapi.stderr)
+        })?;
+
+        let controller_manager_args = [
+            format!("--kubeconfig={}", path("kubeconfig")),
+            "--leader-elect=false".to_owned(),
+            "--bind-address=127.0.0.1".to_owned(),
+            "--secure-port=0".to_owned(),
+            format!("--service-account-private-key-file={}", path("sa.key")),
+            "--use-service-account-credentials=false".to_owned(),
+            "--controllers=*".to_owned(),
+        ];
+        spawn_daemon(dir, "kube-controller-manager", &binaries.controller_manager, &controller_manager_args)?;
+
+        let mut crds: Vec<PathBuf> = VENDORED_CRDS.iter().map(|f| repo().join("tests/judges/crds").join(f)).collect();
+        crds.extend(ARGOCD_CRDS.iter().map(|f| binaries.argocd_crds.join(f)));
+        for crd in &crds {
+            let out = self.kubectl(&["apply", "--server-side", "-f", crd.to_str().expect("UTF-8 path")], None);
+            if out.code != 0 {
+                return Err(format!("applying {}: {}", crd.display(), out.stderr));
+            }
+        }
+        // Polled rather than `kubectl wait`, which fails on a CRD that has no conditions yet.
+        self.poll(START_TIMEOUT, "the CRDs to be established", || {
+            for name in CRD_NAMES {
+                let out = self.kubectl(&["get", "crd", name, "-o", "json"], None);
+                let crd: Value = serde_json::from_str(&out.stdout).map_err(|_| out.stderr)?;
+                let established = crd["status"]["conditions"]
+                    .as_array()
+                    .is_some_and(|all| all.iter().any(|c| c["type"] == "Established" && c["status"] == "True"));
+                if !established {
+                    return Err(format!("{name} not established yet"));
+                }
+            }
+            Ok(())
+        })?;
+        self.poll(START_TIMEOUT, "kubectl to list the CRDs' kinds", || {
+            let listed = self.kubectl(&["api-resources", "-o", "name"], None);
+            let names: Vec<&str> = listed.stdout.lines().collect();
+            match CRD_NAMES.iter().find(|crd| !names.contains(crd)) {
+                None => Ok(()),
+                Some(missing) => Err(format!("{missing} not listed yet {}", listed.stderr)),
+            }
+        })?;
+        // The namespace controller creates each namespace's `default` ServiceAccount: once that
+        // exists in `default`, the controllers are working.
+        self.poll(START_TIMEOUT, "the controller manager to create ServiceAccount default/default", || {
+            let out = self.kubectl(&["get", "serviceaccount", "default", "-n", "default"], None);
+            (out.code == 0).then_some(()).ok_or(out.stderr)
+        })
+    }
+
+    /// Runs kubectl against the cluster, with `stdin` as its input.
+    pub(crate) fn kubectl(&self, args: &[&str], stdin: Option<&str>) -> Kubectl {
+        let mut child = Command::new(&self.kubectl)
+            .arg("--kubeconfig")
+            .arg(&self.kubeconfig)
+            .arg("--cache-dir")
+            .arg(&self.cache)
+            .args(args)
+            .stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("kubectl starts");
+        if let Some(input) = stdin {
+            child.stdin.take().expect("stdin").write_all(input.as_bytes()).expect("write kubectl's stdin");
+        }
+        let out = child.wait_with_output().expect("kubectl ends");
+        Kubectl {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    /// `kubectl apply ARGS -f -` with `manifests` on stdin.
+    pub(crate) fn apply(&self, manifests: &str, args: &[&str]) -> Kubectl {
+        let mut all = vec!["apply"];
+        all.extend_from_slice(args);
+        all.extend_from_slice(&["-f", "-"]);
+        self.kubectl(&all, Some(manifests))
+    }
+
+    /// `kubectl get ARGS -o json`, parsed.
+    #[track_caller]
+    pub(crate) fn get_json(&self, args: &[&str]) -> Value {
+        let mut all = vec!["get"];
+        all.extend_from_slice(args);
+        all.extend_from_slice(&["-o", "json"]);
+        serde_json::from_str(&self.kubectl(&all, None).ok()).expect("kubectl printed JSON")
+    }
+
+    /// A fresh namespace name for a test, not created yet (a rendered Namespace may create it);
+    /// the guard deletes the namespace whoever created it.
+    pub(crate) fn namespace_name(&self, prefix: &str) -> Namespace<'_> {
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        Namespace { cluster: self, name: format!("{prefix}-{}", NEXT.fetch_add(1, Ordering::Relaxed)) }
+    }
+
+    /// A fresh namespace with `labels`, created now.
+    #[track_caller]
+    pub(crate) fn namespace(&self, prefix: &str, labels: &BTreeMap<&str, &str>) -> Namespace<'_> {
+        let namespace = self.namespace_name(prefix);
+        let manifest = serde_json::json!({
+            "apiVersion": "v1",
+            "kind": "Namespace",
+            "metadata": {"name": namespace.name(), "labels": labels},
+        });
+        self.apply(&manifest.to_string(), &["--server-side", "--field-manager=cluster-admin"]).ok();
+        namespace
+    }
+
+    /// Polls `check` until it returns `Ok`, or fails with its last error after `timeout`.
+    pub(crate) fn poll<T>(
+        &self,
+        timeout: Duration,
+        what: &str,
+        mut check: impl FnMut() -> Result<T, String>,
+    ) -> Result<T, String> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            match check() {
+                Ok(value) => return Ok(value),
+                Err(last) if Instant::now() >= deadline => {
+                    return Err(format!("gave up waiting {}s for {what}; last: {last}", timeout.as_secs()));
+                }
+                Err(_) => std::thread::sleep(Duration::from_millis(250)),
+            }
+        }
+    }
+
+    /// Like [`Cluster::poll`], failing the test on timeout.
+    #[track_caller]
+    pub(crate) fn wait_for<T>(&self, timeout: Duration, what: &str, check: impl FnMut() -> Result<T, String>) -> T {
+        self.poll(timeout, what, check).unwrap_or_else(|e| panic!("{e}"))
+    }
+}
