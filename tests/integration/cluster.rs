@@ -400,7 +400,13 @@ impl Cluster {
 
     /// Runs kubectl against the cluster, with `stdin` as its input.
     pub(crate) fn kubectl(&self, args: &[&str], stdin: Option<&str>) -> Kubectl {
+        self.kubectl_with_env(&[], args, stdin)
+    }
+
+    /// [`Cluster::kubectl`] with the environment variables `env` set (e.g. `KUBECTL_APPLYSET`).
+    pub(crate) fn kubectl_with_env(&self, env: &[(&str, &str)], args: &[&str], stdin: Option<&str>) -> Kubectl {
         let mut child = Command::new(&self.kubectl)
+            .envs(env.iter().copied())
             .arg("--kubeconfig")
             .arg(&self.kubeconfig)
             .arg("--cache-dir")

@@ -15,6 +15,8 @@
 //! - `releases`: several releases (`name`) in one namespace, apart, and what `uninstall` lists.
 //! - `control_plane`: a real kube-apiserver, etcd and kube-controller-manager (`cluster`) take
 //!   every rendering through kubectl apply and run it.
+//! - `lifecycle`: install, upgrades, prune, two releases and uninstall on that control plane,
+//!   with the README's commands.
 
 mod argocd;
 mod cli;
@@ -24,6 +26,7 @@ mod diff;
 mod fuzz;
 mod gitops;
 mod judges;
+mod lifecycle;
 mod monitoring;
 mod profiles_dir;
 mod relay;
