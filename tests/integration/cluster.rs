@@ -1,27 +1,28 @@
 //! A real Kubernetes control plane for the tests: etcd, kube-apiserver and
 //! kube-controller-manager on loopback, built by `scripts/install-judges.sh controlplane`.
 //!
-//! One control plane serves the whole test binary: [`cluster`] starts it on first use (a few
-//! seconds) and each test works in namespaces of its own ([`Cluster::namespace`]). There is no
-//! scheduler and no kubelet, so pods stay Pending, but everything the API server does
-//! (defaulting, validation, admission including PodSecurity, CRD schemas, field ownership) and
-//! what the controllers do (ReplicaSets and pods, HPA conditions, PDB status, garbage
-//! collection, namespace deletion) is real.
+//! [`cluster`] starts one on first use (a few seconds) and shares it with every test that asks
+//! while it runs; each test works in namespaces of its own ([`Cluster::namespace`]). When the
+//! last test holding it is done, the control plane stops and its data directory goes, so it
+//! does not burden the tests that follow. There is no scheduler and no kubelet, so pods stay
+//! Pending, but everything the API server does (defaulting, validation, admission including
+//! PodSecurity, CRD schemas, field ownership) and what the controllers do (ReplicaSets and
+//! pods, HPA conditions, PDB status, garbage collection, namespace deletion) is real.
 //!
-//! Nothing outlives the test process: every daemon runs under `setpriv --pdeathsig KILL`, and a
-//! janitor process started the same way kills them and removes the data directory when the
-//! test process ends, however it ends. The processes are started from a thread that lives as
-//! long as the process, because the kernel sends the parent-death signal when the *thread* that
-//! started a child ends.
+//! Nothing outlives the test process either: every daemon runs under `setpriv --pdeathsig
+//! KILL`, and a janitor process started the same way kills them and removes the data directory
+//! if the test process ends first, however it ends. The processes are started from a thread of
+//! their own that lives until the control plane stops, because the kernel sends the
+//! parent-death signal when the *thread* that started a child ends, not the process.
 
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::sync::OnceLock;
+use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc;
+use std::sync::{Arc, Mutex, PoisonError, Weak, mpsc};
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -44,12 +45,24 @@ const CRD_NAMES: [&str; 4] = [
     "applicationsets.argoproj.io",
 ];
 
-/// A running control plane and the kubectl that talks to it.
+/// A running control plane and the kubectl that talks to it; dropping the last reference stops
+/// it and removes its data.
 pub(crate) struct Cluster {
     kubectl: PathBuf,
     kubeconfig: PathBuf,
     cache: PathBuf,
     dir: PathBuf,
+    /// Tells the thread that started the processes to stop them, and that thread.
+    keeper: Option<(mpsc::Sender<()>, JoinHandle<()>)>,
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        if let Some((stop, keeper)) = self.keeper.take() {
+            let _ = stop.send(());
+            let _ = keeper.join();
+        }
+    }
 }
 
 /// What one kubectl run printed.
@@ -104,16 +117,22 @@ impl Drop for Namespace<'_> {
     }
 }
 
-/// The shared control plane, started on first use. `None` only when it is not installed and a
-/// developer allowed skipping (never under `CI`).
-pub(crate) fn cluster() -> Option<&'static Cluster> {
-    static CLUSTER: OnceLock<Result<Cluster, String>> = OnceLock::new();
+/// The shared control plane: the running one, or a new one when none runs. `None` only when it
+/// is not installed and a developer allowed skipping (never under `CI`).
+pub(crate) fn cluster() -> Option<Arc<Cluster>> {
+    static SHARED: Mutex<Weak<Cluster>> = Mutex::new(Weak::new());
     let kubectl = judge("bin/kubectl", "kubectl")?;
     let binaries = binaries()?;
-    match CLUSTER.get_or_init(|| start_on_keeper_thread(kubectl, binaries)) {
-        Ok(cluster) => Some(cluster),
-        Err(error) => panic!("the control plane did not start: {error}"),
+    // Held while starting, so that tests asking at the same time share one control plane.
+    let mut shared = SHARED.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some(running) = shared.upgrade() {
+        return Some(running);
     }
+    let started = start_on_keeper_thread(kubectl, binaries)
+        .unwrap_or_else(|error| panic!("the control plane did not start: {error}"));
+    let started = Arc::new(started);
+    *shared = Arc::downgrade(&started);
+    Some(started)
 }
 
 /// Where the installer puts the binaries and CRDs, keyed by the versions it pins.
@@ -167,20 +186,67 @@ fn binaries() -> Option<Binaries> {
     })
 }
 
-/// Starts the control plane from a thread that never ends, so the daemons' parent-death signal
-/// fires when the test process exits and not when the first test using it returns.
+/// The processes of one control plane, owned by the thread that started them.
+struct Processes {
+    dir: PathBuf,
+    janitor: Option<Child>,
+    daemons: Vec<Child>,
+}
+
+impl Processes {
+    /// Kills the daemons, waits for them and removes the data directory; the janitor has
+    /// nothing left to do.
+    fn stop(mut self) {
+        for daemon in &mut self.daemons {
+            let _ = daemon.kill();
+            let _ = daemon.wait();
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+        if let Some(mut janitor) = self.janitor.take() {
+            let _ = janitor.kill();
+            let _ = janitor.wait();
+        }
+    }
+}
+
+/// Starts the control plane from a thread that stays until the control plane stops, so the
+/// daemons' parent-death signal fires when the test process exits, and not when the test that
+/// happened to start them returns.
 fn start_on_keeper_thread(kubectl: PathBuf, binaries: Binaries) -> Result<Cluster, String> {
-    let (sender, receiver) = mpsc::channel();
-    std::thread::Builder::new()
+    let (started_sender, started) = mpsc::channel();
+    let (stop, stop_receiver) = mpsc::channel::<()>();
+    let keeper = std::thread::Builder::new()
         .name("control-plane".into())
         .spawn(move || {
-            let _ = sender.send(start(kubectl, &binaries));
-            loop {
-                std::thread::park();
+            let dir = match tempfile::Builder::new().prefix("relaygen-cluster-").tempdir() {
+                Ok(dir) => dir.keep(),
+                Err(e) => {
+                    let _ = started_sender.send(Err(format!("no temporary directory: {e}")));
+                    return;
+                }
+            };
+            let mut processes = Processes { dir, janitor: None, daemons: Vec::new() };
+            let result = start(kubectl, &binaries, &mut processes);
+            let ok = result.is_ok();
+            let _ = started_sender.send(result);
+            if ok {
+                // Until the last reference drops (or the test process exits).
+                let _ = stop_receiver.recv();
             }
+            processes.stop();
         })
         .map_err(|e| format!("cannot start the control-plane thread: {e}"))?;
-    receiver.recv().map_err(|e| format!("the control-plane thread ended: {e}"))?
+    match started.recv() {
+        Ok(Ok(mut cluster)) => {
+            cluster.keeper = Some((stop, keeper));
+            Ok(cluster)
+        }
+        Ok(Err(error)) => {
+            let _ = keeper.join();
+            Err(error)
+        }
+        Err(e) => Err(format!("the control-plane thread ended: {e}")),
+    }
 }
 
 /// `N` distinct loopback ports nothing listens on right now: all are held until all are chosen,
@@ -205,8 +271,10 @@ fn run_setup(command: &mut Command) -> Result<(), String> {
     Err(format!("{command:?} failed: {}", String::from_utf8_lossy(&out.stderr)))
 }
 
-/// A daemon started under `setpriv --pdeathsig KILL`, its output in `DIR/NAME.log`.
-fn spawn_daemon(dir: &Path, name: &str, binary: &Path, args: &[String]) -> Result<u32, String> {
+/// A daemon started under `setpriv --pdeathsig KILL`, its output in `DIR/NAME.log`, its pid in
+/// `DIR/pids` for the janitor.
+fn spawn_daemon(processes: &mut Processes, name: &str, binary: &Path, args: &[String]) -> Result<(), String> {
+    let dir = &processes.dir;
     let log = std::fs::File::create(dir.join(format!("{name}.log"))).map_err(|e| format!("{name}.log: {e}"))?;
     let err = log.try_clone().map_err(|e| format!("{name}.log: {e}"))?;
     let child = Command::new("setpriv")
@@ -219,20 +287,18 @@ fn spawn_daemon(dir: &Path, name: &str, binary: &Path, args: &[String]) -> Resul
         .spawn()
         .map_err(|e| format!("cannot start {name} ({}): {e}", binary.display()))?;
     let pid = child.id();
-    // Reaped by the janitor or by init; the handle is not needed.
-    drop(child);
+    processes.daemons.push(child);
     let mut pids = std::fs::OpenOptions::new()
         .append(true)
         .create(true)
         .open(dir.join("pids"))
         .map_err(|e| format!("pids: {e}"))?;
-    writeln!(pids, "{pid}").map_err(|e| format!("pids: {e}"))?;
-    Ok(pid)
+    writeln!(pids, "{pid}").map_err(|e| format!("pids: {e}"))
 }
 
-/// The janitor: when the test process ends, it kills the daemons listed in `DIR/pids`, waits
-/// until they are gone and removes `DIR`.
-fn spawn_janitor(dir: &Path) -> Result<(), String> {
+/// The janitor: if the test process ends while the control plane runs, it kills the daemons
+/// listed in `DIR/pids`, waits until they are gone and removes `DIR`.
+fn spawn_janitor(dir: &Path) -> Result<Child, String> {
     let script = r#"
 dir="$1"
 cleanup() {
@@ -257,8 +323,7 @@ while :; do sleep 1; done
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
-        .map_err(|e| format!("cannot start the janitor: {e}"))?;
-    Ok(())
+        .map_err(|e| format!("cannot start the janitor: {e}"))
 }
 
 /// The last lines of each daemon's log, for an error message.
@@ -274,21 +339,22 @@ fn log_tails(dir: &Path) -> String {
         .join("\n")
 }
 
-fn start(kubectl: PathBuf, binaries: &Binaries) -> Result<Cluster, String> {
-    let dir = tempfile::Builder::new()
-        .prefix("relaygen-cluster-")
-        .tempdir()
-        .map_err(|e| format!("no temporary directory: {e}"))?
-        .keep();
-    spawn_janitor(&dir)?;
-    let cluster =
-        Cluster { kubectl, kubeconfig: dir.join("kubeconfig"), cache: dir.join("kubectl-cache"), dir: dir.clone() };
-    cluster.boot(binaries).map_err(|e| format!("{e}\n{}", log_tails(&dir)))?;
+fn start(kubectl: PathBuf, binaries: &Binaries, processes: &mut Processes) -> Result<Cluster, String> {
+    let dir = processes.dir.clone();
+    processes.janitor = Some(spawn_janitor(&dir)?);
+    let cluster = Cluster {
+        kubectl,
+        kubeconfig: dir.join("kubeconfig"),
+        cache: dir.join("kubectl-cache"),
+        dir: dir.clone(),
+        keeper: None,
+    };
+    cluster.boot(binaries, processes).map_err(|e| format!("{e}\n{}", log_tails(&dir)))?;
     Ok(cluster)
 }
 
 impl Cluster {
-    fn boot(&self, binaries: &Binaries) -> Result<(), String> {
+    fn boot(&self, binaries: &Binaries, processes: &mut Processes) -> Result<(), String> {
         let dir = &self.dir;
         let path = |name: &str| dir.join(name).to_str().expect("UTF-8 temporary path").to_owned();
 
@@ -314,7 +380,7 @@ impl Cluster {
             // Test data: losing it on a power cut costs nothing, and fsync is slow.
             "--unsafe-no-fsync".to_owned(),
         ];
-        spawn_daemon(dir, "etcd", &binaries.etcd, &etcd_args)?;
+        spawn_daemon(processes, "etcd", &binaries.etcd, &etcd_args)?;
 
         let apiserver_args = [
             format!("--etcd-servers={etcd_url}"),
@@ -329,7 +395,7 @@ impl Cluster {
             format!("--service-account-signing-key-file={}", path("sa.key")),
             "--service-cluster-ip-range=10.96.0.0/16".to_owned(),
         ];
-        spawn_daemon(dir, "kube-apiserver", &binaries.apiserver, &apiserver_args)?;
+        spawn_daemon(processes, "kube-apiserver", &binaries.apiserver, &apiserver_args)?;
 
         let kubeconfig = format!(
             "apiVersion: v1\nkind: Config\nclusters:\n- name: test\n  cluster:\n    server: https://127.0.0.1:{secure}\n    \
@@ -358,7 +424,7 @@ impl Cluster {
             "--use-service-account-credentials=false".to_owned(),
             "--controllers=*".to_owned(),
         ];
-        spawn_daemon(dir, "kube-controller-manager", &binaries.controller_manager, &controller_manager_args)?;
+        spawn_daemon(processes, "kube-controller-manager", &binaries.controller_manager, &controller_manager_args)?;
 
         let mut crds: Vec<PathBuf> = VENDORED_CRDS.iter().map(|f| repo().join("tests/judges/crds").join(f)).collect();
         crds.extend(ARGOCD_CRDS.iter().map(|f| binaries.argocd_crds.join(f)));

@@ -202,16 +202,16 @@ fn applies_client_side(cluster: &Cluster, name: &str, args: &[&str]) {
 fn every_profile_applies_and_runs_on_a_real_control_plane() {
     let Some(cluster) = cluster() else { return };
     for profile in crate::support::profiles() {
-        applies_server_side_and_the_controllers_run_it(cluster, &profile, &["-p", &profile], false);
-        applies_client_side(cluster, &profile, &["-p", &profile]);
+        applies_server_side_and_the_controllers_run_it(&cluster, &profile, &["-p", &profile], false);
+        applies_client_side(&cluster, &profile, &["-p", &profile]);
     }
 }
 
 #[test]
 fn everything_switched_on_applies_and_runs_on_a_real_control_plane() {
     let Some(cluster) = cluster() else { return };
-    applies_server_side_and_the_controllers_run_it(cluster, "everything", EVERYTHING, true);
-    applies_client_side(cluster, "everything", EVERYTHING);
+    applies_server_side_and_the_controllers_run_it(&cluster, "everything", EVERYTHING, true);
+    applies_client_side(&cluster, "everything", EVERYTHING);
 }
 
 /// The relay needs Pod Security `baseline` (the Postfix master starts as root and keeps six
@@ -235,7 +235,7 @@ fn a_namespace_enforcing_restricted_refuses_the_relay_loudly_and_by_level() {
     applied.ok();
 
     let refusals = cluster.wait_for(CONTROLLERS, "the ReplicaSet's FailedCreate event", || {
-        let refused = failed_creates(cluster, ns);
+        let refused = failed_creates(&cluster, ns);
         (!refused.is_empty()).then_some(refused).ok_or("no FailedCreate event yet".to_owned())
     });
     assert!(
@@ -346,7 +346,7 @@ fn argo_cd_resources_and_plugin_output_apply_on_a_real_control_plane() {
     let hpa = documents(&generated).into_iter().find(|d| d["kind"] == "HorizontalPodAutoscaler").expect("prod's HPA");
     let replicas = hpa["spec"]["minReplicas"].as_u64().expect("minReplicas") as usize;
     cluster.wait_for(CONTROLLERS, "the generated Deployment's pods", || {
-        let refused = failed_creates(cluster, ns);
+        let refused = failed_creates(&cluster, ns);
         assert!(refused.is_empty(), "a controller could not create objects:\n{}", refused.join("\n"));
         let count = cluster.get_json(&["pods", "-n", ns])["items"].as_array().map_or(0, Vec::len);
         (count == replicas).then_some(()).ok_or(format!("{count} pods"))
