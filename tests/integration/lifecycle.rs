@@ -137,7 +137,8 @@ fn hand_replicas_over(release: &Release<'_>, kind: &str, replicas: u32) {
 
 #[test]
 fn a_release_lives_through_every_documented_change_and_the_user_s_objects_survive() {
-    let Some(cluster) = cluster() else { return };
+    let Some(shared) = cluster() else { return };
+    let cluster = &*shared;
     let namespace = cluster.namespace_name("life");
     let release = Release { cluster, namespace: namespace.name().to_owned(), name: "postfix-relay" };
     release.install(&[]);
@@ -230,7 +231,8 @@ fn a_release_lives_through_every_documented_change_and_the_user_s_objects_surviv
 
 #[test]
 fn two_releases_in_one_namespace_prune_and_uninstall_only_their_own() {
-    let Some(cluster) = cluster() else { return };
+    let Some(shared) = cluster() else { return };
+    let cluster = &*shared;
     let namespace = cluster.namespace_name("two");
     let a = Release { cluster, namespace: namespace.name().to_owned(), name: "relay-a" };
     let b = Release { cluster, namespace: namespace.name().to_owned(), name: "relay-b" };
@@ -274,7 +276,8 @@ fn two_releases_in_one_namespace_prune_and_uninstall_only_their_own() {
 
 #[test]
 fn changes_kubernetes_refuses_are_named_by_diff_before_the_api_server_refuses_them() {
-    let Some(cluster) = cluster() else { return };
+    let Some(shared) = cluster() else { return };
+    let cluster = &*shared;
     let persistent = ["--set", "queue.persistence.enabled=true"];
     // (what changes, the values of the applied release, how the new render differs)
     let cases: [(&str, &[&str], &[&str]); 2] = [
@@ -315,7 +318,8 @@ fn find_mut<'a>(objects: &'a mut [Value], kind: &str, name: &str) -> &'a mut Val
 
 #[test]
 fn changes_no_value_reaches_are_named_by_diff_and_the_api_server_acts_as_diff_says() {
-    let Some(cluster) = cluster() else { return };
+    let Some(shared) = cluster() else { return };
+    let cluster = &*shared;
     let persistent: &[&str] = &["--set", "queue.persistence.enabled=true"];
     // (what, the new render's values, how the applied (older) objects differed, whether the API
     // server refuses the new render (or accepts it and keeps the old value))
