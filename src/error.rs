@@ -30,6 +30,17 @@ impl Layer {
     pub fn is_users(self) -> bool {
         matches!(self, Layer::Profile | Layer::File | Layer::Set)
     }
+
+    /// How the layer is named in messages: "the profile", "a -f file".
+    pub fn description(self) -> &'static str {
+        match self {
+            Layer::Defaults => "the built-in defaults",
+            Layer::Derived => "a derived default",
+            Layer::Profile => "the profile",
+            Layer::File => "a -f file",
+            Layer::Set => "--set",
+        }
+    }
 }
 
 impl fmt::Display for Layer {

@@ -19,7 +19,7 @@ use std::path::Path;
 
 use crate::error::{Diagnostic, Error, Result};
 use crate::render;
-use crate::values::{self, validate::origin_of};
+use crate::values::{self, origins::origin_of};
 
 /// The plugin's name: `metadata.name` of `plugin.yaml` and `spec.source.plugin.name` of the
 /// Applications.

@@ -14,9 +14,9 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 use super::{Bundle, Object};
 use crate::error::{Diagnostic, Error, Result};
+use crate::values::origins::origin_of;
 use crate::values::set::escape_key;
 use crate::values::tree::{Node, Value};
-use crate::values::validate::origin_of;
 
 /// The API server's limit on the total size of an object's annotations (keys and values).
 pub const MAX_ANNOTATIONS_BYTES: usize = 256 * 1024;
