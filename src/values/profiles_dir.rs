@@ -3,8 +3,13 @@
 //! the current directory, then in each parent, stopping at the repository root (the first
 //! directory holding `.git`).
 
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 
+use clap_complete::engine::ValueCompleter;
+use clap_complete::{CompletionCandidate, PathCompleter};
+
+use super::load::available_profiles;
 use crate::error::{Error, Result};
 
 /// The name of the directory the search looks for.
@@ -78,6 +83,23 @@ pub const PROFILES_DIR_VAR: &str = "RELAYGEN_PROFILES_DIR";
 /// profile (`prod`): it has a directory separator. `prod.yaml` alone is a (mistyped) name.
 pub fn is_profile_path(profile: &str) -> bool {
     profile.contains(['/', std::path::MAIN_SEPARATOR])
+}
+
+/// Candidates for `--profile`: the names of the profiles in the profiles directory that
+/// `--profile` would read (`RELAYGEN_PROFILES_DIR`, else the nearest `profiles/`), or files
+/// once the word looks like a path.
+pub fn profile_names(current: &OsStr) -> Vec<CompletionCandidate> {
+    let word = current.to_string_lossy();
+    if is_profile_path(&word) {
+        return PathCompleter::file().complete(current);
+    }
+    let given = std::env::var_os(PROFILES_DIR_VAR).map(Into::into);
+    let Ok(dir) = ProfilesDir::from_current_dir(given).path().map(Path::to_owned) else { return Vec::new() };
+    available_profiles(&dir)
+        .into_iter()
+        .filter(|name| name.starts_with(word.as_ref()))
+        .map(CompletionCandidate::new)
+        .collect()
 }
 
 #[cfg(test)]
