@@ -11,7 +11,7 @@ use clap_complete::env::EnvCompleter;
 use crate::cli::Cli;
 
 /// The environment variable that makes relaygen complete instead of run.
-pub const COMPLETE_VAR: &str = "RELAYGEN_COMPLETE";
+pub(crate) const COMPLETE_VAR: &str = "RELAYGEN_COMPLETE";
 
 /// The program name the scripts complete and call back.
 const BIN: &str = "relaygen";
@@ -23,7 +23,7 @@ pub fn complete_if_asked() {
 }
 
 /// The completion script for `shell`: it registers the completion of `relaygen` with the shell.
-pub fn script(shell: Shell) -> String {
+pub(crate) fn script(shell: Shell) -> String {
     let completer: Option<&dyn EnvCompleter> = match shell {
         Shell::Bash => Some(&clap_complete::env::Bash),
         Shell::Zsh => Some(&clap_complete::env::Zsh),

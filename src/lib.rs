@@ -4,28 +4,28 @@
 //! ([`values::load`]) → validation → typed objects ([`render::stack`]) → [`output`].
 //! Errors are values ([`error::Error`]) and are printed once, here, at the edge.
 
-pub mod argocd;
-pub mod check;
+mod argocd;
+mod check;
 pub mod cli;
 pub mod completions;
-pub mod crd;
+mod crd;
 pub mod diff;
 pub mod error;
-pub mod explain;
-pub mod init;
-pub mod kube;
-pub mod man;
+mod explain;
+mod init;
+mod kube;
+mod man;
 pub mod output;
-pub mod parallel;
-pub mod postfix;
-pub mod profiles;
+mod parallel;
+mod postfix;
+mod profiles;
 pub mod render;
 pub mod schema;
-pub mod style;
-pub mod suggest;
-pub mod uninstall;
+mod style;
+mod suggest;
+mod uninstall;
 pub mod values;
-pub mod values_doc;
+mod values_doc;
 
 use std::ffi::OsString;
 use std::io::Write;
@@ -332,29 +332,6 @@ fn diff_side(
         source.push_str(" with -f/--set/-n");
     }
     diff::Manifests::from_bundle(&bundle, &source)
-}
-
-/// The result of [`render_to_string`]: the serialised stack and the warnings validation found.
-#[derive(Debug)]
-pub struct Rendered {
-    /// The manifests, serialised in the requested format.
-    pub text: String,
-    /// Warnings (e.g. an unpinned image tag); rendering went on despite them.
-    pub warnings: Vec<error::Diagnostic>,
-}
-
-/// Renders the stack for `selection` in process, without printing anything: the whole pipeline
-/// of `relaygen render` (load and validate the values, build the typed objects, serialise).
-pub fn render_to_string(
-    selection: &Selection,
-    target: &render::Target,
-    format: output::Format,
-) -> Result<Rendered, Error> {
-    let mut resolved = values::load(selection)?;
-    let mut bundle = render::stack(&resolved, target)?;
-    let text = output::serialize(&bundle, format)?;
-    resolved.warnings.append(&mut bundle.warnings);
-    Ok(Rendered { text, warnings: resolved.warnings })
 }
 
 /// Prints warnings on stderr, naming the profile they belong to when there are several.

@@ -16,7 +16,7 @@ use crate::values::Resolved;
 /// What `kubectl delete` needs of an object: its identity, nothing else.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Reference {
+pub(crate) struct Reference {
     /// `apiVersion`.
     pub api_version: String,
     /// `kind`.
@@ -27,7 +27,7 @@ pub struct Reference {
 
 /// The `metadata` of a [`Reference`].
 #[derive(Debug, Serialize)]
-pub struct ReferenceMeta {
+pub(crate) struct ReferenceMeta {
     /// The object's name.
     pub name: String,
     /// The object's namespace; absent for a cluster-scoped object.
@@ -47,7 +47,7 @@ impl Reference {
 
 /// Every object the release named by `resolved` can have, in reverse apply order (custom
 /// resources first, the Namespace last when `include_namespace`).
-pub fn references(
+pub(crate) fn references(
     resolved: &Resolved,
     kube_version: crate::kube::KubeVersion,
     include_namespace: bool,
@@ -86,7 +86,7 @@ pub fn references(
 
 /// What stays behind, for stderr: the claims (with the command that removes them) and the
 /// Namespace.
-pub fn what_stays(resolved: &Resolved, include_namespace: bool) -> String {
+pub(crate) fn what_stays(resolved: &Resolved, include_namespace: bool) -> String {
     let values = &resolved.values;
     let (name, namespace) = (&values.name, &values.namespace);
     let mut text = format!(

@@ -10,9 +10,6 @@ use serde_json::Value;
 use crate::error::Result;
 use crate::schema::{SCHEMA_FILE, allowed_values, compact, type_name, values_schema};
 
-/// Where the reference is committed, relative to the repository root.
-pub const VALUES_DOC_FILE: &str = "docs/values.md";
-
 /// One row of a table: a key and what the schema says of it.
 struct Row {
     key: String,
@@ -20,7 +17,7 @@ struct Row {
 }
 
 /// The whole reference: an introduction, then one section per top-level key.
-pub fn values_markdown() -> Result<String> {
+pub(crate) fn values_markdown() -> Result<String> {
     let schema = values_schema()?;
     let mut out = String::new();
     let _ = writeln!(out, "# Values reference\n");

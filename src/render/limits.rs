@@ -19,18 +19,18 @@ use crate::values::set::escape_key;
 use crate::values::tree::{Node, Value};
 
 /// The API server's limit on the total size of an object's annotations (keys and values).
-pub const MAX_ANNOTATIONS_BYTES: usize = 256 * 1024;
+pub(crate) const MAX_ANNOTATIONS_BYTES: usize = 256 * 1024;
 
 /// The API server's limit on a ConfigMap's data (keys and values).
-pub const MAX_CONFIG_MAP_BYTES: usize = 1024 * 1024;
+pub(crate) const MAX_CONFIG_MAP_BYTES: usize = 1024 * 1024;
 
 /// etcd's default request limit, which bounds every object the API server stores.
-pub const MAX_OBJECT_BYTES: usize = 1536 * 1024;
+pub(crate) const MAX_OBJECT_BYTES: usize = 1536 * 1024;
 
 /// Checks every object of `bundle` against Kubernetes' size limits; `tree` (the merged values)
 /// names the key responsible for each violation. Returns the warnings: objects too large for
 /// client-side `kubectl apply`.
-pub fn check(bundle: &Bundle, tree: &Node) -> Result<Vec<Diagnostic>> {
+pub(crate) fn check(bundle: &Bundle, tree: &Node) -> Result<Vec<Diagnostic>> {
     let mut problems = Vec::new();
     let mut warnings = Vec::new();
     for object in &bundle.objects {

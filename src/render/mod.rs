@@ -8,8 +8,8 @@ mod config_map;
 mod dashboard;
 mod deployment;
 mod disruption;
-pub mod invariants;
-pub mod limits;
+pub(crate) mod invariants;
+pub(crate) mod limits;
 mod monitoring;
 mod namespace;
 mod network_policy;
@@ -35,15 +35,15 @@ use crate::values::Resolved;
 use crate::values::syntax::is_label_value;
 
 /// The Postfix container's SMTP port and its name.
-pub const SMTP_PORT: (i32, &str) = (25, "smtp");
+pub(crate) const SMTP_PORT: (i32, &str) = (25, "smtp");
 /// The exporter's port and its name.
-pub const METRICS_PORT: (i32, &str) = (9154, "metrics");
+pub(crate) const METRICS_PORT: (i32, &str) = (9154, "metrics");
 /// The port on which a relay pod takes over the queue of a draining one, and its name: a
 /// second smtpd, reached through the headless Service, that only the relay's own pods may use.
-pub const HANDOFF_PORT: (i32, &str) = (10026, "handoff");
+pub(crate) const HANDOFF_PORT: (i32, &str) = (10026, "handoff");
 /// The loopback TCP port of Postfix's `showq` service, which the exporter reads the queue from
 /// (the exporter's own default). Only containers of the pod can reach it.
-pub const SHOWQ_PORT: i32 = 10025;
+pub(crate) const SHOWQ_PORT: i32 = 10025;
 
 /// What the output is for: where it goes, beyond the values themselves.
 #[derive(Clone, Debug, Default)]

@@ -9,7 +9,7 @@ use crate::error::Origin;
 
 /// Finds the node at a key path such as `a.b[2].c` or `a.kubernetes\.io/os` (the deepest
 /// node that exists on the way), to point diagnostics at it.
-pub fn origin_of(tree: &Node, path: &str) -> Option<Origin> {
+pub(crate) fn origin_of(tree: &Node, path: &str) -> Option<Origin> {
     let segments = parse_path(path).ok()?;
     let mut node = tree;
     let mut best = None;
@@ -28,7 +28,7 @@ pub fn origin_of(tree: &Node, path: &str) -> Option<Origin> {
 
 /// One line per leaf, `path = value  # layer origin`, in key order. Lists are shown whole on
 /// their key (they replace whole when layered, so one origin covers them).
-pub fn listing(tree: &Node) -> String {
+pub(crate) fn listing(tree: &Node) -> String {
     let mut lines = Vec::new();
     walk(tree, String::new(), &mut lines);
     // Align the origins, but let an unusually long line push its own comment out.

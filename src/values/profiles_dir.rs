@@ -13,7 +13,7 @@ use super::load::available_profiles;
 use crate::error::{Error, Result};
 
 /// The name of the directory the search looks for.
-pub const PROFILES: &str = "profiles";
+pub(crate) const PROFILES: &str = "profiles";
 
 /// The profiles directory and how it was chosen.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -77,18 +77,18 @@ impl ProfilesDir {
 }
 
 /// The environment variable that names the profiles directory, as `--profiles-dir` does.
-pub const PROFILES_DIR_VAR: &str = "RELAYGEN_PROFILES_DIR";
+pub(crate) const PROFILES_DIR_VAR: &str = "RELAYGEN_PROFILES_DIR";
 
 /// True when `--profile` names a file (`profiles/prod.yaml`, `./prod.yaml`) rather than a
 /// profile (`prod`): it has a directory separator. `prod.yaml` alone is a (mistyped) name.
-pub fn is_profile_path(profile: &str) -> bool {
+pub(crate) fn is_profile_path(profile: &str) -> bool {
     profile.contains(['/', std::path::MAIN_SEPARATOR])
 }
 
 /// Candidates for `--profile`: the names of the profiles in the profiles directory that
 /// `--profile` would read (`RELAYGEN_PROFILES_DIR`, else the nearest `profiles/`), or files
 /// once the word looks like a path.
-pub fn profile_names(current: &OsStr) -> Vec<CompletionCandidate> {
+pub(crate) fn profile_names(current: &OsStr) -> Vec<CompletionCandidate> {
     let word = current.to_string_lossy();
     if is_profile_path(&word) {
         return PathCompleter::file().complete(current);

@@ -14,12 +14,12 @@ mod postfix;
 mod queue;
 mod workload;
 
-pub use image::*;
-pub use monitoring::*;
-pub use network::*;
-pub use postfix::*;
-pub use queue::*;
-pub use workload::*;
+pub(crate) use image::*;
+pub(crate) use monitoring::*;
+pub(crate) use network::*;
+pub(crate) use postfix::*;
+pub(crate) use queue::*;
+pub(crate) use workload::*;
 
 /// All values of one rendering of the relay stack.
 #[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]

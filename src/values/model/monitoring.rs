@@ -112,7 +112,7 @@ pub struct Alerts {
 
 /// The bucket bounds, in seconds, of the exporter's `postfix_showq_message_age_seconds`
 /// histogram (Hsn723/postfix_exporter `showq/showq.go`): the only ages an alert can test.
-pub const MESSAGE_AGE_BUCKETS: [f64; 8] = [1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8];
+pub(crate) const MESSAGE_AGE_BUCKETS: [f64; 8] = [1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8];
 
 /// An alert without a threshold.
 #[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]

@@ -11,7 +11,7 @@ mod relay_host;
 mod relay_policy;
 mod workload;
 
-pub use relay_host::{RelayHost, parse_relay_host};
+pub use relay_host::RelayHost;
 
 use super::model::Values;
 use super::origins::origin_of;
@@ -72,7 +72,7 @@ impl Report<'_> {
 }
 
 /// `--strict`: every warning becomes an error, with a note saying why.
-pub fn strict(warnings: Vec<Diagnostic>) -> Vec<Diagnostic> {
+pub(crate) fn strict(warnings: Vec<Diagnostic>) -> Vec<Diagnostic> {
     warnings
         .into_iter()
         .map(|mut d| {
@@ -85,7 +85,7 @@ pub fn strict(warnings: Vec<Diagnostic>) -> Vec<Diagnostic> {
 }
 
 /// Checks the values; returns the reconciled relayhost (when valid) and every diagnostic.
-pub fn validate(values: &Values, tree: &Node) -> (Option<RelayHost>, Vec<Diagnostic>) {
+pub(crate) fn validate(values: &Values, tree: &Node) -> (Option<RelayHost>, Vec<Diagnostic>) {
     let mut r = Report { tree, diagnostics: Vec::new(), malformed: Vec::new() };
     let relay_host = relay_host::check_relay_host(values, &mut r);
     check_names(values, &mut r);

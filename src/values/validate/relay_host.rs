@@ -33,7 +33,7 @@ impl fmt::Display for RelayHost {
 }
 
 /// Parses `[host]:port`, `host:port`, `[host]` or `host` (port 25 when absent, as Postfix does).
-pub fn parse_relay_host(text: &str) -> Result<RelayHost, String> {
+pub(crate) fn parse_relay_host(text: &str) -> Result<RelayHost, String> {
     let (host, bracketed, rest) = if let Some(inner) = text.strip_prefix('[') {
         let close = inner.find(']').ok_or("`[` without a closing `]`")?;
         (&inner[..close], true, &inner[close + 1..])
