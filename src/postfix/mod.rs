@@ -185,8 +185,7 @@ pub(crate) fn render_files(resolved: &Resolved, ports: Ports<'_>) -> Result<BTre
             .join(" "),
         allowed_sender_domains: domains,
         message_size_limit: postfix.message_size_limit,
-        // Validated as a quantity; whole bytes for Postfix.
-        queue_min_free: crate::values::syntax::parse_quantity(&values.queue.min_free).map_or(0, |b| b as u64),
+        queue_min_free: resolved.queue_min_free_bytes,
         rate_limits: &postfix.rate_limits,
         strip_received_headers: postfix.strip_received_headers,
         header_checks_table: HEADER_CHECKS,

@@ -12,7 +12,7 @@ use super::model::Values;
 use super::profiles_dir::{ProfilesDir, is_profile_path};
 use super::set;
 use super::tree::{Node, ScalarKind, Value, parse_document, parse_layer};
-use super::validate::{RelayHost, validate};
+use super::validate::{Checked, RelayHost, validate};
 use crate::error::{Diagnostic, Error, Layer, Origin, Result, Severity, Source};
 
 /// The built-in defaults, compiled into the binary.
@@ -50,6 +50,8 @@ pub struct Resolved {
     pub values: Values,
     /// The relayhost, reconciled from `env.relayhost` and `env.SMTP_SERVER`/`SMTP_PORT`.
     pub relay_host: RelayHost,
+    /// `queue.minFree` in whole bytes, as validation parsed it (Postfix's `queue_minfree`).
+    pub queue_min_free_bytes: u64,
     /// The merged tree, with the origin of every value.
     pub tree: Node,
     /// Warnings found by validation (errors abort loading).
@@ -250,7 +252,7 @@ pub fn load(selection: &Selection) -> Result<Resolved> {
     let (values, mut type_problems) = from_node_repaired::<Values>(&tree, derived_defaults_tree());
     problems.append(&mut type_problems);
     let Some(values) = values else { return Err(Error::Values(problems)) };
-    let (relay_host, diagnostics) = validate(&values, &tree);
+    let Checked { relay_host, queue_min_free_bytes, diagnostics } = validate(&values, &tree);
     if !problems.is_empty() {
         problems.extend(diagnostics.into_iter().filter(|d| d.severity == Severity::Error));
         return Err(Error::Values(problems));
@@ -261,7 +263,9 @@ pub fn load(selection: &Selection) -> Result<Resolved> {
     let mut diagnostics = diagnostics;
     diagnostics.extend(super::effect::ineffective(&tree));
     let relay_host = relay_host.ok_or_else(|| Error::Internal("validation passed without a relayhost".into()))?;
-    Ok(Resolved { values, relay_host, tree, warnings: diagnostics })
+    let queue_min_free_bytes = queue_min_free_bytes
+        .ok_or_else(|| Error::Internal("validation passed without queue.minFree in bytes".into()))?;
+    Ok(Resolved { values, relay_host, queue_min_free_bytes, tree, warnings: diagnostics })
 }
 
 #[cfg(test)]

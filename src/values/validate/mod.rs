@@ -84,8 +84,19 @@ pub(crate) fn strict(warnings: Vec<Diagnostic>) -> Vec<Diagnostic> {
         .collect()
 }
 
-/// Checks the values; returns the reconciled relayhost (when valid) and every diagnostic.
-pub(crate) fn validate(values: &Values, tree: &Node) -> (Option<RelayHost>, Vec<Diagnostic>) {
+/// What validation found, and the values it parsed on the way, for rendering to use as they
+/// are: each is `None` when its value is invalid (an error says why).
+pub(crate) struct Checked {
+    /// The relayhost, reconciled from `env.relayhost` and `env.SMTP_SERVER`/`SMTP_PORT`.
+    pub(crate) relay_host: Option<RelayHost>,
+    /// `queue.minFree` in whole bytes.
+    pub(crate) queue_min_free_bytes: Option<u64>,
+    /// Every error and warning.
+    pub(crate) diagnostics: Vec<Diagnostic>,
+}
+
+/// Checks the values.
+pub(crate) fn validate(values: &Values, tree: &Node) -> Checked {
     let mut r = Report { tree, diagnostics: Vec::new(), malformed: Vec::new() };
     let relay_host = relay_host::check_relay_host(values, &mut r);
     check_names(values, &mut r);
@@ -93,7 +104,7 @@ pub(crate) fn validate(values: &Values, tree: &Node) -> (Option<RelayHost>, Vec<
     relay_policy::check_mail_domains(values, &mut r);
     network::check_mynetworks(values, &mut r);
     queue::check_message_size_limit(values, &mut r);
-    queue::check_queue_space(values, &mut r);
+    let queue_min_free = queue::check_queue_space(values, &mut r);
     relay_policy::check_tls(values, relay_host.as_ref(), &mut r);
     network::check_service_port(values, &mut r);
     network::check_exposure(values, &mut r);
@@ -105,7 +116,9 @@ pub(crate) fn validate(values: &Values, tree: &Node) -> (Option<RelayHost>, Vec<
     monitoring::check_monitoring(values, &mut r);
     workload::check_pod_metadata(values, &mut r);
     network::check_network_policy(values, &mut r);
-    (relay_host, r.finish())
+    // Whole bytes for Postfix's queue_minfree.
+    let queue_min_free_bytes = queue_min_free.map(|bytes| bytes as u64);
+    Checked { relay_host, queue_min_free_bytes, diagnostics: r.finish() }
 }
 
 /// The release name and namespace.

@@ -19,7 +19,8 @@ pub(super) fn check_message_size_limit(values: &Values, r: &mut Report<'_>) {
 /// The queue's space and the reserve below which Postfix refuses new mail (452 4.3.1): the
 /// reserve holds Postfix's own rule (at least 1.5 × the largest message), the space one largest
 /// message above the reserve, and an in-memory queue fits the Postfix container's memory.
-pub(super) fn check_queue_space(values: &Values, r: &mut Report<'_>) {
+/// Returns the reserve in bytes when `queue.minFree` is a valid quantity.
+pub(super) fn check_queue_space(values: &Values, r: &mut Report<'_>) -> Option<f64> {
     const MIB: f64 = 1024.0 * 1024.0;
     let queue = &values.queue;
     let message = values.postfix.message_size_limit as f64;
@@ -35,11 +36,9 @@ pub(super) fn check_queue_space(values: &Values, r: &mut Report<'_>) {
     } else {
         ("queue.sizeLimit", queue.size_limit.as_str())
     };
-    let (Some(min_free), Some(space)) =
-        (quantity(r, "queue.minFree", &queue.min_free), quantity(r, space_path, space_text))
-    else {
-        return;
-    };
+    let min_free = quantity(r, "queue.minFree", &queue.min_free);
+    let space = quantity(r, space_path, space_text);
+    let (Some(min_free), Some(space)) = (min_free, space) else { return min_free };
     // Postfix refuses all SMTP mail below 1.5 × message_size_limit of free space; port 25 stops
     // at queue.minFree, so the space between is the reserve that hand-offs and bounces use. It
     // must hold at least one message of the largest size.
@@ -96,4 +95,5 @@ pub(super) fn check_queue_space(values: &Values, r: &mut Report<'_>) {
             format!("at least {}Mi", values.postfix.log.max_file_size_mib + 64),
         );
     }
+    Some(min_free)
 }
