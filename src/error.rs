@@ -245,6 +245,16 @@ pub enum Error {
         /// The directories the search looked for, nearest first (empty when one was given).
         searched: Vec<PathBuf>,
     },
+    /// The search for the profiles directory cannot start: the current directory is unreadable
+    /// (deleted, or without permission).
+    #[error(
+        "cannot read the current directory, where the search for profiles/ starts: {reason}\n  = help: run relaygen \
+         from an existing directory, pass --profiles-dir DIR, or set RELAYGEN_PROFILES_DIR=DIR"
+    )]
+    NoCurrentDir {
+        /// Why it cannot be read.
+        reason: String,
+    },
     /// `explain` was asked about a key the values do not have.
     #[error("{}", .0.message)]
     UnknownKey(Box<Diagnostic>),

@@ -25,6 +25,9 @@ pub enum ProfilesDir {
     Found(PathBuf),
     /// The search found none; these directories were looked for, nearest first.
     NotFound(Vec<PathBuf>),
+    /// The search could not start: the current directory cannot be read, for this reason. An
+    /// error only once a profile is needed.
+    NoCurrentDir(String),
 }
 
 impl Default for ProfilesDir {
@@ -34,15 +37,13 @@ impl Default for ProfilesDir {
 }
 
 impl ProfilesDir {
-    /// The given directory, or the result of searching upwards from `cwd` (an absolute path).
-    pub fn resolve(given: Option<PathBuf>, cwd: &Path) -> Self {
-        given.map_or_else(|| Self::search(cwd), ProfilesDir::Given)
-    }
-
     /// The directory given, or else the nearest `profiles/` from the current directory.
     pub fn from_current_dir(given: Option<PathBuf>) -> Self {
-        let cwd = std::env::current_dir().unwrap_or_default();
-        Self::resolve(given, &cwd)
+        match (given, std::env::current_dir()) {
+            (Some(dir), _) => ProfilesDir::Given(dir),
+            (None, Ok(cwd)) => Self::search(&cwd),
+            (None, Err(e)) => ProfilesDir::NoCurrentDir(e.to_string()),
+        }
     }
 
     /// Looks for `profiles/` in `cwd` and each parent, up to the repository root.
@@ -72,6 +73,7 @@ impl ProfilesDir {
             }
             ProfilesDir::Given(dir) | ProfilesDir::Found(dir) => Ok(dir),
             ProfilesDir::NotFound(searched) => Err(Error::NoProfilesDir { given: None, searched: searched.clone() }),
+            ProfilesDir::NoCurrentDir(reason) => Err(Error::NoCurrentDir { reason: reason.clone() }),
         }
     }
 }
