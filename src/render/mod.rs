@@ -188,8 +188,7 @@ impl Context<'_> {
         self.metadata_with_labels(name, self.labels.clone())
     }
 
-    /// Metadata of a namespaced object with other labels, e.g. [`Self::labels_with_component`]
-    /// (built directly, rather than replacing the common labels' copy after the fact).
+    /// Metadata of a namespaced object with other labels, e.g. [`Self::labels_with_component`].
     pub(crate) fn metadata_with_labels(&self, name: &str, labels: BTreeMap<String, String>) -> ObjectMeta {
         ObjectMeta {
             name: Some(name.to_owned()),
@@ -207,16 +206,7 @@ impl Context<'_> {
         extra: impl IntoIterator<Item = (&'e String, &'e String)>,
     ) -> BTreeMap<String, String> {
         let mut labels = self.labels.clone();
-        // Overwritten in place: the copy's key and buffer are reused.
-        match labels.get_mut(COMPONENT_LABEL) {
-            Some(value) => {
-                value.clear();
-                value.push_str(component);
-            }
-            None => {
-                labels.insert(COMPONENT_LABEL.into(), component.into());
-            }
-        }
+        labels.insert(COMPONENT_LABEL.to_owned(), component.to_owned());
         labels.extend(extra.into_iter().map(|(key, value)| (key.clone(), value.clone())));
         labels
     }
@@ -260,8 +250,7 @@ pub fn stack(resolved: &Resolved, target: &Target) -> Result<Bundle> {
     let config_map = config_map::config_map(&ctx)?;
     let checksum = config_map::checksum(&config_map);
 
-    // At most 13 objects; each is over a kilobyte, so growing the vector would copy them.
-    let mut objects = Vec::with_capacity(13);
+    let mut objects = Vec::new();
     if target.create_namespace {
         objects.push(Object::Namespace(namespace::namespace(&ctx)));
     }
