@@ -15,8 +15,8 @@ use crate::error::{Layer, Origin, Source};
 /// The mail domain's key, which the derived keys follow.
 pub(crate) const MAIL_DOMAIN: &str = "maildomain";
 
-/// The sender domains allowed besides the mail domain unless the list is set: the seed
-/// deployment's (Google Workspace relays mail of gmail.com senders too).
+/// The sender domains allowed besides the mail domain unless the list is set: the replaced
+/// Helm chart's (Google Workspace relays mail of gmail.com senders too).
 pub(crate) const EXTRA_SENDER_DOMAINS: &[&str] = &["gmail.com"];
 
 /// The mail domain of `tree` and where it was written, when it is a usable text (not null or

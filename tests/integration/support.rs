@@ -91,7 +91,7 @@ pub(crate) fn profiles() -> Vec<String> {
     names
 }
 
-/// The commands of the seed deployment's documentation, as relaygen arguments.
+/// The commands of the replaced Helm chart's documentation, as relaygen arguments.
 pub(crate) const SEED_COMMANDS: &[(&str, &[&str])] = &[
     (
         "seed_maildomain_relayhost",

@@ -39,9 +39,9 @@ pub struct Values {
     pub deployment: DeploymentValues,
     /// CPU and memory of the Postfix container.
     pub resources: Resources,
-    /// Relay settings, under the seed deployment's environment variable names.
+    /// Relay settings, under the replaced Helm chart's environment variable names.
     pub env: Env,
-    /// Postfix settings beyond the seed's variables.
+    /// Postfix settings beyond the replaced Helm chart's variables.
     pub postfix: PostfixValues,
     /// The ClusterIP Service in front of port 25.
     pub service: ServiceValues,

@@ -4,7 +4,7 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Deserializer, Serialize};
 
-/// The seed deployment's environment, under its own variable names.
+/// The replaced Helm chart's environment, under its own variable names.
 #[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Env {
@@ -28,7 +28,7 @@ pub struct Env {
     pub allowed_sender_domains: AllowedSenderDomains,
 }
 
-/// Sender domains that may relay, from a list or a comma-separated string (the seed's form).
+/// Sender domains that may relay, from a list or a comma-separated string (the replaced Helm chart's form).
 #[derive(Clone, Debug, Default, Serialize, PartialEq, Eq)]
 pub struct AllowedSenderDomains(pub Vec<String>);
 
