@@ -25,7 +25,7 @@ pub(crate) struct ProfileOutput {
 /// error lists each failing profile and its problems. With `strict`, warnings fail a profile.
 pub(crate) fn render_profiles(base: &Selection, target: &Target, strict: bool) -> Result<Vec<ProfileOutput>> {
     let dir = base.profiles_dir.path()?;
-    let names = values::load::available_profiles(dir);
+    let names = values::profiles_dir::available_profiles(dir);
     if names.is_empty() {
         return Err(Error::Read {
             path: dir.to_owned(),

@@ -186,7 +186,7 @@ pub(crate) fn application_set(source: &SourceRef, name: &str, members: &[Member]
         return Err(Error::Values(problems));
     }
     let members: Vec<Member> = if members.is_empty() {
-        let found = values::load::available_profiles(ProfilesDir::Given(source.profiles_dir.clone()).path()?);
+        let found = values::profiles_dir::available_profiles(ProfilesDir::Given(source.profiles_dir.clone()).path()?);
         if found.is_empty() {
             return Err(Error::Values(vec![
                 Diagnostic::error(format!("{} holds no profiles", source.profiles_dir.display()))

@@ -119,7 +119,7 @@ pub(crate) fn generate(vars: &BTreeMap<String, String>) -> Result<Generated> {
 /// `relaygen argocd parameters`: the dynamic parameter announcements as JSON, for the
 /// application's source directory `dir`.
 pub(crate) fn parameters(dir: &Path) -> Result<String> {
-    let profiles = values::load::available_profiles(&dir.join(PROFILES_DIR));
+    let profiles = values::profiles_dir::available_profiles(&dir.join(PROFILES_DIR));
     let mut text = serde_json::to_string(&plugin::dynamic_parameters(&profiles))
         .map_err(|e| Error::Internal(format!("parameter announcements: {e}")))?;
     text.push('\n');

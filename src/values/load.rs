@@ -9,7 +9,7 @@ use std::sync::{Arc, LazyLock};
 
 use super::de::from_node_repaired;
 use super::model::Values;
-use super::profiles_dir::{ProfilesDir, is_profile_path};
+use super::profiles_dir::{ProfilesDir, available_profiles, is_profile_path};
 use super::set;
 use super::tree::{Node, ScalarKind, Value, parse_document, parse_layer};
 use super::validate::{Checked, RelayHost, validate};
@@ -56,21 +56,6 @@ pub struct Resolved {
     pub tree: Node,
     /// Warnings found by validation (errors abort loading).
     pub warnings: Vec<Diagnostic>,
-}
-
-/// Profile names found in `dir` (files `NAME.yaml`), sorted.
-pub(crate) fn available_profiles(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(dir)
-        .into_iter()
-        .flatten()
-        .flatten()
-        .filter_map(|entry| {
-            let name = entry.file_name().into_string().ok()?;
-            name.strip_suffix(".yaml").filter(|stem| !stem.is_empty()).map(str::to_owned)
-        })
-        .collect();
-    names.sort();
-    names
 }
 
 fn source(layer: Layer, name: String, text: String) -> Arc<Source> {

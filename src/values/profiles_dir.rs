@@ -9,7 +9,6 @@ use std::path::{Path, PathBuf};
 use clap_complete::engine::ValueCompleter;
 use clap_complete::{CompletionCandidate, PathCompleter};
 
-use super::load::available_profiles;
 use crate::error::{Error, Result};
 
 /// The name of the directory the search looks for.
@@ -76,6 +75,21 @@ impl ProfilesDir {
             ProfilesDir::NoCurrentDir(reason) => Err(Error::NoCurrentDir { reason: reason.clone() }),
         }
     }
+}
+
+/// Profile names found in `dir` (files `NAME.yaml`), sorted.
+pub(crate) fn available_profiles(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|entry| {
+            let name = entry.file_name().into_string().ok()?;
+            name.strip_suffix(".yaml").filter(|stem| !stem.is_empty()).map(str::to_owned)
+        })
+        .collect();
+    names.sort();
+    names
 }
 
 /// The environment variable that names the profiles directory, as `--profiles-dir` does.
