@@ -2,7 +2,7 @@
 //! each completion back to relaygen (`RELAYGEN_COMPLETE=SHELL relaygen -- WORDS…`), which answers from
 //! the command definition in [`cli`](crate::cli), so it always knows every subcommand and flag,
 //! and from the working directory, so `--profile <TAB>` offers the profiles found there
-//! ([`profile_names`](crate::values::profiles_dir::profile_names)).
+//! (`values::profiles_dir::profile_names`).
 
 use clap::CommandFactory;
 use clap_complete::Shell;

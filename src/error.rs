@@ -160,7 +160,7 @@ impl Diagnostic {
     }
 
     /// Renders the diagnostic as a rustc-style block, quoting the source line when known, with
-    /// the colour escapes that [`crate::style::write_stderr`] keeps only for a terminal.
+    /// the colour escapes that `style::write_stderr` keeps only for a terminal.
     pub fn render(&self) -> String {
         self.render_for(None, true)
     }

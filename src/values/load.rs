@@ -230,7 +230,7 @@ fn merge_layers(selection: &Selection) -> Result<(Node, Vec<Diagnostic>)> {
 
 /// Loads, types and validates the selected values. Every problem one run can find is
 /// reported: a duplicate key or a wrong type in one place does not hide the others, because
-/// typing and validation go on with the bad nodes repaired (see [`from_node_repaired`]).
+/// typing and validation go on with the bad nodes repaired (see `de::from_node_repaired`).
 pub fn load(selection: &Selection) -> Result<Resolved> {
     let (mut tree, mut problems) = merge_layers(selection)?;
     super::derive::apply(&mut tree, defaults_tree());
