@@ -11,7 +11,7 @@ use crate::profiles::ProfileOutput;
 
 /// How one file of an output directory differs from a fresh render.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum FileState {
+pub(crate) enum FileState {
     /// Its contents differ.
     Changed,
     /// A fresh render has it; the directory does not.
@@ -22,7 +22,7 @@ pub enum FileState {
 
 /// A stale output directory.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Stale {
+pub(crate) enum Stale {
     /// `out/<profile>` differs from a fresh render in these files.
     Files {
         /// The profile.
@@ -43,7 +43,7 @@ pub enum Stale {
 }
 
 /// Compares the directories under `out` with fresh outputs; empty when everything is fresh.
-pub fn check(out: &Path, outputs: &[ProfileOutput]) -> Result<Vec<Stale>> {
+pub(crate) fn check(out: &Path, outputs: &[ProfileOutput]) -> Result<Vec<Stale>> {
     let mut stale = Vec::new();
     for output in outputs {
         let path = out.join(&output.profile);
@@ -79,7 +79,7 @@ pub fn check(out: &Path, outputs: &[ProfileOutput]) -> Result<Vec<Stale>> {
 }
 
 /// The line `check` prints when the output is fresh, like `validate`'s `ok:` line.
-pub fn fresh_summary(out: &Path, outputs: &[ProfileOutput]) -> String {
+pub(crate) fn fresh_summary(out: &Path, outputs: &[ProfileOutput]) -> String {
     let names: Vec<&str> = outputs.iter().map(|o| o.profile.as_str()).collect();
     let files: usize = outputs.iter().map(|o| o.files.len()).sum();
     format!("ok: {} is fresh: {} profile(s) ({}), {files} files\n", out.display(), names.len(), names.join(", "))
@@ -87,7 +87,7 @@ pub fn fresh_summary(out: &Path, outputs: &[ProfileOutput]) -> String {
 
 /// The error for an output directory that does not exist: a repository that commits no
 /// rendered output (as `relaygen init` makes it) has nothing to check until it does.
-pub fn no_output_message(out: &Path) -> String {
+pub(crate) fn no_output_message(out: &Path) -> String {
     let out = out.display();
     format!(
         "{out} does not exist: there is no committed output to check\n  = help: to keep the rendered manifests in \
@@ -98,7 +98,7 @@ pub fn no_output_message(out: &Path) -> String {
 }
 
 /// The report `check` prints for stale output, ending with the command that regenerates it.
-pub fn report(stale: &[Stale], out: &Path, profiles_dir: &Path) -> String {
+pub(crate) fn report(stale: &[Stale], out: &Path, profiles_dir: &Path) -> String {
     let mut text = String::new();
     let out_name = out.display();
     for entry in stale {

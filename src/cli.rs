@@ -343,7 +343,7 @@ pub struct DiffArgs {
         long,
         value_name = "NAME",
         conflicts_with = "against",
-        add = ArgValueCompleter::new(crate::completions::profile_names)
+        add = ArgValueCompleter::new(crate::values::profiles_dir::profile_names)
     )]
     pub against_profile: Option<String>,
     /// Print only the objects the old side has and the render lacks, as a YAML stream for
@@ -433,7 +433,7 @@ pub struct RenderArgs {
 #[derive(Debug, Args)]
 pub struct SelectionArgs {
     /// Profile to layer over the built-in defaults: NAME (profiles/NAME.yaml) or a file's path.
-    #[arg(short, long, value_name = "NAME", add = ArgValueCompleter::new(crate::completions::profile_names))]
+    #[arg(short, long, value_name = "NAME", add = ArgValueCompleter::new(crate::values::profiles_dir::profile_names))]
     pub profile: Option<String>,
     /// Directory holding the profiles [default: the nearest profiles/ in the current directory
     /// or a parent, up to the repository root].

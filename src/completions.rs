@@ -1,22 +1,17 @@
 //! Shell completion, dynamic: `relaygen completions SHELL` prints a small script that hands
 //! each completion back to relaygen (`RELAYGEN_COMPLETE=SHELL relaygen -- WORDS…`), which answers from
 //! the command definition in [`cli`](crate::cli), so it always knows every subcommand and flag,
-//! and from the working directory, so `--profile <TAB>` offers the profiles found there.
-
-use std::ffi::OsStr;
+//! and from the working directory, so `--profile <TAB>` offers the profiles found there
+//! (`values::profiles_dir::profile_names`).
 
 use clap::CommandFactory;
-use clap_complete::engine::ValueCompleter;
+use clap_complete::Shell;
 use clap_complete::env::EnvCompleter;
-use clap_complete::{CompletionCandidate, PathCompleter, Shell};
 
 use crate::cli::Cli;
-use crate::values::ProfilesDir;
-use crate::values::load::available_profiles;
-use crate::values::profiles_dir::{PROFILES_DIR_VAR, is_profile_path};
 
 /// The environment variable that makes relaygen complete instead of run.
-pub const COMPLETE_VAR: &str = "RELAYGEN_COMPLETE";
+pub(crate) const COMPLETE_VAR: &str = "RELAYGEN_COMPLETE";
 
 /// The program name the scripts complete and call back.
 const BIN: &str = "relaygen";
@@ -28,7 +23,7 @@ pub fn complete_if_asked() {
 }
 
 /// The completion script for `shell`: it registers the completion of `relaygen` with the shell.
-pub fn script(shell: Shell) -> String {
+pub(crate) fn script(shell: Shell) -> String {
     let completer: Option<&dyn EnvCompleter> = match shell {
         Shell::Bash => Some(&clap_complete::env::Bash),
         Shell::Zsh => Some(&clap_complete::env::Zsh),
@@ -47,21 +42,4 @@ pub fn script(shell: Shell) -> String {
     }
     // Every generator writes UTF-8 built from our own (UTF-8) command definition.
     String::from_utf8_lossy(&out).into_owned()
-}
-
-/// Candidates for `--profile`: the names of the profiles in the profiles directory that
-/// `--profile` would read (`RELAYGEN_PROFILES_DIR`, else the nearest `profiles/`), or files
-/// once the word looks like a path.
-pub fn profile_names(current: &OsStr) -> Vec<CompletionCandidate> {
-    let word = current.to_string_lossy();
-    if is_profile_path(&word) {
-        return PathCompleter::file().complete(current);
-    }
-    let given = std::env::var_os(PROFILES_DIR_VAR).map(Into::into);
-    let Ok(dir) = ProfilesDir::from_current_dir(given).path().map(std::path::Path::to_owned) else { return Vec::new() };
-    available_profiles(&dir)
-        .into_iter()
-        .filter(|name| name.starts_with(word.as_ref()))
-        .map(CompletionCandidate::new)
-        .collect()
 }

@@ -30,6 +30,17 @@ impl Layer {
     pub fn is_users(self) -> bool {
         matches!(self, Layer::Profile | Layer::File | Layer::Set)
     }
+
+    /// How the layer is named in messages: "the profile", "a -f file".
+    pub fn description(self) -> &'static str {
+        match self {
+            Layer::Defaults => "the built-in defaults",
+            Layer::Derived => "a derived default",
+            Layer::Profile => "the profile",
+            Layer::File => "a -f file",
+            Layer::Set => "--set",
+        }
+    }
 }
 
 impl fmt::Display for Layer {
@@ -149,7 +160,7 @@ impl Diagnostic {
     }
 
     /// Renders the diagnostic as a rustc-style block, quoting the source line when known, with
-    /// the colour escapes that [`crate::style::write_stderr`] keeps only for a terminal.
+    /// the colour escapes that `style::write_stderr` keeps only for a terminal.
     pub fn render(&self) -> String {
         self.render_for(None, true)
     }
@@ -233,6 +244,16 @@ pub enum Error {
         given: Option<PathBuf>,
         /// The directories the search looked for, nearest first (empty when one was given).
         searched: Vec<PathBuf>,
+    },
+    /// The search for the profiles directory cannot start: the current directory is unreadable
+    /// (deleted, or without permission).
+    #[error(
+        "cannot read the current directory, where the search for profiles/ starts: {reason}\n  = help: run relaygen \
+         from an existing directory, pass --profiles-dir DIR, or set RELAYGEN_PROFILES_DIR=DIR"
+    )]
+    NoCurrentDir {
+        /// Why it cannot be read.
+        reason: String,
     },
     /// `explain` was asked about a key the values do not have.
     #[error("{}", .0.message)]

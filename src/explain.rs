@@ -32,7 +32,7 @@ fn segments(key: &str) -> Vec<String> {
 }
 
 /// The explanation of `key`, or an error naming the nearest valid key.
-pub fn explain(key: &str) -> Result<String> {
+pub(crate) fn explain(key: &str) -> Result<String> {
     let schema = values_schema()?;
     let path = segments(key.trim());
     if key.trim().is_empty() || path.iter().any(String::is_empty) {

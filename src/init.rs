@@ -12,11 +12,11 @@ use std::path::{Path, PathBuf};
 use crate::error::{Error, Result};
 
 /// The schema file the scaffolded profiles point at, relative to the repository root.
-pub const SCHEMA_FILE: &str = "values.schema.json";
+pub(crate) const SCHEMA_FILE: &str = "values.schema.json";
 
 /// The first line of every scaffolded profile: the YAML language server (VS Code's YAML
 /// extension, Neovim's yamlls, …) completes and checks keys against the values schema.
-pub const SCHEMA_COMMENT: &str = "# yaml-language-server: $schema=../values.schema.json";
+pub(crate) const SCHEMA_COMMENT: &str = "# yaml-language-server: $schema=../values.schema.json";
 
 /// The profiles shipped with relaygen, the same files `--profile` reads in this repository.
 const PROFILES: [(&str, &str); 3] = [
@@ -28,7 +28,7 @@ const PROFILES: [(&str, &str); 3] = [
 const README: &str = include_str!("init/README.md");
 
 /// The files `init` writes, as (path relative to the repository root, contents), in order.
-pub fn files() -> Result<Vec<(PathBuf, String)>> {
+pub(crate) fn files() -> Result<Vec<(PathBuf, String)>> {
     let mut files: Vec<(PathBuf, String)> = PROFILES
         .iter()
         .map(|(name, text)| (Path::new("profiles").join(format!("{name}.yaml")), with_schema_comment(text)))
@@ -50,7 +50,7 @@ fn with_schema_comment(text: &str) -> String {
 }
 
 /// Scaffolds the repository in `dir` (created if missing) and returns the files written.
-pub fn init(dir: &Path) -> Result<Vec<PathBuf>> {
+pub(crate) fn init(dir: &Path) -> Result<Vec<PathBuf>> {
     let files = files()?;
     let existing: Vec<PathBuf> =
         files.iter().map(|(rel, _)| dir.join(rel)).filter(|path| path.symlink_metadata().is_ok()).collect();

@@ -9,9 +9,9 @@ use std::fmt;
 use std::str::FromStr;
 
 /// The oldest supported Kubernetes minor (1.33): the default target.
-pub const OLDEST: KubeVersion = KubeVersion { major: 1, minor: 33 };
+pub(crate) const OLDEST: KubeVersion = KubeVersion { major: 1, minor: 33 };
 /// The newest supported Kubernetes minor (1.37).
-pub const NEWEST: KubeVersion = KubeVersion { major: 1, minor: 37 };
+pub(crate) const NEWEST: KubeVersion = KubeVersion { major: 1, minor: 37 };
 
 /// A Kubernetes `major.minor` version.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -76,7 +76,7 @@ impl FromStr for KubeVersion {
 /// before 1.33 and none is deprecated through 1.37; the older ones relaygen never uses
 /// (`policy/v1beta1`, `autoscaling/v2beta2`) were removed in 1.25 and 1.26. Custom resources
 /// (`monitoring.coreos.com/v1`) depend on the CRDs installed, not on the version.
-pub fn served(version: KubeVersion) -> &'static [&'static str] {
+pub(crate) fn served(version: KubeVersion) -> &'static [&'static str] {
     const SINCE_1_33: &[&str] =
         &["v1", "apps/v1", "autoscaling/v2", "policy/v1", "networking.k8s.io/v1", "monitoring.coreos.com/v1"];
     debug_assert!(version >= OLDEST && version <= NEWEST, "unsupported versions are refused when parsed");

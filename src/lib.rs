@@ -4,28 +4,28 @@
 //! ([`values::load`]) → validation → typed objects ([`render::stack`]) → [`output`].
 //! Errors are values ([`error::Error`]) and are printed once, here, at the edge.
 
-pub mod argocd;
-pub mod check;
+mod argocd;
+mod check;
 pub mod cli;
 pub mod completions;
-pub mod crd;
+mod crd;
 pub mod diff;
 pub mod error;
-pub mod explain;
-pub mod init;
-pub mod kube;
-pub mod man;
+mod explain;
+mod init;
+mod kube;
+mod man;
 pub mod output;
-pub mod parallel;
-pub mod postfix;
-pub mod profiles;
+mod parallel;
+mod postfix;
+mod profiles;
 pub mod render;
 pub mod schema;
-pub mod style;
-pub mod suggest;
-pub mod uninstall;
+mod style;
+mod suggest;
+mod uninstall;
 pub mod values;
-pub mod values_doc;
+mod values_doc;
 
 use std::ffi::OsString;
 use std::io::Write;
@@ -90,19 +90,7 @@ enum Outcome {
 
 fn execute(cli: Cli, matches: Option<&ArgMatches>) -> Result<Outcome, Error> {
     match cli.command {
-        Command::Render(args) => {
-            let selection = selection(&args.selection, matches);
-            let verbose = args.selection.verbose;
-            let target =
-                render::Target { create_namespace: args.create_namespace, kube_version: args.checks.kube_version };
-            if let Some(out) = &args.out {
-                return render_to_dir(&selection, &args.checks, &target, out, args.all_profiles, verbose)
-                    .map(|()| Outcome::Done);
-            }
-            let resolved = checked_load(&selection, &args.checks, None, verbose)?;
-            let bundle = checked_stack(&resolved, &target, &args.checks, None, verbose)?;
-            write_stdout(&output::serialize(&bundle, args.output)?).map(|()| Outcome::Done)
-        }
+        Command::Render(args) => render_command(&args, matches),
         Command::Check(args) => {
             let base = Selection {
                 profiles_dir: values::ProfilesDir::from_current_dir(args.profiles_dir.clone()),
@@ -167,22 +155,7 @@ fn execute(cli: Cli, matches: Option<&ArgMatches>) -> Result<Outcome, Error> {
             style::write_stderr(&uninstall::what_stays(&resolved, args.include_namespace));
             Ok(Outcome::Done)
         }
-        Command::Validate(args) => {
-            let selection = selection(&args.selection, matches);
-            let resolved = checked_load(&selection, &args.checks, None, args.selection.verbose)?;
-            // Rendering runs the cross-object guard and the Postfix templates: validation
-            // covers everything `render` would do except printing.
-            let target = render::Target { kube_version: args.checks.kube_version, ..render::Target::default() };
-            let bundle = checked_stack(&resolved, &target, &args.checks, None, args.selection.verbose)?;
-            let what = selection.profile.as_deref().map_or_else(String::new, |p| format!(", profile {p}"));
-            let warnings = resolved.warnings.len() + bundle.warnings.len();
-            write_stdout(&format!(
-                "ok: values valid, {} objects for Kubernetes {}{what}, {warnings} warning(s)\n",
-                bundle.objects.len(),
-                args.checks.kube_version,
-            ))
-            .map(|()| Outcome::Done)
-        }
+        Command::Validate(args) => validate_command(&args, matches),
         Command::Argocd(command) => argocd_command(command).map(|()| Outcome::Done),
         Command::Schema(args) => {
             let text = match args.output {
@@ -192,17 +165,7 @@ fn execute(cli: Cli, matches: Option<&ArgMatches>) -> Result<Outcome, Error> {
             write_stdout(&text).map(|()| Outcome::Done)
         }
         Command::Explain(args) => write_stdout(&explain::explain(&args.key)?).map(|()| Outcome::Done),
-        Command::Values(args) => {
-            let selection = selection(&args.selection, matches);
-            let resolved = values::load(&selection)?;
-            warn(&resolved.warnings, None, args.selection.verbose);
-            let text = if args.show_origin {
-                values::origins::listing(&resolved.tree)
-            } else {
-                output::yaml::to_document(&resolved.values)?
-            };
-            write_stdout(&text).map(|()| Outcome::Done)
-        }
+        Command::Values(args) => values_command(&args, matches),
         Command::Init(args) => {
             let written = init::init(&args.dir)?;
             write_stdout(&written.iter().map(|p| format!("created {}\n", p.display())).collect::<String>())
@@ -218,6 +181,51 @@ fn execute(cli: Cli, matches: Option<&ArgMatches>) -> Result<Outcome, Error> {
             None => write_stdout(&man::main_page()?).map(|()| Outcome::Done),
         },
     }
+}
+
+/// `render`: to stdout, or into output directories with `--out`.
+fn render_command(args: &cli::RenderArgs, matches: Option<&ArgMatches>) -> Result<Outcome, Error> {
+    let selection = selection(&args.selection, matches);
+    let verbose = args.selection.verbose;
+    let target = render::Target { create_namespace: args.create_namespace, kube_version: args.checks.kube_version };
+    if let Some(out) = &args.out {
+        return render_to_dir(&selection, &args.checks, &target, out, args.all_profiles, verbose)
+            .map(|()| Outcome::Done);
+    }
+    let resolved = checked_load(&selection, &args.checks, None, verbose)?;
+    let bundle = checked_stack(&resolved, &target, &args.checks, None, verbose)?;
+    write_stdout(&output::serialize(&bundle, args.output)?).map(|()| Outcome::Done)
+}
+
+/// `validate`: load and render everything, print only a summary.
+fn validate_command(args: &cli::ValidateArgs, matches: Option<&ArgMatches>) -> Result<Outcome, Error> {
+    let selection = selection(&args.selection, matches);
+    let resolved = checked_load(&selection, &args.checks, None, args.selection.verbose)?;
+    // Rendering runs the cross-object guard and the Postfix templates: validation
+    // covers everything `render` would do except printing.
+    let target = render::Target { kube_version: args.checks.kube_version, ..render::Target::default() };
+    let bundle = checked_stack(&resolved, &target, &args.checks, None, args.selection.verbose)?;
+    let what = selection.profile.as_deref().map_or_else(String::new, |p| format!(", profile {p}"));
+    let warnings = resolved.warnings.len() + bundle.warnings.len();
+    write_stdout(&format!(
+        "ok: values valid, {} objects for Kubernetes {}{what}, {warnings} warning(s)\n",
+        bundle.objects.len(),
+        args.checks.kube_version,
+    ))
+    .map(|()| Outcome::Done)
+}
+
+/// `values`: the effective values, or with `--show-origin` where each came from.
+fn values_command(args: &cli::ValuesArgs, matches: Option<&ArgMatches>) -> Result<Outcome, Error> {
+    let selection = selection(&args.selection, matches);
+    let resolved = values::load(&selection)?;
+    warn(&resolved.warnings, None, args.selection.verbose);
+    let text = if args.show_origin {
+        values::origins::listing(&resolved.tree)
+    } else {
+        output::yaml::to_document(&resolved.values)?
+    };
+    write_stdout(&text).map(|()| Outcome::Done)
 }
 
 fn argocd_command(command: cli::ArgocdCommand) -> Result<(), Error> {
@@ -350,29 +358,6 @@ fn diff_side(
         source.push_str(" with -f/--set/-n");
     }
     diff::Manifests::from_bundle(&bundle, &source)
-}
-
-/// The result of [`render_to_string`]: the serialised stack and the warnings validation found.
-#[derive(Debug)]
-pub struct Rendered {
-    /// The manifests, serialised in the requested format.
-    pub text: String,
-    /// Warnings (e.g. an unpinned image tag); rendering went on despite them.
-    pub warnings: Vec<error::Diagnostic>,
-}
-
-/// Renders the stack for `selection` in process, without printing anything: the whole pipeline
-/// of `relaygen render` (load and validate the values, build the typed objects, serialise).
-pub fn render_to_string(
-    selection: &Selection,
-    target: &render::Target,
-    format: output::Format,
-) -> Result<Rendered, Error> {
-    let mut resolved = values::load(selection)?;
-    let mut bundle = render::stack(&resolved, target)?;
-    let text = output::serialize(&bundle, format)?;
-    resolved.warnings.append(&mut bundle.warnings);
-    Ok(Rendered { text, warnings: resolved.warnings })
 }
 
 /// Prints warnings on stderr, naming the profile they belong to when there are several.

@@ -57,14 +57,14 @@ fn page(cmd: &Command) -> Result<String> {
 }
 
 /// `relaygen(1)`: the overview page, listing every subcommand.
-pub fn main_page() -> Result<String> {
+pub(crate) fn main_page() -> Result<String> {
     page(&command())
 }
 
 /// Every page as (file name, roff): `relaygen.1`, then `relaygen-COMMAND.1` per subcommand
 /// and `relaygen-COMMAND-SUBCOMMAND.1` below it, depth first: every page a subcommand
 /// list names is among them.
-pub fn all_pages() -> Result<Vec<(String, String)>> {
+pub(crate) fn all_pages() -> Result<Vec<(String, String)>> {
     fn push_pages(cmd: &Command, pages: &mut Vec<(String, String)>) -> Result<()> {
         pages.push((Man::new(cmd.clone()).get_filename(), page(cmd)?));
         for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
@@ -79,7 +79,7 @@ pub fn all_pages() -> Result<Vec<(String, String)>> {
 
 /// Writes [`all_pages`] into `dir` (created if missing), replacing older pages of the same
 /// name; every page is rendered before the first file is written. Returns the files written.
-pub fn write_pages(dir: &Path) -> Result<Vec<PathBuf>> {
+pub(crate) fn write_pages(dir: &Path) -> Result<Vec<PathBuf>> {
     let pages = all_pages()?;
     std::fs::create_dir_all(dir).map_err(|source| Error::WriteTo { path: dir.to_owned(), source })?;
     let mut written = Vec::new();

@@ -4,7 +4,7 @@
 /// Applies `f` to every item on up to one thread per core and returns the results in the
 /// order of `items`, so output and error messages never depend on scheduling. A panic in `f`
 /// is re-raised on the calling thread.
-pub fn map<T, R, F>(items: &[T], f: F) -> Vec<R>
+pub(crate) fn map<T, R, F>(items: &[T], f: F) -> Vec<R>
 where
     T: Sync,
     R: Send,

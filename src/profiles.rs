@@ -11,7 +11,7 @@ use crate::values::{self, Selection};
 
 /// One profile's rendered output directory, not yet written.
 #[derive(Debug)]
-pub struct ProfileOutput {
+pub(crate) struct ProfileOutput {
     /// The profile's name, which is also its directory's name.
     pub profile: String,
     /// The directory's files.
@@ -23,9 +23,9 @@ pub struct ProfileOutput {
 /// Renders every profile of `base.profiles_dir`, each with `base`'s other layers (`-f`, `--set`,
 /// `-n`) on top. Every profile is rendered before anything is returned; if any fails, the
 /// error lists each failing profile and its problems. With `strict`, warnings fail a profile.
-pub fn render_profiles(base: &Selection, target: &Target, strict: bool) -> Result<Vec<ProfileOutput>> {
+pub(crate) fn render_profiles(base: &Selection, target: &Target, strict: bool) -> Result<Vec<ProfileOutput>> {
     let dir = base.profiles_dir.path()?;
-    let names = values::load::available_profiles(dir);
+    let names = values::profiles_dir::available_profiles(dir);
     if names.is_empty() {
         return Err(Error::Read {
             path: dir.to_owned(),
@@ -62,7 +62,7 @@ pub fn render_profiles(base: &Selection, target: &Target, strict: bool) -> Resul
 /// Replaces `out/<profile>/` for every output at once (see [`dir::replace`]), then removes the
 /// directories relaygen wrote for profiles that no longer exist. Returns what was removed:
 /// entries that were not rendered files, and those directories.
-pub fn write_profiles(out: &Path, outputs: Vec<ProfileOutput>) -> Result<Vec<PathBuf>> {
+pub(crate) fn write_profiles(out: &Path, outputs: Vec<ProfileOutput>) -> Result<Vec<PathBuf>> {
     dir::check_not_a_file(out)?;
     let keep: BTreeSet<String> = outputs.iter().map(|o| o.profile.clone()).collect();
     let targets: Vec<(PathBuf, Files)> = outputs.into_iter().map(|o| (out.join(&o.profile), o.files)).collect();

@@ -16,10 +16,10 @@ use crate::values::de::from_node;
 use crate::values::load::derived_defaults_tree;
 
 /// Where the schema says it lives: the file committed at the repository root.
-pub const SCHEMA_FILE: &str = "values.schema.json";
+pub(crate) const SCHEMA_FILE: &str = "values.schema.json";
 
 /// The built-in defaults as typed values.
-pub fn default_values() -> Result<Values> {
+pub(crate) fn default_values() -> Result<Values> {
     let tree = derived_defaults_tree();
     from_node(tree, "").map_err(|d| Error::Internal(format!("built-in defaults do not fit the model: {}", d.message)))
 }
@@ -45,7 +45,7 @@ pub fn values_schema() -> Result<Value> {
 }
 
 /// The schema as committed: pretty JSON with a final newline.
-pub fn values_schema_text() -> Result<String> {
+pub(crate) fn values_schema_text() -> Result<String> {
     let mut text =
         serde_json::to_string_pretty(&values_schema()?).map_err(|e| Error::Internal(format!("schema: {e}")))?;
     text.push('\n');
@@ -87,7 +87,7 @@ fn annotate(schema: &mut Value, default: Option<&Value>, in_list: bool) {
 
 /// The sub-schema of one key path (`postfix.tls.securityLevel`, `deployment.tolerations[].key`),
 /// with the path of each step, or the keys that exist where the path went wrong.
-pub fn lookup<'s>(schema: &'s Value, path: &[String]) -> std::result::Result<&'s Value, LookupError> {
+pub(crate) fn lookup<'s>(schema: &'s Value, path: &[String]) -> std::result::Result<&'s Value, LookupError> {
     let mut node = schema;
     for (depth, segment) in path.iter().enumerate() {
         let (key, list_steps) = split_list_suffix(segment);
@@ -103,7 +103,7 @@ pub fn lookup<'s>(schema: &'s Value, path: &[String]) -> std::result::Result<&'s
 
 /// Why a key path has no schema: the segment that failed and the keys that exist there.
 #[derive(Debug)]
-pub struct LookupError {
+pub(crate) struct LookupError {
     /// Index of the failing segment.
     pub depth: usize,
     /// Keys valid at that point.
@@ -133,13 +133,13 @@ fn step_into<'s>(node: &'s Value, key: &str) -> Option<&'s Value> {
 }
 
 /// The keys an object schema (or the elements of a list schema) allows.
-pub fn property_names(node: &Value) -> Vec<String> {
+pub(crate) fn property_names(node: &Value) -> Vec<String> {
     let node = node.get("items").unwrap_or(node);
     node.get("properties").and_then(Value::as_object).map(|p| p.keys().cloned().collect()).unwrap_or_default()
 }
 
 /// The values a key allows, when it is an enumeration.
-pub fn allowed_values(node: &Value) -> Vec<String> {
+pub(crate) fn allowed_values(node: &Value) -> Vec<String> {
     let text = |v: &Value| v.as_str().map_or_else(|| v.to_string(), str::to_owned);
     if let Some(Value::Array(values)) = node.get("enum") {
         return values.iter().map(text).collect();
@@ -161,7 +161,7 @@ pub fn allowed_values(node: &Value) -> Vec<String> {
 }
 
 /// A value as a user would write it: strings bare, everything else as JSON.
-pub fn compact(value: &Value) -> String {
+pub(crate) fn compact(value: &Value) -> String {
     match value {
         Value::String(s) => s.clone(),
         other => other.to_string(),
@@ -169,7 +169,7 @@ pub fn compact(value: &Value) -> String {
 }
 
 /// A short name of a schema's type: `string`, `integer (0..=65535)`, `list of string`, ….
-pub fn type_name(node: &Value) -> String {
+pub(crate) fn type_name(node: &Value) -> String {
     let Some(object) = node.as_object() else { return "any".into() };
     if let Some(options) = object.get("anyOf").or_else(|| object.get("oneOf")).and_then(Value::as_array) {
         // An `Option<T>` is `anyOf: [T, {type: null}]`: named as T's type "or null".

@@ -8,33 +8,35 @@ use std::io::Write as _;
 use anstyle::{AnsiColor, Style};
 
 /// The word `error`.
-pub const ERROR: Style = AnsiColor::Red.on_default().bold();
+pub(crate) const ERROR: Style = AnsiColor::Red.on_default().bold();
 /// The word `warning`.
-pub const WARNING: Style = AnsiColor::Yellow.on_default().bold();
+pub(crate) const WARNING: Style = AnsiColor::Yellow.on_default().bold();
 /// Key paths and profile names in messages; object headers and the summary of a diff.
-pub const EMPHASIS: Style = Style::new().bold();
+pub(crate) const EMPHASIS: Style = Style::new().bold();
 /// The `-->` and `|` gutters beside a quoted source line.
-pub const GUTTER: Style = AnsiColor::Blue.on_default();
+pub(crate) const GUTTER: Style = AnsiColor::Blue.on_default();
 /// Removed lines of a diff.
-pub const REMOVED: Style = AnsiColor::Red.on_default();
+pub(crate) const REMOVED: Style = AnsiColor::Red.on_default();
 /// Added lines of a diff.
-pub const ADDED: Style = AnsiColor::Green.on_default();
+pub(crate) const ADDED: Style = AnsiColor::Green.on_default();
 /// `@@` hunk headers of a diff.
-pub const HUNK: Style = AnsiColor::Cyan.on_default();
+pub(crate) const HUNK: Style = AnsiColor::Cyan.on_default();
 
-/// `text` without its colour escapes, as a stream that is not a terminal shows it.
-pub fn plain(text: &str) -> String {
+/// `text` without its colour escapes, as a stream that is not a terminal shows it (for tests
+/// that read messages).
+#[cfg(test)]
+pub(crate) fn plain(text: &str) -> String {
     anstream::adapter::strip_str(text).to_string()
 }
 
 /// Writes `text` to stdout in one go, in colour only where colour is wanted.
-pub fn write_stdout(text: &str) -> std::io::Result<()> {
+pub(crate) fn write_stdout(text: &str) -> std::io::Result<()> {
     let mut stdout = anstream::stdout().lock();
     stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush())
 }
 
 /// Writes `text` to stderr, in colour only where colour is wanted. A message that cannot be
 /// written has nowhere else to go, so a failure is ignored.
-pub fn write_stderr(text: &str) {
+pub(crate) fn write_stderr(text: &str) {
     let _ = anstream::stderr().lock().write_all(text.as_bytes());
 }

@@ -4,7 +4,7 @@
 ///
 /// Jaro-Winkler favours shared prefixes, which matches how keys are mistyped (`replica`,
 /// `replicaz`); the threshold keeps unrelated names from being suggested.
-pub fn nearest<'a>(input: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub(crate) fn nearest<'a>(input: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     let lowered = input.to_ascii_lowercase();
     candidates
         .into_iter()

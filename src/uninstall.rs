@@ -27,7 +27,7 @@ fn identity(object: &Object) -> Identity {
 /// Every object the release named by `resolved` can have, in reverse apply order (custom
 /// resources first, the Namespace last when `include_namespace`), each as what `kubectl delete`
 /// needs to find it.
-pub fn references(
+pub(crate) fn references(
     resolved: &Resolved,
     kube_version: crate::kube::KubeVersion,
     include_namespace: bool,
@@ -65,7 +65,7 @@ pub fn references(
 
 /// What stays behind, for stderr: the claims (with the command that removes them) and the
 /// Namespace.
-pub fn what_stays(resolved: &Resolved, include_namespace: bool) -> String {
+pub(crate) fn what_stays(resolved: &Resolved, include_namespace: bool) -> String {
     let values = &resolved.values;
     let (name, namespace) = (&values.name, &values.namespace);
     let mut text = format!(

@@ -21,11 +21,11 @@ use crate::values::syntax::is_dns1123_label;
 use crate::values::{self, ProfilesDir, Selection};
 
 /// The API server URL of the cluster Argo CD runs in.
-pub const IN_CLUSTER: &str = "https://kubernetes.default.svc";
+pub(crate) const IN_CLUSTER: &str = "https://kubernetes.default.svc";
 
 /// Where the relay's source lives and which Argo CD project and namespace hold it.
 #[derive(Clone, Debug)]
-pub struct SourceRef {
+pub(crate) struct SourceRef {
     /// Git repository URL.
     pub repo: String,
     /// Directory in the repository holding `profiles/`.
@@ -132,7 +132,7 @@ fn spec(source: &SourceRef, profile: String, namespace: String, server: String) 
 
 /// One Application deploying `profile` to `server`. `name` and `namespace` default to
 /// `postfix-relay-PROFILE` and the profile's `namespace` value.
-pub fn application(
+pub(crate) fn application(
     source: &SourceRef,
     profile: &str,
     name: Option<&str>,
@@ -172,7 +172,7 @@ pub fn application(
 
 /// An ApplicationSet named `name` with one element (profile, namespace, server) per member;
 /// without members, one per profile in the profiles directory, all in-cluster.
-pub fn application_set(source: &SourceRef, name: &str, members: &[Member]) -> Result<ApplicationSet> {
+pub(crate) fn application_set(source: &SourceRef, name: &str, members: &[Member]) -> Result<ApplicationSet> {
     let mut problems = Vec::new();
     check_source(source, &mut problems);
     if !is_dns1123_label(name) {
@@ -186,7 +186,7 @@ pub fn application_set(source: &SourceRef, name: &str, members: &[Member]) -> Re
         return Err(Error::Values(problems));
     }
     let members: Vec<Member> = if members.is_empty() {
-        let found = values::load::available_profiles(ProfilesDir::Given(source.profiles_dir.clone()).path()?);
+        let found = values::profiles_dir::available_profiles(ProfilesDir::Given(source.profiles_dir.clone()).path()?);
         if found.is_empty() {
             return Err(Error::Values(vec![
                 Diagnostic::error(format!("{} holds no profiles", source.profiles_dir.display()))

@@ -39,7 +39,7 @@ const PARAMETERS_JSON: &str = "ARGOCD_APP_PARAMETERS";
 
 /// Everything `argocd generate` needs, read from the environment.
 #[derive(Clone, Debug)]
-pub struct Request {
+pub(crate) struct Request {
     /// Which values to load: the same layers as `render`.
     pub selection: Selection,
     /// The cluster's Kubernetes version (`KUBE_VERSION`), or the default.
@@ -52,7 +52,9 @@ pub struct Request {
 }
 
 /// Keeps the variables the plugin contract defines, refusing any that is not UTF-8.
-pub fn contract_variables(vars: impl IntoIterator<Item = (OsString, OsString)>) -> Result<BTreeMap<String, String>> {
+pub(crate) fn contract_variables(
+    vars: impl IntoIterator<Item = (OsString, OsString)>,
+) -> Result<BTreeMap<String, String>> {
     let mut out = BTreeMap::new();
     let mut problems = Vec::new();
     for (name, value) in vars {
@@ -82,7 +84,7 @@ struct Inputs {
 }
 
 /// Reads the request from the contract's variables (see [`contract_variables`]).
-pub fn request(vars: &BTreeMap<String, String>) -> Result<Request> {
+pub(crate) fn request(vars: &BTreeMap<String, String>) -> Result<Request> {
     let mut problems = Vec::new();
     let env = env_inputs(vars, &mut problems);
     let params = match vars.get(PARAMETERS_JSON).filter(|v| !v.trim().is_empty()) {
@@ -282,7 +284,7 @@ fn set_expression(key: &str, value: &str) -> std::result::Result<String, Diagnos
 }
 
 /// Argo CD's spelling of a name in a variable: upper case, anything but `[A-Z0-9_]` → `_`.
-pub fn escaped(name: &str) -> String {
+pub(crate) fn escaped(name: &str) -> String {
     name.to_uppercase().chars().map(|c| if c.is_ascii_uppercase() || c.is_ascii_digit() { c } else { '_' }).collect()
 }
 

@@ -9,37 +9,37 @@
 //!   prometheus-operator resources on what the cluster serves;
 //! - [`apps`]: the Application and the ApplicationSet.
 
-pub mod apps;
-pub mod env;
-pub mod plugin;
-pub mod sidecar;
+pub(crate) mod apps;
+pub(crate) mod env;
+pub(crate) mod plugin;
+pub(crate) mod sidecar;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use crate::error::{Diagnostic, Error, Result};
 use crate::render;
-use crate::values::{self, validate::origin_of};
+use crate::values::{self, origins::origin_of};
 
 /// The plugin's name: `metadata.name` of `plugin.yaml` and `spec.source.plugin.name` of the
 /// Applications.
-pub const PLUGIN_NAME: &str = "relaygen";
+pub(crate) const PLUGIN_NAME: &str = "relaygen";
 /// The profiles directory, relative to the application's source directory.
-pub const PROFILES_DIR: &str = "profiles";
+pub(crate) const PROFILES_DIR: &str = "profiles";
 /// Parameter: the profile.
-pub const PARAM_PROFILE: &str = "profile";
+pub(crate) const PARAM_PROFILE: &str = "profile";
 /// Parameter: values files.
-pub const PARAM_VALUES: &str = "values";
+pub(crate) const PARAM_VALUES: &str = "values";
 /// Parameter: `--set` overrides.
-pub const PARAM_SET: &str = "set";
+pub(crate) const PARAM_SET: &str = "set";
 /// Parameter: the namespace.
-pub const PARAM_NAMESPACE: &str = "namespace";
+pub(crate) const PARAM_NAMESPACE: &str = "namespace";
 /// The dynamic, informational announcement of the profiles found.
-pub const PARAM_PROFILES_AVAILABLE: &str = "available-profiles";
+pub(crate) const PARAM_PROFILES_AVAILABLE: &str = "available-profiles";
 
 /// The manifests and the notes for stderr.
 #[derive(Clone, Debug)]
-pub struct Generated {
+pub(crate) struct Generated {
     /// The YAML stream for stdout: never empty.
     pub manifests: String,
     /// Warnings for stderr.
@@ -63,7 +63,7 @@ fn serves(api_versions: &BTreeSet<String>, group_version: &str, kind: &str) -> b
 
 /// `relaygen argocd generate`: renders the stack for the request read from Argo CD's
 /// environment (see [`env`]), in the current directory (the application's source directory).
-pub fn generate(vars: &BTreeMap<String, String>) -> Result<Generated> {
+pub(crate) fn generate(vars: &BTreeMap<String, String>) -> Result<Generated> {
     let request = env::request(vars)?;
     let mut resolved = values::load(&request.selection)?;
     let mut warnings = request.warnings;
@@ -118,8 +118,8 @@ pub fn generate(vars: &BTreeMap<String, String>) -> Result<Generated> {
 
 /// `relaygen argocd parameters`: the dynamic parameter announcements as JSON, for the
 /// application's source directory `dir`.
-pub fn parameters(dir: &Path) -> Result<String> {
-    let profiles = values::load::available_profiles(&dir.join(PROFILES_DIR));
+pub(crate) fn parameters(dir: &Path) -> Result<String> {
+    let profiles = values::profiles_dir::available_profiles(&dir.join(PROFILES_DIR));
     let mut text = serde_json::to_string(&plugin::dynamic_parameters(&profiles))
         .map_err(|e| Error::Internal(format!("parameter announcements: {e}")))?;
     text.push('\n');

@@ -13,13 +13,10 @@ use super::{
     PARAM_NAMESPACE, PARAM_PROFILE, PARAM_PROFILES_AVAILABLE, PARAM_SET, PARAM_VALUES, PLUGIN_NAME, PROFILES_DIR,
 };
 
-/// Where `argocd-cmp-server` reads the plugin configuration.
-pub const CONFIG_PATH: &str = "/home/argocd/cmp-server/config/plugin.yaml";
-
 /// The plugin configuration file.
 #[derive(Clone, Debug, Serialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
-pub struct ConfigManagementPlugin {
+pub(crate) struct ConfigManagementPlugin {
     /// `argoproj.io/v1alpha1`.
     pub api_version: &'static str,
     /// `ConfigManagementPlugin`.
@@ -33,7 +30,7 @@ pub struct ConfigManagementPlugin {
 /// What the plugin does.
 #[derive(Clone, Debug, Serialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
-pub struct PluginSpec {
+pub(crate) struct PluginSpec {
     /// Which application directories the plugin claims.
     pub discover: Discover,
     /// The command whose stdout is the manifests.
@@ -47,21 +44,21 @@ pub struct PluginSpec {
 /// Discovery rule.
 #[derive(Clone, Debug, Serialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
-pub struct Discover {
+pub(crate) struct Discover {
     /// A Go `filepath.Glob` pattern applied in the application's source directory.
     pub file_name: String,
 }
 
 /// A command and its arguments, run without a shell.
 #[derive(Clone, Debug, Serialize, PartialEq)]
-pub struct PluginCommand {
+pub(crate) struct PluginCommand {
     /// Program and arguments.
     pub command: Vec<String>,
 }
 
 /// Parameter announcements.
 #[derive(Clone, Debug, Serialize, PartialEq)]
-pub struct Parameters {
+pub(crate) struct Parameters {
     /// Announcements for every application.
     #[serde(rename = "static")]
     pub static_: Vec<Announcement>,
@@ -72,7 +69,7 @@ pub struct Parameters {
 /// One parameter announcement: how the UI presents a parameter, and its default.
 #[derive(Clone, Debug, Serialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
-pub struct Announcement {
+pub(crate) struct Announcement {
     /// Default of an array parameter.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub array: Option<Vec<String>>,
@@ -110,7 +107,7 @@ fn announcement(name: &'static str, collection_type: &'static str, title: &str, 
 
 /// The plugin configuration. Discovery claims a directory with at least one profile
 /// (`profiles/*.yaml`); the commands name `relaygen` on the sidecar's `PATH`.
-pub fn plugin() -> ConfigManagementPlugin {
+pub(crate) fn plugin() -> ConfigManagementPlugin {
     ConfigManagementPlugin {
         api_version: crate::crd::argocd::API_VERSION,
         kind: "ConfigManagementPlugin",
@@ -157,7 +154,7 @@ pub fn plugin() -> ConfigManagementPlugin {
 
 /// The dynamic announcement: the profiles found in the application's `profiles/` directory,
 /// under a name of its own (static announcements override dynamic ones of the same name).
-pub fn dynamic_parameters(profiles: &[String]) -> Vec<Announcement> {
+pub(crate) fn dynamic_parameters(profiles: &[String]) -> Vec<Announcement> {
     let mut available = announcement(
         PARAM_PROFILES_AVAILABLE,
         "array",

@@ -19,19 +19,19 @@ use super::PLUGIN_NAME;
 use crate::error::{Diagnostic, Error, Result};
 
 /// The Deployment the patch applies to.
-pub const REPO_SERVER: &str = "argocd-repo-server";
+pub(crate) const REPO_SERVER: &str = "argocd-repo-server";
 /// The entrypoint every sidecar plugin runs.
-pub const CMP_SERVER: &str = "/var/run/argocd/argocd-cmp-server";
+pub(crate) const CMP_SERVER: &str = "/var/run/argocd/argocd-cmp-server";
 /// The user Argo CD requires sidecar plugins to run as.
-pub const CMP_USER: i64 = 999;
+pub(crate) const CMP_USER: i64 = 999;
 /// The sidecar's own `/tmp` volume.
-pub const TMP_VOLUME: &str = "relaygen-cmp-tmp";
+pub(crate) const TMP_VOLUME: &str = "relaygen-cmp-tmp";
 
 /// A strategic-merge patch of a Deployment's pod template: containers and volumes are merged
 /// by name into the existing ones.
 #[derive(Clone, Debug, Serialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
-pub struct DeploymentPatch {
+pub(crate) struct DeploymentPatch {
     /// `apps/v1`.
     pub api_version: &'static str,
     /// `Deployment`.
@@ -44,21 +44,21 @@ pub struct DeploymentPatch {
 
 /// `spec` of the patch.
 #[derive(Clone, Debug, Serialize, PartialEq)]
-pub struct PatchSpec {
+pub(crate) struct PatchSpec {
     /// The pod template.
     pub template: PatchTemplate,
 }
 
 /// `spec.template` of the patch.
 #[derive(Clone, Debug, Serialize, PartialEq)]
-pub struct PatchTemplate {
+pub(crate) struct PatchTemplate {
     /// The pod spec.
     pub spec: PatchPodSpec,
 }
 
 /// `spec.template.spec` of the patch.
 #[derive(Clone, Debug, Serialize, PartialEq)]
-pub struct PatchPodSpec {
+pub(crate) struct PatchPodSpec {
     /// The sidecar container.
     pub containers: Vec<Container>,
     /// Volumes the Deployment lacks.
@@ -71,7 +71,7 @@ fn mount(name: &str, path: &str) -> VolumeMount {
 
 /// The sidecar container running `image` (an image built from the repository's
 /// `Containerfile`).
-pub fn container(image: &str) -> Container {
+pub(crate) fn container(image: &str) -> Container {
     Container {
         name: PLUGIN_NAME.into(),
         image: Some(image.into()),
@@ -95,7 +95,7 @@ pub fn container(image: &str) -> Container {
 }
 
 /// The patch adding the sidecar to `argocd-repo-server`.
-pub fn patch(image: &str) -> Result<DeploymentPatch> {
+pub(crate) fn patch(image: &str) -> Result<DeploymentPatch> {
     if image.trim().is_empty() || image.chars().any(char::is_whitespace) {
         return Err(Error::Values(vec![
             Diagnostic::error(format!("`{image}` is not an image reference"))

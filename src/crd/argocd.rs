@@ -12,18 +12,18 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::Serialize;
 
 /// The API version of Application and ApplicationSet.
-pub const API_VERSION: &str = "argoproj.io/v1alpha1";
+pub(crate) const API_VERSION: &str = "argoproj.io/v1alpha1";
 
 /// The finalizer that makes deleting an Application delete the resources it deployed, in the
 /// foreground (Argo CD's default). The `/foreground` spelling Argo CD also accepts, because the
 /// API server warns on the plain `resources-finalizer.argocd.argoproj.io`: a finalizer name
 /// should be domain-qualified with a path.
-pub const RESOURCES_FINALIZER: &str = "resources-finalizer.argocd.argoproj.io/foreground";
+pub(crate) const RESOURCES_FINALIZER: &str = "resources-finalizer.argocd.argoproj.io/foreground";
 
 /// An Argo CD Application: one source rendered into one destination.
 #[derive(Clone, Debug, Serialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
-pub struct Application {
+pub(crate) struct Application {
     /// Always [`API_VERSION`].
     pub api_version: &'static str,
     /// Always `Application`.
@@ -37,7 +37,7 @@ pub struct Application {
 /// What an Application deploys, where, and how it syncs.
 #[derive(Clone, Debug, Serialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
-pub struct ApplicationSpec {
+pub(crate) struct ApplicationSpec {
     /// The cluster and namespace to deploy to.
     pub destination: Destination,
     /// The Argo CD project.
@@ -52,7 +52,7 @@ pub struct ApplicationSpec {
 /// The target cluster (by API server URL) and namespace.
 #[derive(Clone, Debug, Serialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
-pub struct Destination {
+pub(crate) struct Destination {
     /// Namespace for namespaced objects without one (relaygen sets it on every object).
     pub namespace: String,
     /// The cluster's API server URL, e.g. `https://kubernetes.default.svc`.
@@ -62,7 +62,7 @@ pub struct Destination {
 /// A Git source rendered by a config-management plugin.
 #[derive(Clone, Debug, Serialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
-pub struct Source {
+pub(crate) struct Source {
     /// Directory inside the repository (holds `profiles/`).
     pub path: String,
     /// The plugin and its parameters.
@@ -76,7 +76,7 @@ pub struct Source {
 
 /// Which plugin renders the source, with what parameters.
 #[derive(Clone, Debug, Serialize, PartialEq)]
-pub struct PluginSource {
+pub(crate) struct PluginSource {
     /// The plugin's name (`metadata.name` of its `plugin.yaml`).
     pub name: String,
     /// Parameters, as announced by the plugin.
@@ -86,7 +86,7 @@ pub struct PluginSource {
 
 /// One plugin parameter: a name and exactly one of a string, an array or a map.
 #[derive(Clone, Debug, Serialize, PartialEq)]
-pub struct PluginParameter {
+pub(crate) struct PluginParameter {
     /// Array value.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub array: Option<Vec<String>>,
@@ -103,7 +103,7 @@ pub struct PluginParameter {
 /// When and how Argo CD syncs.
 #[derive(Clone, Debug, Serialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
-pub struct SyncPolicy {
+pub(crate) struct SyncPolicy {
     /// Sync on every change in Git.
     pub automated: Automated,
     /// Options such as `CreateNamespace=true`.
@@ -113,7 +113,7 @@ pub struct SyncPolicy {
 /// Automated sync settings.
 #[derive(Clone, Debug, Serialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
-pub struct Automated {
+pub(crate) struct Automated {
     /// Allow a sync that would leave no resources (relaygen never wants that).
     pub allow_empty: bool,
     /// Delete resources that left the rendering.
@@ -125,7 +125,7 @@ pub struct Automated {
 /// An ApplicationSet: Applications generated from a template, one per generator element.
 #[derive(Clone, Debug, Serialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
-pub struct ApplicationSet {
+pub(crate) struct ApplicationSet {
     /// Always [`API_VERSION`].
     pub api_version: &'static str,
     /// Always `ApplicationSet`.
@@ -139,7 +139,7 @@ pub struct ApplicationSet {
 /// ApplicationSet spec.
 #[derive(Clone, Debug, Serialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
-pub struct ApplicationSetSpec {
+pub(crate) struct ApplicationSetSpec {
     /// Where the template parameters come from.
     pub generators: Vec<Generator>,
     /// Use Go templates (`{{.profile}}`) in the template.
@@ -152,21 +152,21 @@ pub struct ApplicationSetSpec {
 
 /// One generator (relaygen uses the list generator only).
 #[derive(Clone, Debug, Serialize, PartialEq)]
-pub struct Generator {
+pub(crate) struct Generator {
     /// A fixed list of elements.
     pub list: ListGenerator,
 }
 
 /// A list generator: one Application per element.
 #[derive(Clone, Debug, Serialize, PartialEq)]
-pub struct ListGenerator {
+pub(crate) struct ListGenerator {
     /// Template parameters, one map per Application.
     pub elements: Vec<BTreeMap<String, String>>,
 }
 
 /// The Application template of an ApplicationSet.
 #[derive(Clone, Debug, Serialize, PartialEq)]
-pub struct ApplicationSetTemplate {
+pub(crate) struct ApplicationSetTemplate {
     /// Name (templated), labels and finalizers of each Application.
     pub metadata: TemplateMeta,
     /// The Application spec (templated).
@@ -175,7 +175,7 @@ pub struct ApplicationSetTemplate {
 
 /// Metadata of the generated Applications.
 #[derive(Clone, Debug, Serialize, PartialEq)]
-pub struct TemplateMeta {
+pub(crate) struct TemplateMeta {
     /// Finalizers.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub finalizers: Vec<String>,

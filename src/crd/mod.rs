@@ -7,7 +7,7 @@
 //!
 //! [`argocd`] holds the Argo CD Application and ApplicationSet.
 
-pub mod argocd;
+pub(crate) mod argocd;
 
 use std::collections::BTreeMap;
 
@@ -15,7 +15,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use serde::Serialize;
 
 /// The API version of both resources.
-pub const API_VERSION: &str = "monitoring.coreos.com/v1";
+pub(crate) const API_VERSION: &str = "monitoring.coreos.com/v1";
 
 /// A ServiceMonitor: tells Prometheus which Service endpoints to scrape.
 #[derive(Clone, Debug, Serialize, PartialEq)]

@@ -1,8 +1,8 @@
 //! Turning a [`Bundle`](crate::render::Bundle) into bytes: the only module that calls a
 //! serialisation library for output.
 
-pub mod dir;
-pub mod yaml;
+pub(crate) mod dir;
+pub(crate) mod yaml;
 
 use serde::Serialize;
 

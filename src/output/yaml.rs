@@ -16,12 +16,12 @@ fn options() -> SerializerOptions {
 }
 
 /// One YAML stream with `---` between the objects, in bundle order.
-pub fn to_stream(bundle: &Bundle) -> Result<String> {
+pub(crate) fn to_stream(bundle: &Bundle) -> Result<String> {
     serde_saphyr::to_string_multiple_with_options(&bundle.objects, options()).map_err(failed)
 }
 
 /// A YAML stream of any serialisable values, `---` between them.
-pub fn to_documents<T: Serialize>(values: &[T]) -> Result<String> {
+pub(crate) fn to_documents<T: Serialize>(values: &[T]) -> Result<String> {
     let mut text = serde_saphyr::to_string_multiple_with_options(values, options()).map_err(failed)?;
     // serde-saphyr can end the last document without a newline; a stream ends with one.
     if !text.is_empty() && !text.ends_with('\n') {
@@ -31,7 +31,7 @@ pub fn to_documents<T: Serialize>(values: &[T]) -> Result<String> {
 }
 
 /// Any serialisable value as one YAML document (e.g. the effective values).
-pub fn to_document<T: Serialize>(value: &T) -> Result<String> {
+pub(crate) fn to_document<T: Serialize>(value: &T) -> Result<String> {
     serde_saphyr::to_string_with_options(value, options()).map_err(failed)
 }
 

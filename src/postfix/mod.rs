@@ -14,41 +14,41 @@ use crate::values::Resolved;
 use crate::values::model::{InetProtocols, RateLimits, Sasl};
 
 /// Where things live in the pod. The Deployment's mounts and the scripts share these.
-pub mod paths {
+pub(crate) mod paths {
     /// The ConfigMap's read-only mount.
-    pub const CONFIG_MOUNT: &str = "/config";
+    pub(crate) const CONFIG_MOUNT: &str = "/config";
     /// Postfix's default configuration directory (an emptyDir filled by the init container).
-    pub const ETC_POSTFIX: &str = "/etc/postfix";
+    pub(crate) const ETC_POSTFIX: &str = "/etc/postfix";
     /// Where the init container sees that emptyDir.
-    pub const ETC_POSTFIX_STAGING: &str = "/staging/etc-postfix";
+    pub(crate) const ETC_POSTFIX_STAGING: &str = "/staging/etc-postfix";
     /// The queue.
-    pub const SPOOL: &str = "/var/spool/postfix";
+    pub(crate) const SPOOL: &str = "/var/spool/postfix";
     /// Postfix's `data_directory`.
-    pub const DATA: &str = "/var/lib/postfix";
+    pub(crate) const DATA: &str = "/var/lib/postfix";
     /// Directory of the shared log file.
-    pub const LOG_DIR: &str = "/var/log/postfix";
+    pub(crate) const LOG_DIR: &str = "/var/log/postfix";
     /// The log file Postfix writes and the exporter reads.
-    pub const MAILLOG_FILE: &str = "/var/log/postfix/mail.log";
+    pub(crate) const MAILLOG_FILE: &str = "/var/log/postfix/mail.log";
     /// Scratch space.
-    pub const TMP: &str = "/tmp";
+    pub(crate) const TMP: &str = "/tmp";
     /// Where the init container sees the relayhost credentials Secret (only it mounts them).
-    pub const SASL_SECRET: &str = "/secrets/relayhost-sasl";
+    pub(crate) const SASL_SECRET: &str = "/secrets/relayhost-sasl";
 }
 
 /// ConfigMap keys of the container scripts.
-pub const INIT_SCRIPT: &str = "init-config.sh";
+pub(crate) const INIT_SCRIPT: &str = "init-config.sh";
 /// ConfigMap key of the Postfix container's entrypoint.
-pub const START_SCRIPT: &str = "start.sh";
+pub(crate) const START_SCRIPT: &str = "start.sh";
 /// ConfigMap key of the startup and readiness probe (needs bash for `/dev/tcp`).
-pub const PROBE_SCRIPT: &str = "probe.sh";
+pub(crate) const PROBE_SCRIPT: &str = "probe.sh";
 /// ConfigMap key of the preStop hook that drains the queue.
-pub const DRAIN_SCRIPT: &str = "drain.sh";
+pub(crate) const DRAIN_SCRIPT: &str = "drain.sh";
 /// Lookup table of the sender domains allowed to relay (`texthash:`, needs no postmap).
-pub const ALLOWED_SENDERS: &str = "allowed_senders";
+pub(crate) const ALLOWED_SENDERS: &str = "allowed_senders";
 /// `regexp:` table that strips `Received:` headers on the way out.
-pub const HEADER_CHECKS: &str = "smtp_header_checks";
+pub(crate) const HEADER_CHECKS: &str = "smtp_header_checks";
 /// The SASL password table, written by the init container (never part of the ConfigMap).
-pub const SASL_PASSWORDS: &str = "sasl_passwd";
+pub(crate) const SASL_PASSWORDS: &str = "sasl_passwd";
 
 const TEMPLATES: [(&str, &str); 6] = [
     ("main.cf", include_str!("templates/main.cf.j2")),
@@ -140,7 +140,7 @@ fn environment() -> Result<&'static Environment<'static>> {
 
 /// The TCP ports the rendering gives Postfix inside the pod.
 #[derive(Clone, Copy, Debug)]
-pub struct Ports<'a> {
+pub(crate) struct Ports<'a> {
     /// The port smtpd listens on (the container port the Services target).
     pub smtp: i32,
     /// The loopback port of the `showq` service the exporter reads, when the exporter runs.
@@ -152,7 +152,7 @@ pub struct Ports<'a> {
 }
 
 /// Renders every Postfix file of the ConfigMap, keyed by file name.
-pub fn render_files(resolved: &Resolved, ports: Ports<'_>) -> Result<BTreeMap<String, String>> {
+pub(crate) fn render_files(resolved: &Resolved, ports: Ports<'_>) -> Result<BTreeMap<String, String>> {
     let values = &resolved.values;
     let domains = &values.env.allowed_sender_domains.0;
     let mut config_files = vec!["main.cf", "master.cf"];
@@ -185,8 +185,7 @@ pub fn render_files(resolved: &Resolved, ports: Ports<'_>) -> Result<BTreeMap<St
             .join(" "),
         allowed_sender_domains: domains,
         message_size_limit: postfix.message_size_limit,
-        // Validated as a quantity; whole bytes for Postfix.
-        queue_min_free: crate::values::syntax::parse_quantity(&values.queue.min_free).map_or(0, |b| b as u64),
+        queue_min_free: resolved.queue_min_free_bytes,
         rate_limits: &postfix.rate_limits,
         strip_received_headers: postfix.strip_received_headers,
         header_checks_table: HEADER_CHECKS,

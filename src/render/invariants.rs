@@ -23,7 +23,7 @@ const CHECKSUM_ANNOTATION: &str = super::pod::CHECKSUM_ANNOTATION;
 /// A ConfigMap or Secret the pods use but relaygen does not render (e.g. a user's existing
 /// Secret). Mounting anything else that is not in the bundle is a bug.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum External {
+pub(crate) enum External {
     /// A ConfigMap, by name.
     ConfigMap(String),
     /// A Secret, by name.
@@ -70,7 +70,7 @@ impl Workload<'_> {
 
 /// Checks every invariant; `external` lists the ConfigMaps and Secrets that may be mounted
 /// without being rendered.
-pub fn check(bundle: &Bundle, target: &Target, external: &BTreeSet<External>) -> Result<()> {
+pub(crate) fn check(bundle: &Bundle, target: &Target, external: &BTreeSet<External>) -> Result<()> {
     let mut problems = Vec::new();
     check_api_versions(bundle, kube::served(target.kube_version), &mut problems);
     let workloads: Vec<Workload<'_>> = bundle.objects.iter().filter_map(workload).collect();

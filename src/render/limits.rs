@@ -14,23 +14,23 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 use super::{Bundle, Object};
 use crate::error::{Diagnostic, Error, Result};
+use crate::values::origins::origin_of;
 use crate::values::set::escape_key;
 use crate::values::tree::{Node, Value};
-use crate::values::validate::origin_of;
 
 /// The API server's limit on the total size of an object's annotations (keys and values).
-pub const MAX_ANNOTATIONS_BYTES: usize = 256 * 1024;
+pub(crate) const MAX_ANNOTATIONS_BYTES: usize = 256 * 1024;
 
 /// The API server's limit on a ConfigMap's data (keys and values).
-pub const MAX_CONFIG_MAP_BYTES: usize = 1024 * 1024;
+pub(crate) const MAX_CONFIG_MAP_BYTES: usize = 1024 * 1024;
 
 /// etcd's default request limit, which bounds every object the API server stores.
-pub const MAX_OBJECT_BYTES: usize = 1536 * 1024;
+pub(crate) const MAX_OBJECT_BYTES: usize = 1536 * 1024;
 
 /// Checks every object of `bundle` against Kubernetes' size limits; `tree` (the merged values)
 /// names the key responsible for each violation. Returns the warnings: objects too large for
 /// client-side `kubectl apply`.
-pub fn check(bundle: &Bundle, tree: &Node) -> Result<Vec<Diagnostic>> {
+pub(crate) fn check(bundle: &Bundle, tree: &Node) -> Result<Vec<Diagnostic>> {
     let mut problems = Vec::new();
     let mut warnings = Vec::new();
     for object in &bundle.objects {
@@ -119,12 +119,12 @@ fn annotations_size(annotations: Option<&BTreeMap<String, String>>) -> usize {
 /// single huge entry is named itself, and a list or map of many small ones is named whole.
 fn largest_user_value(tree: &Node) -> String {
     let mut node = tree;
+    let mut total = user_size(tree);
     let mut path = String::new();
-    loop {
-        let total = user_size(node);
-        let Value::Map(map) = &node.value else { break };
-        let Some((name, child)) = map.iter().max_by_key(|(_, child)| user_size(child)) else { break };
-        if !path.is_empty() && user_size(child) * 2 < total {
+    while let Value::Map(map) = &node.value {
+        let sizes = map.iter().map(|(name, child)| (name, child, user_size(child)));
+        let Some((name, child, size)) = sizes.max_by_key(|(_, _, size)| *size) else { break };
+        if !path.is_empty() && size * 2 < total {
             break;
         }
         if !path.is_empty() {
@@ -132,18 +132,24 @@ fn largest_user_value(tree: &Node) -> String {
         }
         path.push_str(&escape_key(name));
         node = child;
+        total = size;
     }
     if path.is_empty() { "(top level)".to_owned() } else { path }
 }
 
-/// The bytes of text under `node` that the user's layers wrote.
+/// The bytes of text under `node` that the user's layers wrote; a map key counts when the
+/// user wrote something under it.
 fn user_size(node: &Node) -> usize {
     match &node.value {
         Value::Scalar(text, _) if node.origin.source.layer.is_users() => text.len(),
         Value::Scalar(..) => 0,
         Value::Seq(items) => items.iter().map(user_size).sum(),
-        Value::Map(map) => {
-            map.iter().map(|(key, child)| user_size(child) + usize::from(user_size(child) > 0) * key.len()).sum()
-        }
+        Value::Map(map) => map
+            .iter()
+            .map(|(key, child)| match user_size(child) {
+                0 => 0,
+                size => size + key.len(),
+            })
+            .sum(),
     }
 }

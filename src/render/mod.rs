@@ -8,8 +8,8 @@ mod config_map;
 mod dashboard;
 mod deployment;
 mod disruption;
-pub mod invariants;
-pub mod limits;
+pub(crate) mod invariants;
+pub(crate) mod limits;
 mod monitoring;
 mod namespace;
 mod network_policy;
@@ -35,15 +35,15 @@ use crate::values::Resolved;
 use crate::values::syntax::is_label_value;
 
 /// The Postfix container's SMTP port and its name.
-pub const SMTP_PORT: (i32, &str) = (25, "smtp");
+pub(crate) const SMTP_PORT: (i32, &str) = (25, "smtp");
 /// The exporter's port and its name.
-pub const METRICS_PORT: (i32, &str) = (9154, "metrics");
+pub(crate) const METRICS_PORT: (i32, &str) = (9154, "metrics");
 /// The port on which a relay pod takes over the queue of a draining one, and its name: a
 /// second smtpd, reached through the headless Service, that only the relay's own pods may use.
-pub const HANDOFF_PORT: (i32, &str) = (10026, "handoff");
+pub(crate) const HANDOFF_PORT: (i32, &str) = (10026, "handoff");
 /// The loopback TCP port of Postfix's `showq` service, which the exporter reads the queue from
 /// (the exporter's own default). Only containers of the pod can reach it.
-pub const SHOWQ_PORT: i32 = 10025;
+pub(crate) const SHOWQ_PORT: i32 = 10025;
 
 /// What the output is for: where it goes, beyond the values themselves.
 #[derive(Clone, Debug, Default)]
@@ -188,8 +188,7 @@ impl Context<'_> {
         self.metadata_with_labels(name, self.labels.clone())
     }
 
-    /// Metadata of a namespaced object with other labels, e.g. [`Self::labels_with_component`]
-    /// (built directly, rather than replacing the common labels' copy after the fact).
+    /// Metadata of a namespaced object with other labels, e.g. [`Self::labels_with_component`].
     pub(crate) fn metadata_with_labels(&self, name: &str, labels: BTreeMap<String, String>) -> ObjectMeta {
         ObjectMeta {
             name: Some(name.to_owned()),
@@ -207,16 +206,7 @@ impl Context<'_> {
         extra: impl IntoIterator<Item = (&'e String, &'e String)>,
     ) -> BTreeMap<String, String> {
         let mut labels = self.labels.clone();
-        // Overwritten in place: the copy's key and buffer are reused.
-        match labels.get_mut(COMPONENT_LABEL) {
-            Some(value) => {
-                value.clear();
-                value.push_str(component);
-            }
-            None => {
-                labels.insert(COMPONENT_LABEL.into(), component.into());
-            }
-        }
+        labels.insert(COMPONENT_LABEL.to_owned(), component.to_owned());
         labels.extend(extra.into_iter().map(|(key, value)| (key.clone(), value.clone())));
         labels
     }
@@ -260,8 +250,7 @@ pub fn stack(resolved: &Resolved, target: &Target) -> Result<Bundle> {
     let config_map = config_map::config_map(&ctx)?;
     let checksum = config_map::checksum(&config_map);
 
-    // At most 13 objects; each is over a kilobyte, so growing the vector would copy them.
-    let mut objects = Vec::with_capacity(13);
+    let mut objects = Vec::new();
     if target.create_namespace {
         objects.push(Object::Namespace(namespace::namespace(&ctx)));
     }

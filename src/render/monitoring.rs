@@ -175,11 +175,24 @@ fn human_seconds(seconds: f64) -> String {
     if out.is_empty() { "0s".into() } else { out }
 }
 
+/// Where an alert fired, within a sentence.
+const WHERE: &str = "pod {{ $labels.pod }} in namespace {{ $labels.namespace }}";
+
+/// Where an alert fired, starting a sentence.
+const POD: &str = "Pod {{ $labels.pod }} in namespace {{ $labels.namespace }}";
+
+/// Every alert's text and settings, in the order the PrometheusRule lists them.
 fn texts<'a>(ctx: &Context<'a>) -> Vec<(AlertText, AlertSettings<'a>)> {
+    let mut out = health_alerts(ctx);
+    out.extend(queue_alerts(ctx));
+    out.extend(delivery_alerts(ctx));
+    out
+}
+
+/// Postfix or its exporter is down.
+fn health_alerts<'a>(ctx: &Context<'a>) -> Vec<(AlertText, AlertSettings<'a>)> {
     let alerts = &ctx.resolved.values.monitoring.prometheus_rule.alerts;
-    let relayhost = ctx.resolved.relay_host.to_string();
-    let where_ = "pod {{ $labels.pod }} in namespace {{ $labels.namespace }}";
-    let pod = "Pod {{ $labels.pod }} in namespace {{ $labels.namespace }}";
+    let where_ = WHERE;
     let mut out = Vec::new();
 
     let showq_up = metric::showq_up();
@@ -214,6 +227,15 @@ fn texts<'a>(ctx: &Context<'a>) -> Vec<(AlertText, AlertSettings<'a>)> {
         },
         AlertSettings::plain(&alerts.exporter_down),
     ));
+    out
+}
+
+/// The queue is large, bounces are frequent, or the deferred queue grows.
+fn queue_alerts<'a>(ctx: &Context<'a>) -> Vec<(AlertText, AlertSettings<'a>)> {
+    let alerts = &ctx.resolved.values.monitoring.prometheus_rule.alerts;
+    let relayhost = ctx.resolved.relay_host.to_string();
+    let (where_, pod) = (WHERE, POD);
+    let mut out = Vec::new();
     let t = alerts.high_queue.threshold;
     out.push((
         AlertText {
@@ -255,6 +277,15 @@ fn texts<'a>(ctx: &Context<'a>) -> Vec<(AlertText, AlertSettings<'a>)> {
         },
         AlertSettings::threshold(&alerts.deferred_queue_growing),
     ));
+    out
+}
+
+/// Mail waits too long, or the relayhost cannot be reached.
+fn delivery_alerts<'a>(ctx: &Context<'a>) -> Vec<(AlertText, AlertSettings<'a>)> {
+    let alerts = &ctx.resolved.values.monitoring.prometheus_rule.alerts;
+    let relayhost = ctx.resolved.relay_host.to_string();
+    let (where_, pod) = (WHERE, POD);
+    let mut out = Vec::new();
     let t = alerts.old_messages.threshold;
     let age = human_seconds(t);
     out.push((

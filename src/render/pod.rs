@@ -306,18 +306,14 @@ pub(crate) fn pod_template(ctx: &Context<'_>, checksum: &str, queue_claimed: boo
     let mut annotations = values.deployment.pod_annotations.clone();
     annotations.insert(CHECKSUM_ANNOTATION.into(), checksum.into());
 
-    // Sized up front: a `Container` or `Volume` is over a kilobyte, and growing the vector
-    // would copy them.
-    let mut containers = Vec::with_capacity(2);
-    containers.push(postfix_container(ctx));
+    let mut containers = vec![postfix_container(ctx)];
     if values.monitoring.enabled {
         containers.push(exporter_container(ctx));
     }
     let node_selector = &values.deployment.node_selector;
     let sasl = &values.postfix.sasl;
 
-    let mut volumes = Vec::with_capacity(7);
-    volumes.extend([
+    let mut volumes = Vec::from([
         Volume {
             name: CONFIG.into(),
             config_map: Some(ConfigMapVolumeSource {

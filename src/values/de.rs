@@ -17,7 +17,7 @@ use crate::suggest;
 
 /// A deserialization error on its way to becoming a [`Diagnostic`].
 #[derive(Debug)]
-pub struct DeError {
+pub(crate) struct DeError {
     diagnostic: Diagnostic,
     /// A required key that was absent: appended to the path of the map that lacked it.
     missing: Option<&'static str>,
@@ -31,7 +31,7 @@ impl DeError {
     }
 
     /// The finished diagnostic.
-    pub fn into_diagnostic(self) -> Diagnostic {
+    pub(crate) fn into_diagnostic(self) -> Diagnostic {
         self.diagnostic
     }
 }
@@ -98,15 +98,18 @@ fn list(items: &[&str]) -> String {
 }
 
 /// Deserializes `T` from `node`, whose key path is `path`; stops at the first error.
-pub fn from_node<T: de::DeserializeOwned>(node: &Node, path: &str) -> Result<T, Diagnostic> {
+pub(crate) fn from_node<T: de::DeserializeOwned>(node: &Node, path: &str) -> Result<T, Diagnostic> {
     T::deserialize(NodeDe { node, path: KeyPath::Root(path) }).map_err(DeError::into_diagnostic)
 }
 
-/// The most repairs one run makes (see [`from_node_all`]). Every unknown key of a mapping is
-/// found in one repair, so only type errors count against it: far more than a values file has.
+/// The most repairs one run makes (see [`from_node_repaired`]). Every unknown key of a mapping
+/// is found in one repair, so only type errors count against it: far more than a values file has.
 const MAX_REPAIRS: usize = 1000;
 
-/// Deserializes `T` from the root `tree`, reporting every type error and unknown key at once.
+/// Deserializes `T` from the root `tree`, reporting every type error and unknown key at once,
+/// and returns what the repaired tree deserialized to (`None` when a repair could not make
+/// progress): values in which every bad node is a default, on which later checks can still
+/// find the problems elsewhere.
 ///
 /// serde stops at the first error, so after each one the offending node is repaired in a copy
 /// of the tree and deserialization runs again: an unknown key is removed, together with every
@@ -115,17 +118,10 @@ const MAX_REPAIRS: usize = 1000;
 /// list element has no default of its own, so the list falls back to its default (or empty)
 /// and errors later in the same list show up once the first is fixed. Stops when a repair
 /// cannot make progress; the errors found so far are all reported, in file order.
-pub fn from_node_all<T: de::DeserializeOwned>(tree: &Node, defaults: &Node) -> Result<T, Vec<Diagnostic>> {
-    match from_node_repaired(tree, defaults) {
-        (Some(value), diagnostics) if diagnostics.is_empty() => Ok(value),
-        (_, diagnostics) => Err(diagnostics),
-    }
-}
-
-/// [`from_node_all`], also returning what the repaired tree deserialized to (`None` when a
-/// repair could not make progress): values in which every bad node is a default, on which
-/// later checks can still find the problems elsewhere.
-pub fn from_node_repaired<T: de::DeserializeOwned>(tree: &Node, defaults: &Node) -> (Option<T>, Vec<Diagnostic>) {
+pub(crate) fn from_node_repaired<T: de::DeserializeOwned>(
+    tree: &Node,
+    defaults: &Node,
+) -> (Option<T>, Vec<Diagnostic>) {
     let mut diagnostics: Vec<Diagnostic> = Vec::new();
     let mut work: Option<Node> = None;
     let mut repaired: Vec<Vec<Segment>> = Vec::new();
@@ -201,7 +197,7 @@ fn in_file_order(mut diagnostics: Vec<Diagnostic>) -> Vec<Diagnostic> {
     diagnostics
 }
 
-/// Makes the node at `path` deserializable (see [`from_node_all`]); false if it cannot.
+/// Makes the node at `path` deserializable (see [`from_node_repaired`]); false if it cannot.
 fn repair(root: &mut Node, defaults: &Node, path: &[Segment]) -> bool {
     let Some((last, parent_path)) = path.split_last() else { return false };
     if let Some(default) = node_at(defaults, path)
@@ -721,7 +717,10 @@ mod tests {
         let defaults = parse("defaults", "replicas: 1\ntag: x\nenabled: true\n");
         let mut tree = defaults.clone();
         tree.merge(parse("v.yaml", text));
-        from_node_all(&tree, &defaults)
+        match from_node_repaired(&tree, &defaults) {
+            (Some(value), diagnostics) if diagnostics.is_empty() => Ok(value),
+            (_, diagnostics) => Err(diagnostics),
+        }
     }
 
     #[test]

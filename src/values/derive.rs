@@ -13,11 +13,11 @@ use super::tree::{Node, ScalarKind, Value, is_null_text};
 use crate::error::{Layer, Origin, Source};
 
 /// The mail domain's key, which the derived keys follow.
-pub const MAIL_DOMAIN: &str = "maildomain";
+pub(crate) const MAIL_DOMAIN: &str = "maildomain";
 
-/// The sender domains allowed besides the mail domain unless the list is set: the seed
-/// deployment's (Google Workspace relays mail of gmail.com senders too).
-pub const EXTRA_SENDER_DOMAINS: &[&str] = &["gmail.com"];
+/// The sender domains allowed besides the mail domain unless the list is set: the replaced
+/// Helm chart's (Google Workspace relays mail of gmail.com senders too).
+pub(crate) const EXTRA_SENDER_DOMAINS: &[&str] = &["gmail.com"];
 
 /// The mail domain of `tree` and where it was written, when it is a usable text (not null or
 /// empty: typing and validation report those on their own).
@@ -33,7 +33,7 @@ fn mail_domain(tree: &Node) -> Option<(String, Origin)> {
 /// Fills in the derived keys of `tree` that no layer set. Without a usable mail domain in
 /// `tree`, they follow the one of `defaults` (the built-in defaults), so one mistake in the
 /// mail domain is reported once, not again for each derived key.
-pub fn apply(tree: &mut Node, defaults: &Node) {
+pub(crate) fn apply(tree: &mut Node, defaults: &Node) {
     let (domain, from) = match mail_domain(tree) {
         Some((domain, origin)) => (domain, Some(origin)),
         None => (mail_domain(defaults).map(|(domain, _)| domain).unwrap_or_default(), None),

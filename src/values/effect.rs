@@ -157,7 +157,7 @@ const RULES: &[Rule] = &[
 
 /// A warning for every key the user set that has no effect under the switches of `tree` (the
 /// merged, valid values), pointing at where the user set it.
-pub fn ineffective(tree: &Node) -> Vec<Diagnostic> {
+pub(crate) fn ineffective(tree: &Node) -> Vec<Diagnostic> {
     let mut set = Vec::new();
     user_keys(tree, &mut Vec::new(), &mut set);
     let mut warnings: Vec<(String, String, &Rule, Origin)> = Vec::new();

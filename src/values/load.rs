@@ -9,10 +9,10 @@ use std::sync::{Arc, LazyLock};
 
 use super::de::from_node_repaired;
 use super::model::Values;
-use super::profiles_dir::{ProfilesDir, is_profile_path};
+use super::profiles_dir::{ProfilesDir, available_profiles, is_profile_path};
 use super::set;
 use super::tree::{Node, ScalarKind, Value, parse_document, parse_layer};
-use super::validate::{RelayHost, validate};
+use super::validate::{Checked, RelayHost, validate};
 use crate::error::{Diagnostic, Error, Layer, Origin, Result, Severity, Source};
 
 /// The built-in defaults, compiled into the binary.
@@ -50,25 +50,12 @@ pub struct Resolved {
     pub values: Values,
     /// The relayhost, reconciled from `env.relayhost` and `env.SMTP_SERVER`/`SMTP_PORT`.
     pub relay_host: RelayHost,
+    /// `queue.minFree` in whole bytes, as validation parsed it (Postfix's `queue_minfree`).
+    pub queue_min_free_bytes: u64,
     /// The merged tree, with the origin of every value.
     pub tree: Node,
     /// Warnings found by validation (errors abort loading).
     pub warnings: Vec<Diagnostic>,
-}
-
-/// Profile names found in `dir` (files `NAME.yaml`), sorted.
-pub fn available_profiles(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(dir)
-        .into_iter()
-        .flatten()
-        .flatten()
-        .filter_map(|entry| {
-            let name = entry.file_name().into_string().ok()?;
-            name.strip_suffix(".yaml").filter(|stem| !stem.is_empty()).map(str::to_owned)
-        })
-        .collect();
-    names.sort();
-    names
 }
 
 fn source(layer: Layer, name: String, text: String) -> Arc<Source> {
@@ -77,7 +64,7 @@ fn source(layer: Layer, name: String, text: String) -> Arc<Source> {
 
 /// The most bytes relaygen reads from one values file, profile or stdin: hundreds of times a
 /// real values file, and a bound on what `-f /dev/zero` can make it allocate.
-pub const MAX_VALUES_FILE_BYTES: u64 = 8 * 1024 * 1024;
+pub(crate) const MAX_VALUES_FILE_BYTES: u64 = 8 * 1024 * 1024;
 
 fn read_file(path: &Path) -> Result<String> {
     let read_err = |source| Error::Read { path: path.into(), source };
@@ -131,7 +118,7 @@ fn defaults_source() -> Arc<Source> {
 /// The built-in defaults as a tree, parsed once per process. Its collections are shared: every
 /// load and every profile of `--all-profiles` starts from it without copying it, and a merge
 /// copies only the mappings it changes.
-pub fn defaults_tree() -> &'static Node {
+pub(crate) fn defaults_tree() -> &'static Node {
     // `defaults.yaml` is compiled in and every test parses it, so a failure here is a build
     // that never passed its tests, not bad input.
     static DEFAULTS: LazyLock<Node> =
@@ -175,7 +162,7 @@ fn profile_by_name(name: &str, profiles_dir: &ProfilesDir) -> Result<PathBuf> {
 
 /// The built-in defaults with the derived keys filled in (see [`super::derive`]): a default
 /// for every key of the model, for repairs and the schema.
-pub fn derived_defaults_tree() -> &'static Node {
+pub(crate) fn derived_defaults_tree() -> &'static Node {
     static DERIVED: LazyLock<Node> = LazyLock::new(|| {
         let mut tree = defaults_tree().clone();
         super::derive::apply(&mut tree, defaults_tree());
@@ -184,18 +171,10 @@ pub fn derived_defaults_tree() -> &'static Node {
     &DERIVED
 }
 
-/// Merges the selected layers into one tree (no typing or validation yet).
-pub fn merge_layers(selection: &Selection) -> Result<Node> {
-    match merge_layers_collecting(selection)? {
-        (tree, problems) if problems.is_empty() => Ok(tree),
-        (_, problems) => Err(Error::Values(problems)),
-    }
-}
-
 /// Merges the selected layers, going on past the problems of one layer or expression (which
 /// is then left out, or for a duplicate key, read with the key's first value) and returning
 /// them. `Err` is a problem that leaves nothing to merge (a missing file or profile).
-fn merge_layers_collecting(selection: &Selection) -> Result<(Node, Vec<Diagnostic>)> {
+fn merge_layers(selection: &Selection) -> Result<(Node, Vec<Diagnostic>)> {
     let mut tree = defaults_tree().clone();
     let mut problems = Vec::new();
 
@@ -251,14 +230,14 @@ fn merge_layers_collecting(selection: &Selection) -> Result<(Node, Vec<Diagnosti
 
 /// Loads, types and validates the selected values. Every problem one run can find is
 /// reported: a duplicate key or a wrong type in one place does not hide the others, because
-/// typing and validation go on with the bad nodes repaired (see [`from_node_repaired`]).
+/// typing and validation go on with the bad nodes repaired (see `de::from_node_repaired`).
 pub fn load(selection: &Selection) -> Result<Resolved> {
-    let (mut tree, mut problems) = merge_layers_collecting(selection)?;
+    let (mut tree, mut problems) = merge_layers(selection)?;
     super::derive::apply(&mut tree, defaults_tree());
     let (values, mut type_problems) = from_node_repaired::<Values>(&tree, derived_defaults_tree());
     problems.append(&mut type_problems);
     let Some(values) = values else { return Err(Error::Values(problems)) };
-    let (relay_host, diagnostics) = validate(&values, &tree);
+    let Checked { relay_host, queue_min_free_bytes, diagnostics } = validate(&values, &tree);
     if !problems.is_empty() {
         problems.extend(diagnostics.into_iter().filter(|d| d.severity == Severity::Error));
         return Err(Error::Values(problems));
@@ -269,7 +248,9 @@ pub fn load(selection: &Selection) -> Result<Resolved> {
     let mut diagnostics = diagnostics;
     diagnostics.extend(super::effect::ineffective(&tree));
     let relay_host = relay_host.ok_or_else(|| Error::Internal("validation passed without a relayhost".into()))?;
-    Ok(Resolved { values, relay_host, tree, warnings: diagnostics })
+    let queue_min_free_bytes = queue_min_free_bytes
+        .ok_or_else(|| Error::Internal("validation passed without queue.minFree in bytes".into()))?;
+    Ok(Resolved { values, relay_host, queue_min_free_bytes, tree, warnings: diagnostics })
 }
 
 #[cfg(test)]
@@ -295,7 +276,7 @@ mod tests {
             Value::Scalar(text, _) => text.to_string(),
             other => panic!("not a scalar: {other:?}"),
         };
-        let tree = merge_layers(&selection).expect("valid");
+        let tree = load(&selection).expect("valid").tree;
         assert!(shared(&tree, &["resources"]), "an untouched mapping is the defaults' own");
         assert!(!shared(&tree, &["deployment"]), "a changed mapping is a copy");
         assert!(!shared(&tree, &["postfix", "mynetworks"]), "a changed list is a copy");
@@ -311,6 +292,6 @@ mod tests {
         // The defaults every later load starts from are untouched.
         assert_eq!(scalar(defaults_tree(), &["deployment", "replicas"]), "2");
         assert_eq!(first_network(defaults_tree()), "127.0.0.0/8");
-        assert!(shared(&merge_layers(&Selection::default()).expect("valid"), &["deployment"]));
+        assert!(shared(&load(&Selection::default()).expect("valid").tree, &["deployment"]));
     }
 }

@@ -1,16 +1,16 @@
 //! The values: layered input (defaults, profile, files, `--set`), the typed model, validation.
 
-pub mod de;
-pub mod derive;
-pub mod effect;
+pub(crate) mod de;
+pub(crate) mod derive;
+pub(crate) mod effect;
 pub mod load;
-pub mod model;
-pub mod origins;
-pub mod profiles_dir;
-pub mod set;
-pub mod syntax;
+pub(crate) mod model;
+pub(crate) mod origins;
+pub(crate) mod profiles_dir;
+pub(crate) mod set;
+pub(crate) mod syntax;
 pub mod tree;
-pub mod validate;
+pub(crate) mod validate;
 
 pub use load::{Resolved, Selection, SetArg, load};
 pub use model::Values;

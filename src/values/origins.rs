@@ -1,12 +1,34 @@
-//! `relaygen values --show-origin`: every effective value with the layer that set it.
+//! Where values came from: the origin of one key, to point diagnostics at it, and
+//! `relaygen values --show-origin`, every effective value with the layer that set it.
 
 use std::fmt::Write as _;
 
+use super::set::{Segment, parse_path};
 use super::tree::{Node, ScalarKind, Value};
+use crate::error::Origin;
+
+/// Finds the node at a key path such as `a.b[2].c` or `a.kubernetes\.io/os` (the deepest
+/// node that exists on the way), to point diagnostics at it.
+pub(crate) fn origin_of(tree: &Node, path: &str) -> Option<Origin> {
+    let segments = parse_path(path).ok()?;
+    let mut node = tree;
+    let mut best = None;
+    for segment in &segments {
+        let next = match (&node.value, segment) {
+            (Value::Map(map), Segment::Key(key)) => map.get(key.as_str()),
+            (Value::Seq(items), Segment::Index(i)) => items.get(*i),
+            _ => None,
+        };
+        let Some(next) = next else { break };
+        node = next;
+        best = Some(node.origin.clone());
+    }
+    best
+}
 
 /// One line per leaf, `path = value  # layer origin`, in key order. Lists are shown whole on
 /// their key (they replace whole when layered, so one origin covers them).
-pub fn listing(tree: &Node) -> String {
+pub(crate) fn listing(tree: &Node) -> String {
     let mut lines = Vec::new();
     walk(tree, String::new(), &mut lines);
     // Align the origins, but let an unusually long line push its own comment out.

@@ -3,12 +3,16 @@
 //! the current directory, then in each parent, stopping at the repository root (the first
 //! directory holding `.git`).
 
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
+
+use clap_complete::engine::ValueCompleter;
+use clap_complete::{CompletionCandidate, PathCompleter};
 
 use crate::error::{Error, Result};
 
 /// The name of the directory the search looks for.
-pub const PROFILES: &str = "profiles";
+pub(crate) const PROFILES: &str = "profiles";
 
 /// The profiles directory and how it was chosen.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -20,6 +24,9 @@ pub enum ProfilesDir {
     Found(PathBuf),
     /// The search found none; these directories were looked for, nearest first.
     NotFound(Vec<PathBuf>),
+    /// The search could not start: the current directory cannot be read, for this reason. An
+    /// error only once a profile is needed.
+    NoCurrentDir(String),
 }
 
 impl Default for ProfilesDir {
@@ -29,15 +36,13 @@ impl Default for ProfilesDir {
 }
 
 impl ProfilesDir {
-    /// The given directory, or the result of searching upwards from `cwd` (an absolute path).
-    pub fn resolve(given: Option<PathBuf>, cwd: &Path) -> Self {
-        given.map_or_else(|| Self::search(cwd), ProfilesDir::Given)
-    }
-
     /// The directory given, or else the nearest `profiles/` from the current directory.
     pub fn from_current_dir(given: Option<PathBuf>) -> Self {
-        let cwd = std::env::current_dir().unwrap_or_default();
-        Self::resolve(given, &cwd)
+        match (given, std::env::current_dir()) {
+            (Some(dir), _) => ProfilesDir::Given(dir),
+            (None, Ok(cwd)) => Self::search(&cwd),
+            (None, Err(e)) => ProfilesDir::NoCurrentDir(e.to_string()),
+        }
     }
 
     /// Looks for `profiles/` in `cwd` and each parent, up to the repository root.
@@ -67,17 +72,50 @@ impl ProfilesDir {
             }
             ProfilesDir::Given(dir) | ProfilesDir::Found(dir) => Ok(dir),
             ProfilesDir::NotFound(searched) => Err(Error::NoProfilesDir { given: None, searched: searched.clone() }),
+            ProfilesDir::NoCurrentDir(reason) => Err(Error::NoCurrentDir { reason: reason.clone() }),
         }
     }
 }
 
+/// Profile names found in `dir` (files `NAME.yaml`), sorted.
+pub(crate) fn available_profiles(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|entry| {
+            let name = entry.file_name().into_string().ok()?;
+            name.strip_suffix(".yaml").filter(|stem| !stem.is_empty()).map(str::to_owned)
+        })
+        .collect();
+    names.sort();
+    names
+}
+
 /// The environment variable that names the profiles directory, as `--profiles-dir` does.
-pub const PROFILES_DIR_VAR: &str = "RELAYGEN_PROFILES_DIR";
+pub(crate) const PROFILES_DIR_VAR: &str = "RELAYGEN_PROFILES_DIR";
 
 /// True when `--profile` names a file (`profiles/prod.yaml`, `./prod.yaml`) rather than a
 /// profile (`prod`): it has a directory separator. `prod.yaml` alone is a (mistyped) name.
-pub fn is_profile_path(profile: &str) -> bool {
+pub(crate) fn is_profile_path(profile: &str) -> bool {
     profile.contains(['/', std::path::MAIN_SEPARATOR])
+}
+
+/// Candidates for `--profile`: the names of the profiles in the profiles directory that
+/// `--profile` would read (`RELAYGEN_PROFILES_DIR`, else the nearest `profiles/`), or files
+/// once the word looks like a path.
+pub(crate) fn profile_names(current: &OsStr) -> Vec<CompletionCandidate> {
+    let word = current.to_string_lossy();
+    if is_profile_path(&word) {
+        return PathCompleter::file().complete(current);
+    }
+    let given = std::env::var_os(PROFILES_DIR_VAR).map(Into::into);
+    let Ok(dir) = ProfilesDir::from_current_dir(given).path().map(Path::to_owned) else { return Vec::new() };
+    available_profiles(&dir)
+        .into_iter()
+        .filter(|name| name.starts_with(word.as_ref()))
+        .map(CompletionCandidate::new)
+        .collect()
 }
 
 #[cfg(test)]

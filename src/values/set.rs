@@ -14,7 +14,7 @@ use crate::error::{Diagnostic, Layer, Origin, Source};
 
 /// One step of a key path.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Segment {
+pub(crate) enum Segment {
     /// A map key.
     Key(String),
     /// A list index.
@@ -23,7 +23,7 @@ pub enum Segment {
 
 /// One `key=value` of an expression.
 #[derive(Clone, Debug)]
-pub struct Assignment {
+pub(crate) struct Assignment {
     /// Where to put the value.
     pub path: Vec<Segment>,
     /// What to put there.
@@ -34,13 +34,13 @@ pub struct Assignment {
 const MAX_INDEX: usize = 65_536;
 
 /// The longest `--set` expression accepted, in bytes.
-pub const MAX_EXPRESSION_BYTES: usize = 64 * 1024;
+pub(crate) const MAX_EXPRESSION_BYTES: usize = 64 * 1024;
 
 /// The most steps in one key path, as deep as the YAML parser nests a values file.
-pub const MAX_PATH_DEPTH: usize = 255;
+pub(crate) const MAX_PATH_DEPTH: usize = 255;
 
 /// Parses an expression given to `--set` (`string == false`) or `--set-string`.
-pub fn parse(expression: &str, string: bool) -> Result<Vec<Assignment>, Diagnostic> {
+pub(crate) fn parse(expression: &str, string: bool) -> Result<Vec<Assignment>, Diagnostic> {
     let flag = if string { "--set-string" } else { "--set" };
     let source =
         Arc::new(Source { layer: Layer::Set, name: format!("{flag} {expression}"), text: expression.to_owned() });
@@ -150,7 +150,7 @@ fn unescape(text: &str) -> String {
 /// A map key as written in a key path: `.`, `[` and `\` escaped with `\`, so
 /// `kubernetes.io/os` under `nodeSelector` reads `deployment.nodeSelector.kubernetes\.io/os`
 /// (the same spelling `--set` takes).
-pub fn escape_key(key: &str) -> String {
+pub(crate) fn escape_key(key: &str) -> String {
     let mut out = String::with_capacity(key.len());
     for c in key.chars() {
         if matches!(c, '.' | '[' | '\\') {
@@ -162,7 +162,7 @@ pub fn escape_key(key: &str) -> String {
 }
 
 /// Parses a key path (`a.b[0].c`, `a\.b`) into its segments.
-pub fn parse_path(key: &str) -> Result<Vec<Segment>, String> {
+pub(crate) fn parse_path(key: &str) -> Result<Vec<Segment>, String> {
     if key.is_empty() {
         return Err("the key is empty".into());
     }
@@ -235,7 +235,7 @@ fn parse_value(raw: &str, kind: ScalarKind, origin: &Origin) -> Node {
 }
 
 /// Writes an assignment into the tree, creating maps and list elements on the way.
-pub fn apply(root: &mut Node, assignment: Assignment) -> Result<(), Diagnostic> {
+pub(crate) fn apply(root: &mut Node, assignment: Assignment) -> Result<(), Diagnostic> {
     let Assignment { path, value } = assignment;
     let origin = value.origin.clone();
     let mut node = root;

@@ -5,7 +5,7 @@
 use ipnet::IpNet;
 
 /// A DNS name: dot-separated labels of letters, digits and inner hyphens, at most 253 bytes.
-pub fn is_dns_name(name: &str) -> bool {
+pub(crate) fn is_dns_name(name: &str) -> bool {
     !name.is_empty()
         && name.len() <= 253
         && name.split('.').all(|label| {
@@ -18,14 +18,14 @@ pub fn is_dns_name(name: &str) -> bool {
 }
 
 /// A fully qualified domain name: a DNS name with at least two labels and a non-numeric TLD.
-pub fn is_fqdn(name: &str) -> bool {
+pub(crate) fn is_fqdn(name: &str) -> bool {
     is_dns_name(name)
         && name.contains('.')
         && name.rsplit('.').next().is_some_and(|tld| tld.bytes().any(|b| b.is_ascii_alphabetic()))
 }
 
 /// A Kubernetes DNS-1123 label (namespace names): lower case, at most 63 characters.
-pub fn is_dns1123_label(name: &str) -> bool {
+pub(crate) fn is_dns1123_label(name: &str) -> bool {
     !name.is_empty()
         && name.len() <= 63
         && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
@@ -34,7 +34,7 @@ pub fn is_dns1123_label(name: &str) -> bool {
 }
 
 /// A Kubernetes label value: empty, or up to 63 alphanumerics with inner `-_.`.
-pub fn is_label_value(value: &str) -> bool {
+pub(crate) fn is_label_value(value: &str) -> bool {
     value.is_empty()
         || (value.len() <= 63
             && value.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
@@ -43,7 +43,7 @@ pub fn is_label_value(value: &str) -> bool {
 }
 
 /// A Kubernetes label or annotation key: optional DNS prefix and `/`, then a name of up to 63.
-pub fn is_label_key(key: &str) -> bool {
+pub(crate) fn is_label_key(key: &str) -> bool {
     let (prefix, name) = match key.rsplit_once('/') {
         Some((p, n)) => (Some(p), n),
         None => (None, key),
@@ -52,7 +52,7 @@ pub fn is_label_key(key: &str) -> bool {
 }
 
 /// A Prometheus duration such as `30s`, `5m` or `1h30m`.
-pub fn is_prometheus_duration(text: &str) -> bool {
+pub(crate) fn is_prometheus_duration(text: &str) -> bool {
     let mut rest = text;
     let mut parts = 0;
     while !rest.is_empty() {
@@ -70,7 +70,7 @@ pub fn is_prometheus_duration(text: &str) -> bool {
 }
 
 /// Parses a Kubernetes quantity into a number (for comparing requests with limits).
-pub fn parse_quantity(text: &str) -> Option<f64> {
+pub(crate) fn parse_quantity(text: &str) -> Option<f64> {
     const SUFFIXES: [(&str, f64); 13] = [
         ("Ki", 1024.0),
         ("Mi", 1_048_576.0),
@@ -99,20 +99,20 @@ pub fn parse_quantity(text: &str) -> Option<f64> {
 }
 
 /// A Docker tag: a word character, then up to 127 word characters, `.` or `-`.
-pub fn is_image_tag(tag: &str) -> bool {
+pub(crate) fn is_image_tag(tag: &str) -> bool {
     let word = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
     tag.len() <= 128 && tag.bytes().next().is_some_and(word) && tag.bytes().all(|b| word(b) || b == b'.' || b == b'-')
 }
 
 /// `sha256:` followed by 64 lower-case hex digits.
-pub fn is_digest(digest: &str) -> bool {
+pub(crate) fn is_digest(digest: &str) -> bool {
     digest
         .strip_prefix("sha256:")
         .is_some_and(|hex| hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)))
 }
 
 /// A Prometheus label name: `[a-zA-Z_][a-zA-Z0-9_]*`, and not reserved (`__` prefix).
-pub fn is_prometheus_label_name(name: &str) -> bool {
+pub(crate) fn is_prometheus_label_name(name: &str) -> bool {
     let mut chars = name.chars();
     chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
@@ -120,7 +120,7 @@ pub fn is_prometheus_label_name(name: &str) -> bool {
 }
 
 /// A Postfix time value: digits and one unit letter (`60s`, `1h`).
-pub fn is_postfix_time(text: &str) -> bool {
+pub(crate) fn is_postfix_time(text: &str) -> bool {
     let Some(unit) = text.chars().last() else { return false };
     let digits = &text[..text.len() - unit.len_utf8()];
     matches!(unit, 's' | 'm' | 'h' | 'd' | 'w')
@@ -130,12 +130,12 @@ pub fn is_postfix_time(text: &str) -> bool {
 }
 
 /// A DNS-1123 subdomain: the rule for Secret and StorageClass names.
-pub fn is_dns1123_subdomain(name: &str) -> bool {
+pub(crate) fn is_dns1123_subdomain(name: &str) -> bool {
     name.len() <= 253 && !name.is_empty() && name.split('.').all(is_dns1123_label)
 }
 
 /// A key of a Secret's data.
-pub fn is_secret_key(key: &str) -> bool {
+pub(crate) fn is_secret_key(key: &str) -> bool {
     !key.is_empty()
         && key.len() <= 253
         && key != "."
@@ -144,7 +144,7 @@ pub fn is_secret_key(key: &str) -> bool {
 }
 
 /// A network in CIDR notation (`10.0.0.0/8`, `fd00::/8`), or why the text is not one.
-pub fn parse_cidr(text: &str) -> Result<IpNet, String> {
+pub(crate) fn parse_cidr(text: &str) -> Result<IpNet, String> {
     text.parse::<IpNet>().map_err(|_| format!("`{text}` is not a CIDR"))
 }
 

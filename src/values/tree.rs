@@ -104,7 +104,7 @@ impl Node {
 }
 
 /// True for the plain scalars YAML 1.2 reads as null.
-pub fn is_null_text(text: &str) -> bool {
+pub(crate) fn is_null_text(text: &str) -> bool {
     matches!(text, "" | "~" | "null" | "Null" | "NULL")
 }
 
@@ -118,7 +118,7 @@ pub fn parse_document(source: &Arc<Source>) -> Result<Node, Diagnostic> {
 /// leave the rest of the document readable: a duplicate key is reported and its first value
 /// kept, so the other problems of the file show up in the same run. `Err` is a problem that
 /// stops the parse (invalid YAML, a second document, a root that is not a mapping).
-pub fn parse_layer(source: &Arc<Source>) -> Result<(Node, Vec<Diagnostic>), Diagnostic> {
+pub(crate) fn parse_layer(source: &Arc<Source>) -> Result<(Node, Vec<Diagnostic>), Diagnostic> {
     let mut builder = Builder {
         source,
         anchors: BTreeMap::new(),

@@ -532,6 +532,6 @@ fn the_migration_guide_says_which_command_makes_the_seed_s_kustomize_base() {
     relaygen_in(ws.path(), &args).ok();
     let base = objects_in_dir(&ws.path().join("k8s/email-server"));
     let deployment = base.values().find(|o| o["kind"] == "Deployment").expect("a Deployment");
-    assert_eq!(deployment["spec"]["replicas"], 2, "the seed's base runs two replicas");
-    assert!(!base.values().any(|o| o["kind"] == "HorizontalPodAutoscaler"), "the seed's base has no HPA");
+    assert_eq!(deployment["spec"]["replicas"], 2, "the replaced Kustomize base runs two replicas");
+    assert!(!base.values().any(|o| o["kind"] == "HorizontalPodAutoscaler"), "the replaced Kustomize base has no HPA");
 }

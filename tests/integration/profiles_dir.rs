@@ -92,3 +92,23 @@ fn argocd_application_names_the_missing_profiles_directory_and_the_flag() {
     assert!(stderr.contains("--profiles-dir"), "{stderr}");
     relaygen_in(repository.path(), &[&args[..], &["--path", "."]].concat()).ok();
 }
+
+#[test]
+fn an_unreadable_current_directory_is_reported_not_searched_from() {
+    let gone = tempfile::tempdir().expect("tempdir");
+    let dir = gone.path().join("deleted");
+    std::fs::create_dir(&dir).expect("mkdir");
+    // The shell enters the directory and removes it: relaygen starts where getcwd fails.
+    let output = std::process::Command::new("sh")
+        .args(["-c", r#"cd "$1" && rmdir "$1" && exec "$2" render --profile prod"#, "sh"])
+        .arg(&dir)
+        .arg(env!("CARGO_BIN_EXE_relaygen"))
+        .env_remove("RELAYGEN_PROFILES_DIR")
+        .output()
+        .expect("sh runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(output.stdout.is_empty());
+    assert!(stderr.contains("cannot read the current directory"), "{stderr}");
+    assert!(stderr.contains("--profiles-dir"), "{stderr}");
+}
