@@ -81,7 +81,7 @@ and its files are listed), 2 on an error, such as no output directory at all (cr
 Examples:
   relaygen check
   relaygen check --out deploy/rendered")]
-    Check(CheckOutArgs),
+    Check(CheckArgs),
     /// Compare the selected render with other manifests, object by object.
     #[command(after_help = "\
 Objects are matched by apiVersion, kind, namespace and name (an old object naming no namespace
@@ -272,7 +272,7 @@ pub struct ValidateArgs {
     pub selection: SelectionArgs,
     /// What to check against.
     #[command(flatten)]
-    pub checks: CheckArgs,
+    pub checks: ValidationArgs,
 }
 
 /// Flags of `schema`.
@@ -300,9 +300,10 @@ pub struct ExplainArgs {
     pub key: String,
 }
 
-/// Flags shared by the commands that check a rendering (`render`, `validate`).
+/// How strictly and for which Kubernetes version a rendering is validated (`render`,
+/// `validate`, `diff`).
 #[derive(Debug, Args)]
-pub struct CheckArgs {
+pub struct ValidationArgs {
     /// Treat warnings (e.g. an unpinned image tag such as `latest`) as errors.
     #[arg(long)]
     pub strict: bool,
@@ -313,7 +314,7 @@ pub struct CheckArgs {
 
 /// Flags of `check`.
 #[derive(Debug, Args)]
-pub struct CheckOutArgs {
+pub struct CheckArgs {
     /// The output directory to check (as written by `render --all-profiles --out DIR`).
     #[arg(long, value_name = "DIR", visible_alias = "output-dir", default_value = "out")]
     pub out: PathBuf,
@@ -331,7 +332,7 @@ pub struct DiffArgs {
     pub selection: SelectionArgs,
     /// What to check against.
     #[command(flatten)]
-    pub checks: CheckArgs,
+    pub checks: ValidationArgs,
     /// Add the Namespace object to the render.
     #[arg(long)]
     pub create_namespace: bool,
@@ -413,7 +414,7 @@ pub struct RenderArgs {
     pub selection: SelectionArgs,
     /// What to check against.
     #[command(flatten)]
-    pub checks: CheckArgs,
+    pub checks: ValidationArgs,
     /// Add the Namespace object, first in the stream.
     #[arg(long)]
     pub create_namespace: bool,

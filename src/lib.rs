@@ -274,7 +274,7 @@ fn argocd_command(command: cli::ArgocdCommand) -> Result<(), Error> {
 /// `profile` names the profile in the warnings, where several renderings print theirs.
 fn checked_load(
     selection: &Selection,
-    checks: &cli::CheckArgs,
+    checks: &cli::ValidationArgs,
     profile: Option<&str>,
     verbose: bool,
 ) -> Result<values::Resolved, Error> {
@@ -291,7 +291,7 @@ fn checked_load(
 fn checked_stack(
     resolved: &values::Resolved,
     target: &render::Target,
-    checks: &cli::CheckArgs,
+    checks: &cli::ValidationArgs,
     profile: Option<&str>,
     verbose: bool,
 ) -> Result<render::Bundle, Error> {
@@ -307,7 +307,7 @@ fn checked_stack(
 /// directories are replaced; a failure leaves every existing directory as it was.
 fn render_to_dir(
     selection: &Selection,
-    checks: &cli::CheckArgs,
+    checks: &cli::ValidationArgs,
     target: &render::Target,
     out: &Path,
     all_profiles: bool,
@@ -343,7 +343,7 @@ fn report_removed(removed: &[std::path::PathBuf]) {
 /// The render side of a diff, described by its profile.
 fn diff_side(
     selection: &Selection,
-    checks: &cli::CheckArgs,
+    checks: &cli::ValidationArgs,
     target: &render::Target,
     named: Option<&str>,
     verbose: bool,
