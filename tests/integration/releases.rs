@@ -257,3 +257,21 @@ fn uninstall_deletes_the_namespace_only_when_asked_and_follows_the_release_name(
     );
     assert!(!run.stderr.contains("kept: the Namespace"), "{}", run.stderr);
 }
+
+#[test]
+fn a_sasl_secret_named_like_the_release_is_reported_as_the_applyset_parent_s_name() {
+    let run =
+        relaygen(&["render", "--set", "postfix.sasl.enabled=true", "--set", "postfix.sasl.secretName=postfix-relay"]);
+    assert!(
+        run.stderr.contains(
+            "warning: postfix.sasl.secretName: `postfix-relay` is the release's name, which kubectl's ApplySet \
+             (--applyset=postfix-relay) gives the Secret it keeps its inventory in"
+        ),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("e.g. postfix-relay-sasl"), "{}", run.stderr);
+    let other =
+        relaygen(&["render", "--set", "postfix.sasl.enabled=true", "--set", "postfix.sasl.secretName=relay-sasl"]);
+    assert!(!other.stderr.contains("postfix.sasl.secretName"), "{}", other.stderr);
+}

@@ -3,7 +3,7 @@
 
 use super::Report;
 use super::relay_host::RelayHost;
-use crate::values::model::{LogValues, PostfixValues, RateLimits, StrategyType, TlsSecurityLevel, Values};
+use crate::values::model::{LogValues, RateLimits, StrategyType, TlsSecurityLevel, Values};
 use crate::values::origins::origin_of;
 use crate::values::syntax::{is_dns1123_subdomain, is_fqdn, is_postfix_time, is_secret_key};
 
@@ -62,7 +62,7 @@ pub(super) fn check_tls(values: &Values, relay_host: Option<&RelayHost>, r: &mut
 pub(super) fn check_relay_policy(values: &Values, r: &mut Report<'_>) {
     check_senders(values, r);
     check_rate_limits(&values.postfix.rate_limits, r);
-    check_sasl(&values.postfix, r);
+    check_sasl(values, r);
     check_log_rotation(&values.postfix.log, r);
     check_persistence(values, r);
     check_shutdown(values, r);
@@ -119,7 +119,8 @@ fn check_rate_limits(limits: &RateLimits, r: &mut Report<'_>) {
 }
 
 /// SASL credentials from a Secret, and a TLS level that keeps them (and the mail) from others.
-fn check_sasl(postfix: &PostfixValues, r: &mut Report<'_>) {
+fn check_sasl(values: &Values, r: &mut Report<'_>) {
+    let postfix = &values.postfix;
     let sasl = &postfix.sasl;
     if sasl.enabled {
         if sasl.secret_name.is_empty() {
@@ -133,6 +134,18 @@ fn check_sasl(postfix: &PostfixValues, r: &mut Report<'_>) {
                 "postfix.sasl.secretName",
                 format!("`{}` is not a Secret name", sasl.secret_name),
                 "the name of an existing Secret in the release namespace, e.g. relay-credentials",
+            );
+        } else if sasl.secret_name == values.name {
+            // kubectl's ApplySet keeps its parent, a Secret named after --applyset, beside the
+            // release; the documented apply names it after the release.
+            r.warning(
+                "postfix.sasl.secretName",
+                format!(
+                    "`{}` is the release's name, which kubectl's ApplySet (--applyset={}) gives the Secret it keeps \
+                     its inventory in",
+                    sasl.secret_name, values.name
+                ),
+                format!("name the credentials' Secret otherwise, e.g. {}-sasl", values.name),
             );
         }
         for (path, key) in
