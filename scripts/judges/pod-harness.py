@@ -53,6 +53,8 @@ LOOPBACK = "127.0.0.1"
 # pods the first pod's link address, which the second pod reaches too.
 UPSTREAM = LOOPBACK
 DEADLINE = 30.0
+# Headers the test clients add to every message they send (--client-header).
+CLIENT_HEADERS = []
 
 
 def sh(*args, check=True, **kw):
@@ -553,6 +555,8 @@ def smtp_send(sender, recipient, size=0):
     message["From"] = sender or "mailer-daemon@example.invalid"
     message["To"] = recipient
     message["Subject"] = "relaygen pod test"
+    for name, value in CLIENT_HEADERS:
+        message[name] = value
     message.set_content("x" * size if size else "Hello from the relaygen pod test.\n")
     try:
         with smtplib.SMTP(LOOPBACK, 25, local_hostname="client.test", timeout=30) as client:
@@ -984,6 +988,8 @@ def main():
     parser.add_argument("--rootfs", type=Path, default=Path("/"),
                         help="the pod's containers run on this root filesystem (its Postfix, shell and tools) "
                              "instead of the host's `/`; the sink, DNS server and clients stay on the host")
+    parser.add_argument("--client-header", action="append", default=[], metavar="NAME: VALUE",
+                        help="a header the test clients add to each message they send")
     args = parser.parse_args()
 
     if os.geteuid() != 0:
@@ -994,6 +1000,7 @@ def main():
     credentials = tuple(args.sink_credentials.split(":", 1)) if args.sink_credentials else None
     host, port = relay_host(pod.main_cf)
     global LOOPBACK, UPSTREAM
+    CLIENT_HEADERS.extend(tuple(part.strip() for part in h.split(":", 1)) for h in args.client_header)
     if pod.main_cf.get("inet_protocols") == "ipv6":
         LOOPBACK = "::1"
     UPSTREAM = HERE_ADDRESS if args.scenario == "handoff" else LOOPBACK
