@@ -144,7 +144,7 @@ fn boot_on(
     secrets: &[(&str, &[(&str, &str)])],
     sink_credentials: Option<&str>,
 ) -> Option<PodRun> {
-    run_pod(root, args, scenario, secrets, sink_credentials, "trusted")
+    run_pod(root, args, scenario, secrets, sink_credentials, "trusted", &[])
 }
 
 /// [`boot`] against a sink with the certificate `sink_certificate` (the harness's
@@ -156,10 +156,11 @@ fn boot_against(
     sink_credentials: Option<&str>,
     sink_certificate: &str,
 ) -> Option<PodRun> {
-    run_pod(Root::Bookworm, args, scenario, secrets, sink_credentials, sink_certificate)
+    run_pod(Root::Bookworm, args, scenario, secrets, sink_credentials, sink_certificate, &[])
 }
 
-/// Renders with `args` and runs the harness's `scenario` on `root`.
+/// Renders with `args` and runs the harness's `scenario` on `root`, with `harness_args` added
+/// to the harness's command line.
 fn run_pod(
     root: Root,
     args: &[&str],
@@ -167,6 +168,7 @@ fn run_pod(
     secrets: &[(&str, &[(&str, &str)])],
     sink_credentials: Option<&str>,
     sink_certificate: &str,
+    harness_args: &[&str],
 ) -> Option<PodRun> {
     let (python, script) = harness()?;
     let rootfs = root.directory()?;
@@ -181,7 +183,7 @@ fn run_pod(
     command.args(["--mount", "--net", "--propagation", "private", "--"]).arg(&python).arg(&script);
     command.arg(&objects_path).arg("--workdir").arg(work.path()).arg("--report").arg(work.path().join("report.json"));
     command.args(["--scenario", scenario, "--sender-domain", ALLOWED_DOMAIN, "--sink-certificate", sink_certificate]);
-    command.arg("--rootfs").arg(&rootfs);
+    command.arg("--rootfs").arg(&rootfs).args(harness_args);
     for (name, keys) in secrets {
         let dir = work.path().join(format!("secret-{name}"));
         std::fs::create_dir(&dir).expect("secret dir");
@@ -578,6 +580,24 @@ fn an_upstream_that_cannot_prove_its_name_gets_no_mail_and_the_log_says_why() {
         assert!(log.contains(reason), "{certificate}: the log does not say `{reason}`:\n{log}");
         assert!(!log.contains("status=sent"), "{certificate}: something was sent:\n{log}");
     }
+}
+
+#[test]
+fn a_tls_required_no_header_does_not_relax_the_verification_of_the_upstream() {
+    // RFC 8689's `TLS-Required: No` asks for TLS "may": no certificate check, plaintext when
+    // STARTTLS is missing. Postfix 3.10 (the image's) honours it by default; a client of the
+    // relay must not be able to send its mail, or the relayhost's credentials, to an impostor.
+    let header = ["--client-header", "TLS-Required: No"];
+    let Some(run) = run_pod(Root::Trixie, &["--profile", "prod"], "untrusted", &[], None, "untrusted-ca", &header)
+    else {
+        return;
+    };
+    let log = run.text("maillog");
+    assert_eq!(run.code("allowed"), 250, "the relay refused the message: {}", run.get("allowed"));
+    assert_eq!(run.get("deferred_seen"), true, "the message was not deferred; log:\n{log}");
+    assert_eq!(run.get("queued"), 1, "the message left the queue; log:\n{log}");
+    assert_eq!(run.sink().len(), 0, "the impostor got the message; log:\n{log}");
+    assert!(log.contains("untrusted issuer"), "the log does not say why:\n{log}");
 }
 
 #[test]
