@@ -196,9 +196,14 @@ install_trixie() {
     log "trixie root filesystem present: $rootfs"
     return 0
   fi
+  # debootstrap and chroot need root, as the Debian packages do.
+  local sudo=()
   if [[ $(id -u) -ne 0 ]]; then
-    log "need root to build the trixie root filesystem (debootstrap, chroot); the relay tests need root too"
-    exit 1
+    command -v sudo >/dev/null || {
+      log "need root (or sudo) to build the trixie root filesystem"
+      exit 1
+    }
+    sudo=(sudo)
   fi
   command -v debootstrap >/dev/null || {
     log "need debootstrap (scripts/install-judges.sh debian installs it)"
@@ -211,38 +216,42 @@ install_trixie() {
   # directory a test could take for a root filesystem.
   local build
   build="$(mktemp -d "$rootfs.build.XXXXXX")"
+  # mktemp's 0700 would lock out apt's sandbox user (_apt) inside the chroot.
+  chmod 0755 "$build"
   local build_log="$build.log"
   log "building the trixie root filesystem (debootstrap from $TRIXIE_MIRROR, a minute or two): ${packages[*]}"
   local started=$SECONDS
   # Two steps, so that Postfix's package is configured as on the host: debconf's
   # "No configuration" (the relay brings its own main.cf), and no service started in the chroot.
   if ! {
-    debootstrap --variant=minbase trixie "$build" "$TRIXIE_MIRROR" &&
-      printf '#!/bin/sh\nexit 101\n' >"$build/usr/sbin/policy-rc.d" &&
-      chmod 0755 "$build/usr/sbin/policy-rc.d" &&
-      echo 'postfix postfix/main_mailer_type select No configuration' | chroot "$build" debconf-set-selections &&
-      chroot "$build" apt-get -qq update &&
-      DEBIAN_FRONTEND=noninteractive chroot "$build" apt-get install -y -qq --no-install-recommends "${packages[@]}" &&
-      chroot "$build" apt-get clean &&
-      rm -rf "$build"/var/lib/apt/lists/* "$build/usr/sbin/policy-rc.d"
+    "${sudo[@]}" debootstrap --variant=minbase trixie "$build" "$TRIXIE_MIRROR" &&
+      printf '#!/bin/sh\nexit 101\n' | "${sudo[@]}" tee "$build/usr/sbin/policy-rc.d" >/dev/null &&
+      "${sudo[@]}" chmod 0755 "$build/usr/sbin/policy-rc.d" &&
+      echo 'postfix postfix/main_mailer_type select No configuration' |
+      "${sudo[@]}" chroot "$build" debconf-set-selections &&
+      "${sudo[@]}" chroot "$build" apt-get -qq update &&
+      "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive chroot "$build" \
+        apt-get install -y -qq --no-install-recommends "${packages[@]}" &&
+      "${sudo[@]}" chroot "$build" apt-get clean &&
+      "${sudo[@]}" rm -rf "$build"/var/lib/apt/lists/* "$build/usr/sbin/policy-rc.d"
   } >"$build_log" 2>&1; then
     tail -n 40 "$build_log" >&2
-    rm -rf "$build"
+    # --one-file-system: never into a /proc or /dev a failed debootstrap left mounted.
+    "${sudo[@]}" rm -rf --one-file-system "$build"
     log "building the trixie root filesystem failed (full log: $build_log)"
     exit 1
   fi
   rm -f "$build_log"
-  chmod 0755 "$build"
   # A concurrent run may have finished first; its root filesystem is as good as this one.
   if ! mv -T "$build" "$rootfs" 2>/dev/null; then
     [[ -x "$rootfs/usr/sbin/postfix" ]] || {
       log "cannot move the trixie root filesystem into place: $rootfs"
       exit 1
     }
-    rm -rf "$build"
+    "${sudo[@]}" rm -rf --one-file-system "$build"
   fi
   log "trixie root filesystem built in $((SECONDS - started)) s: $rootfs" \
-    "(postfix $(chroot "$rootfs" dpkg-query -W -f='${Version}' postfix))"
+    "(postfix $("${sudo[@]}" chroot "$rootfs" dpkg-query -W -f='${Version}' postfix))"
 }
 
 main() {
