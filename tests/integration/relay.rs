@@ -619,6 +619,29 @@ fn an_ipv6_only_relay_takes_and_relays_mail_over_ipv6() {
 }
 
 #[test]
+fn each_ipv6_client_has_the_client_limits_to_itself() {
+    // Postfix 3.8 and later (the image's 3.10) count IPv6 clients by /84 network for the client
+    // limits, and a node's pods share one: on trixie's Postfix, with a connection count limit
+    // of 1, a second pod in the same /84 got `421 4.7.0 too many connections` while the first
+    // held its connection. Bookworm's 3.7 counts each address, and does not know the parameter.
+    let main_cf = |protocols: &str| -> String {
+        let set = format!("postfix.inetProtocols={protocols}");
+        let objects: Value =
+            serde_json::from_str(&relaygen(&["render", "-o", "json", "--profile", "prod", "--set", &set]).ok())
+                .expect("JSON");
+        let items = objects["items"].as_array().expect("items");
+        let config = items.iter().find(|o| o["kind"] == "ConfigMap").expect("ConfigMap");
+        config["data"]["main.cf"].as_str().expect("main.cf").to_owned()
+    };
+    for protocols in ["ipv6", "all"] {
+        let main_cf = main_cf(protocols);
+        assert!(main_cf.contains("\nsmtpd_client_ipv6_prefix_length = 128\n"), "{protocols}:\n{main_cf}");
+    }
+    let ipv4 = main_cf("ipv4");
+    assert!(!ipv4.contains("smtpd_client_ipv6_prefix_length"), "an IPv4-only relay needs no IPv6 setting:\n{ipv4}");
+}
+
+#[test]
 fn relaying_any_sender_is_an_explicit_choice() {
     let args =
         ["--profile", "prod", "--set", "env.ALLOWED_SENDER_DOMAINS=", "--set", "postfix.allowAllSenderDomains=true"];
