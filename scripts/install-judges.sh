@@ -2,12 +2,12 @@
 # Install the external "judges" that relaygen's tests run on rendered YAML.
 #
 # Usage: scripts/install-judges.sh [JUDGE...]   (default: every judge)
-# Judges: debian python checkov kubectl controlplane
+# Judges: debian python checkov kubectl controlplane trixie
 #
 # Debian packages are installed system-wide with apt-get (as root or through sudo); the Python
 # virtual environments, kubectl and helm land under .judges/ in the repository root. The control
-# plane (etcd, kube-apiserver, kube-controller-manager) is built from the Go module proxy into
-# ~/.cache/relaygen/, outside the clone, keyed by version. Each judge
+# plane (etcd, kube-apiserver, kube-controller-manager), built from the Go module proxy, and the
+# trixie root filesystem live in ~/.cache/relaygen/, outside the clone, keyed by version. Each judge
 # is one install_<judge> function that returns early when it finds its judge installed, so a
 # second run costs well under a second.
 set -euo pipefail
@@ -16,16 +16,23 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 JUDGES_DIR="$ROOT/.judges"
 VENV="$JUDGES_DIR/venv"
 
-ALL_JUDGES=(debian python checkov kubectl controlplane)
+ALL_JUDGES=(debian python checkov kubectl controlplane trixie)
 
 # Debian packages the suite runs: a real Postfix for the relay tests (with the SASL
 # client mechanisms, openssl for the sink's throwaway certificate, and unshare/nsenter/ip
 # for the pod-like runs), promtool (package prometheus) for the alert rules, buildah for
 # the Argo CD sidecar image, groff for the man page, zsh and fish to parse the completion
-# scripts, and python3-venv, without which a fresh Debian's python3 cannot make the
-# judges' venvs.
+# scripts, python3-venv, without which a fresh Debian's python3 cannot make the
+# judges' venvs, and debootstrap for the trixie root filesystem.
 DEBIAN_PACKAGES=(postfix libsasl2-modules openssl util-linux iproute2 prometheus buildah groff-base zsh fish
-  python3-venv)
+  python3-venv debootstrap)
+
+# The relay image's Debian release (boky/postfix is built on trixie): the relay tests run the
+# rendered containers on its Postfix too. Debian's archive, as apt reaches it on this machine.
+TRIXIE_PACKAGES_FILE="$ROOT/scripts/judges/rootfs-trixie.packages"
+TRIXIE_MIRROR="http://deb.debian.org/debian"
+# Built judges live outside the clone, keyed by version, so a fresh clone reuses them.
+CACHE_DIR="${XDG_CACHE_HOME:-$HOME/.cache}/relaygen"
 
 # The security scanner run on every profile's output.
 CHECKOV_REQUIREMENTS=("checkov==3.3.30")
@@ -190,7 +197,6 @@ ETCD_VERSION="v3.6.17"
 # of a current Argo CD release: the real API server validates them against these.
 ARGOCD_MODULE="github.com/argoproj/argo-cd/v3"
 ARGOCD_VERSION="v3.6.2"
-CACHE_DIR="${XDG_CACHE_HOME:-$HOME/.cache}/relaygen"
 
 # go_env: the environment every Go judge build runs in.
 go_env() {
@@ -325,6 +331,77 @@ install_controlplane() {
   build_go_judge etcd "$ETCD_VERSION" go.etcd.io/etcd/server/v3 \
     "-X go.etcd.io/etcd/api/v3/version.GitSHA=$ETCD_VERSION" etcd=go.etcd.io/etcd/server/v3
   fetch_argocd_crds
+}
+
+# The root filesystem's directory: keyed by the package list, which the relay tests hash the
+# same way to find it (tests/integration/relay.rs).
+trixie_rootfs() {
+  printf '%s/rootfs-trixie-%s\n' "$CACHE_DIR" "$(sha256sum <"$TRIXIE_PACKAGES_FILE" | cut -c1-16)"
+}
+
+install_trixie() {
+  local rootfs
+  rootfs="$(trixie_rootfs)"
+  if [[ -x "$rootfs/usr/sbin/postfix" ]]; then
+    log "trixie root filesystem present: $rootfs"
+    return 0
+  fi
+  # debootstrap and chroot need root, as the Debian packages do.
+  local sudo=()
+  if [[ $(id -u) -ne 0 ]]; then
+    command -v sudo >/dev/null || {
+      log "need root (or sudo) to build the trixie root filesystem"
+      exit 1
+    }
+    sudo=(sudo)
+  fi
+  command -v debootstrap >/dev/null || {
+    log "need debootstrap (scripts/install-judges.sh debian installs it)"
+    exit 1
+  }
+  local packages
+  mapfile -t packages < <(sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$TRIXIE_PACKAGES_FILE")
+  mkdir -p "$CACHE_DIR"
+  # Built beside its final place and renamed when complete: an interrupted build leaves no
+  # directory a test could take for a root filesystem.
+  local build
+  build="$(mktemp -d "$rootfs.build.XXXXXX")"
+  # mktemp's 0700 would lock out apt's sandbox user (_apt) inside the chroot.
+  chmod 0755 "$build"
+  local build_log="$build.log"
+  log "building the trixie root filesystem (debootstrap from $TRIXIE_MIRROR, a minute or two): ${packages[*]}"
+  local started=$SECONDS
+  # Two steps, so that Postfix's package is configured as on the host: debconf's
+  # "No configuration" (the relay brings its own main.cf), and no service started in the chroot.
+  if ! {
+    "${sudo[@]}" debootstrap --variant=minbase trixie "$build" "$TRIXIE_MIRROR" &&
+      printf '#!/bin/sh\nexit 101\n' | "${sudo[@]}" tee "$build/usr/sbin/policy-rc.d" >/dev/null &&
+      "${sudo[@]}" chmod 0755 "$build/usr/sbin/policy-rc.d" &&
+      echo 'postfix postfix/main_mailer_type select No configuration' |
+      "${sudo[@]}" chroot "$build" debconf-set-selections &&
+      "${sudo[@]}" chroot "$build" apt-get -qq update &&
+      "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive chroot "$build" \
+        apt-get install -y -qq --no-install-recommends "${packages[@]}" &&
+      "${sudo[@]}" chroot "$build" apt-get clean &&
+      "${sudo[@]}" rm -rf "$build"/var/lib/apt/lists/* "$build/usr/sbin/policy-rc.d"
+  } >"$build_log" 2>&1; then
+    tail -n 40 "$build_log" >&2
+    # --one-file-system: never into a /proc or /dev a failed debootstrap left mounted.
+    "${sudo[@]}" rm -rf --one-file-system "$build"
+    log "building the trixie root filesystem failed (full log: $build_log)"
+    exit 1
+  fi
+  rm -f "$build_log"
+  # A concurrent run may have finished first; its root filesystem is as good as this one.
+  if ! mv -T "$build" "$rootfs" 2>/dev/null; then
+    [[ -x "$rootfs/usr/sbin/postfix" ]] || {
+      log "cannot move the trixie root filesystem into place: $rootfs"
+      exit 1
+    }
+    "${sudo[@]}" rm -rf --one-file-system "$build"
+  fi
+  log "trixie root filesystem built in $((SECONDS - started)) s: $rootfs" \
+    "(postfix $("${sudo[@]}" chroot "$rootfs" dpkg-query -W -f='${Version}' postfix))"
 }
 
 main() {

@@ -7,8 +7,9 @@ Must run as root inside fresh mount and network namespaces:
     unshare --mount --net --propagation private -- python3 pod-harness.py OBJECTS.json ...
 
 What it does, and everything it adjusts (nothing in the rendered objects is changed):
-  * Root filesystem: the host's `/` as the read-only lower layer of an overlay whose upper
-    layer is a tmpfs, so the host is never written. Each container gets its own mount
+  * Root filesystem: the host's `/` (or, with --rootfs DIR, another Debian release's root
+    filesystem, such as the relay image's trixie) as the read-only lower layer of an overlay
+    whose upper layer is a tmpfs, so the host is never written. Each container gets its own mount
     namespace: every volumeMount of the rendered pod bound at its mountPath (ConfigMap keys as
     files, emptyDirs empty, Secrets from --secret fixtures, the StatefulSet's claim as a
     directory), then the root remounted read-only if readOnlyRootFilesystem says so, then the
@@ -52,6 +53,8 @@ LOOPBACK = "127.0.0.1"
 # pods the first pod's link address, which the second pod reaches too.
 UPSTREAM = LOOPBACK
 DEADLINE = 30.0
+# Headers the test clients add to every message they send (--client-header).
+CLIENT_HEADERS = []
 
 
 def sh(*args, check=True, **kw):
@@ -297,8 +300,9 @@ class PodRunner:
     """One pod: its root, volumes and containers. `netns` names the pod's network namespace
     (`ip netns`); without it the pod shares the harness's own."""
 
-    def __init__(self, pod, workdir, secrets, netns=None, nameserver="127.0.0.1", search=""):
+    def __init__(self, pod, workdir, secrets, netns=None, nameserver="127.0.0.1", search="", lower="/"):
         self.pod, self.workdir, self.secrets = pod, workdir, secrets
+        self.lower = lower
         self.netns, self.nameserver, self.search = netns, nameserver, search
         self.root = workdir / "root"
         self.volumes = {}
@@ -309,6 +313,8 @@ class PodRunner:
     # -- root filesystem
 
     def make_root(self, ca_pem):
+        """The container's root: an overlay of a tmpfs on `lower` (the host's `/`, or with
+        --rootfs another distribution's root filesystem), with the files a kubelet provides."""
         scratch = self.workdir / "scratch"
         scratch.mkdir()
         sh("mount", "-t", "tmpfs", "tmpfs", scratch)
@@ -316,7 +322,7 @@ class PodRunner:
             (scratch / d).mkdir()
         self.root.mkdir()
         sh("mount", "-t", "overlay", "overlay", "-o",
-           f"lowerdir=/,upperdir={scratch / 'upper'},workdir={scratch / 'work'}", self.root)
+           f"lowerdir={self.lower},upperdir={scratch / 'upper'},workdir={scratch / 'work'}", self.root)
         sh("mount", "--rbind", "/dev", self.root / "dev")
         sh("mount", "-t", "proc", "proc", self.root / "proc")
         etc = self.root / "etc"
@@ -554,6 +560,8 @@ def smtp_send(sender, recipient, size=0, port=25):
     message["From"] = sender or "mailer-daemon@example.invalid"
     message["To"] = recipient
     message["Subject"] = "relaygen pod test"
+    for name, value in CLIENT_HEADERS:
+        message[name] = value
     message.set_content("x" * size if size else "Hello from the relaygen pod test.\n")
     try:
         with smtplib.SMTP(LOOPBACK, port, local_hostname="client.test", timeout=30) as client:
@@ -1009,6 +1017,11 @@ def main():
     parser.add_argument("--secret", action="append", default=[], help="NAME=DIR: a Secret's keys as files")
     parser.add_argument("--sink-credentials", help="USER:PASSWORD the sink requires")
     parser.add_argument("--sender-domain", required=True, help="an allowed sender domain")
+    parser.add_argument("--rootfs", type=Path, default=Path("/"),
+                        help="the pod's containers run on this root filesystem (its Postfix, shell and tools) "
+                             "instead of the host's `/`; the sink, DNS server and clients stay on the host")
+    parser.add_argument("--client-header", action="append", default=[], metavar="NAME: VALUE",
+                        help="a header the test clients add to each message they send")
     args = parser.parse_args()
 
     if os.geteuid() != 0:
@@ -1019,6 +1032,7 @@ def main():
     credentials = tuple(args.sink_credentials.split(":", 1)) if args.sink_credentials else None
     host, port = relay_host(pod.main_cf)
     global LOOPBACK, UPSTREAM
+    CLIENT_HEADERS.extend(tuple(part.strip() for part in h.split(":", 1)) for h in args.client_header)
     if pod.main_cf.get("inet_protocols") == "ipv6":
         LOOPBACK = "::1"
     two_pods = args.scenario.startswith("handoff")
@@ -1043,7 +1057,7 @@ def main():
         dns.add(f"{headless['metadata']['name']}.{namespace}.svc.cluster.local", [THERE_ADDRESS])
         (args.workdir / "pod-b").mkdir()
         peer = PodRunner(pod, args.workdir / "pod-b", secrets, netns=peer_netns, nameserver=HERE_ADDRESS,
-                         search=search)
+                         search=search, lower=args.rootfs)
         peer.make_root(ca_pem)
         peer.make_volumes()
         peer.make_mount_points()
@@ -1061,7 +1075,7 @@ def main():
         sink.stop()
         args.report.write_text(json.dumps(report, indent=2))
         return
-    runner = PodRunner(pod, args.workdir, secrets, search=search)
+    runner = PodRunner(pod, args.workdir, secrets, search=search, lower=args.rootfs)
     runner.make_root(ca_pem)
     runner.make_volumes()
     runner.make_mount_points()

@@ -161,11 +161,7 @@ pub(crate) fn kubernetes_version() -> String {
 }
 
 fn binaries() -> Option<Binaries> {
-    let cache = std::env::var_os("XDG_CACHE_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|home| Path::new(&home).join(".cache")))
-        .expect("HOME is set")
-        .join("relaygen");
+    let cache = crate::support::judge_cache();
     let kubernetes = cache.join(format!("kubernetes-{}", kubernetes_version()));
     let etcd = cache.join(format!("etcd-{}", installer_pin("ETCD_VERSION")));
     let argocd = cache.join(format!("argocd-crds-{}", installer_pin("ARGOCD_VERSION")));

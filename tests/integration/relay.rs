@@ -4,6 +4,10 @@
 //! container's capabilities), relays to a local STARTTLS sink found through a test DNS server,
 //! and these tests hold what clients, the upstream and an operator observe.
 //!
+//! The pod runs on the host's Debian bookworm (Postfix 3.7) and, for the core scenarios (boot,
+//! relay over verified TLS, drain, hand-off, bounded queue), also on a Debian trixie root
+//! filesystem: the release the relay image is built on, with its Postfix 3.10.
+//!
 //! Nothing in the rendered config is re-pointed. The only values these tests set beyond a
 //! shipped profile are the shutdown timings (so a drain takes seconds, not minutes) and the
 //! feature under test; `rendered_postfix_config_is_the_profiles_own` proves the first changes
@@ -14,7 +18,9 @@ use std::process::Command;
 
 use serde_json::Value;
 
-use crate::support::{judge, profiles, relaygen, unavailable};
+use sha2::{Digest, Sha256};
+
+use crate::support::{judge, profiles, relaygen, repo, unavailable};
 
 /// Shutdown timings short enough for a test: 1 s preStop delay, a 3 s drain deadline.
 const FAST_SHUTDOWN: [&str; 4] = ["--set", "shutdown.preStopDelaySeconds=1", "--set", "shutdown.drainTimeoutSeconds=3"];
@@ -35,10 +41,56 @@ fn harness() -> Option<(PathBuf, PathBuf)> {
     Some((python, crate::support::repo().join("scripts/judges/pod-harness.py")))
 }
 
+/// The root filesystem the pod's containers run on: the Debian release, and so the Postfix,
+/// that stands in for the relay image's.
+#[derive(Clone, Copy, Debug)]
+enum Root {
+    /// The host's `/`: Debian bookworm, Postfix 3.7.
+    Bookworm,
+    /// Debian trixie, which boky/postfix is built on: Postfix 3.10. Built and cached by
+    /// `scripts/install-judges.sh trixie`.
+    Trixie,
+}
+
+impl Root {
+    /// The Postfix release line the pod must say it runs (`daemon started -- version …`).
+    fn postfix_version(self) -> &'static str {
+        match self {
+            Root::Bookworm => "3.7.",
+            Root::Trixie => "3.10.",
+        }
+    }
+
+    /// The harness's `--rootfs`: the directory the containers' root overlays.
+    fn directory(self) -> Option<PathBuf> {
+        match self {
+            Root::Bookworm => Some(PathBuf::from("/")),
+            Root::Trixie => trixie_rootfs(),
+        }
+    }
+}
+
+/// Where `scripts/install-judges.sh trixie` keeps the root filesystem: keyed, as there, by the
+/// first 16 hex digits of the package list's SHA-256.
+fn trixie_rootfs() -> Option<PathBuf> {
+    let packages = std::fs::read(repo().join("scripts/judges/rootfs-trixie.packages")).expect("the package list");
+    let key: String = Sha256::digest(&packages).iter().take(8).map(|b| format!("{b:02x}")).collect();
+    let rootfs = crate::support::judge_cache().join(format!("rootfs-trixie-{key}"));
+    if rootfs.join("usr/sbin/postfix").is_file() {
+        return Some(rootfs);
+    }
+    unavailable(&format!(
+        "the trixie root filesystem is not built at {}: run scripts/install-judges.sh trixie (or scripts/test.sh)",
+        rootfs.display()
+    ));
+    None
+}
+
 /// One boot of the pod: what the harness observed.
 struct PodRun {
     report: Value,
     objects: Value,
+    root: Root,
 }
 
 impl PodRun {
@@ -83,6 +135,17 @@ fn boot(
     boot_against(args, scenario, secrets, sink_credentials, "trusted")
 }
 
+/// [`boot`] on the root filesystem `root`.
+fn boot_on(
+    root: Root,
+    args: &[&str],
+    scenario: &str,
+    secrets: &[(&str, &[(&str, &str)])],
+    sink_credentials: Option<&str>,
+) -> Option<PodRun> {
+    run_pod(root, args, scenario, secrets, sink_credentials, "trusted", &[])
+}
+
 /// [`boot`] against a sink with the certificate `sink_certificate` (the harness's
 /// `--sink-certificate`: trusted, wrong-name or untrusted-ca).
 fn boot_against(
@@ -92,7 +155,22 @@ fn boot_against(
     sink_credentials: Option<&str>,
     sink_certificate: &str,
 ) -> Option<PodRun> {
+    run_pod(Root::Bookworm, args, scenario, secrets, sink_credentials, sink_certificate, &[])
+}
+
+/// Renders with `args` and runs the harness's `scenario` on `root`, with `harness_args` added
+/// to the harness's command line.
+fn run_pod(
+    root: Root,
+    args: &[&str],
+    scenario: &str,
+    secrets: &[(&str, &[(&str, &str)])],
+    sink_credentials: Option<&str>,
+    sink_certificate: &str,
+    harness_args: &[&str],
+) -> Option<PodRun> {
     let (python, script) = harness()?;
+    let rootfs = root.directory()?;
     let work = tempfile::tempdir().expect("tempdir");
     let objects_path = work.path().join("objects.json");
     let mut render = vec!["render", "-o", "json"];
@@ -104,6 +182,7 @@ fn boot_against(
     command.args(["--mount", "--net", "--propagation", "private", "--"]).arg(&python).arg(&script);
     command.arg(&objects_path).arg("--workdir").arg(work.path()).arg("--report").arg(work.path().join("report.json"));
     command.args(["--scenario", scenario, "--sender-domain", ALLOWED_DOMAIN, "--sink-certificate", sink_certificate]);
+    command.arg("--rootfs").arg(&rootfs).args(harness_args);
     for (name, keys) in secrets {
         let dir = work.path().join(format!("secret-{name}"));
         std::fs::create_dir(&dir).expect("secret dir");
@@ -124,7 +203,7 @@ fn boot_against(
     );
     let report = read_json(&work.path().join("report.json"));
     let objects = serde_json::from_str(&rendered).expect("render -o json is JSON");
-    let run = PodRun { report, objects };
+    let run = PodRun { report, objects, root };
     assert_pod_started(&run);
     Some(run)
 }
@@ -148,6 +227,16 @@ fn assert_pod_started(run: &PodRun) {
     );
     assert_eq!(run.get("readiness_probe")["exit"], 0, "readiness probe: {}", run.get("readiness_probe"));
     assert_eq!(run.get("liveness_probe")["exit"], 0, "liveness probe: {}", run.get("liveness_probe"));
+    // The Postfix that ran is the one the test names (kubectl logs has the master's first line
+    // even where a scenario empties the log file).
+    let started = format!("daemon started -- version {}", run.root.postfix_version());
+    assert!(
+        run.text("container_log").contains(&started),
+        "{:?}: not Postfix {}x:\n{}",
+        run.root,
+        run.root.postfix_version(),
+        run.text("container_log")
+    );
 }
 
 /// Everything a shipped profile promises, observed on one boot of its pod.
@@ -172,9 +261,13 @@ fn only_the_host_clock_warnings_are_let_through_the_log_check() {
 }
 
 fn assert_relay_contract(profile: &str) {
+    assert_relay_contract_on(Root::Bookworm, profile);
+}
+
+fn assert_relay_contract_on(root: Root, profile: &str) {
     let mut args = vec!["--profile", profile];
     args.extend_from_slice(&FAST_SHUTDOWN);
-    let Some(run) = boot(&args, "relay", &[], None) else { return };
+    let Some(run) = boot_on(root, &args, "relay", &[], None) else { return };
     let log = run.text("maillog");
 
     // 1. Mail from an allowed domain reaches the upstream, over TLS.
@@ -233,7 +326,7 @@ fn assert_relay_contract(profile: &str) {
     assert_eq!(run.get("postconf_n")["stderr"], "", "postconf -n warned");
     let warnings: Vec<&str> = log.lines().filter(|l| l.contains("warning:") && !is_host_clock_warning(l)).collect();
     assert!(warnings.is_empty(), "Postfix warned:\n{}", warnings.join("\n"));
-    // The seed's troubleshooting commands show the live state in the pod.
+    // The replaced chart's troubleshooting commands show the live state in the pod.
     assert!(
         run.get("postconf_n")["stdout"].as_str().unwrap_or_default().contains("relayhost = [smtp-relay.gmail.com]:587")
     );
@@ -308,6 +401,11 @@ fn staging_profile_relays_refuses_and_drains_as_promised() {
 #[test]
 fn prod_profile_relays_refuses_and_drains_as_promised() {
     assert_relay_contract("prod");
+}
+
+#[test]
+fn prod_profile_relays_refuses_and_drains_as_promised_on_trixie() {
+    assert_relay_contract_on(Root::Trixie, "prod");
 }
 
 #[test]
@@ -493,6 +591,24 @@ fn an_upstream_that_cannot_prove_its_name_gets_no_mail_and_the_log_says_why() {
 }
 
 #[test]
+fn a_tls_required_no_header_does_not_relax_the_verification_of_the_upstream() {
+    // RFC 8689's `TLS-Required: No` asks for TLS "may": no certificate check, plaintext when
+    // STARTTLS is missing. Postfix 3.10 (the image's) honours it by default; a client of the
+    // relay must not be able to send its mail, or the relayhost's credentials, to an impostor.
+    let header = ["--client-header", "TLS-Required: No"];
+    let Some(run) = run_pod(Root::Trixie, &["--profile", "prod"], "untrusted", &[], None, "untrusted-ca", &header)
+    else {
+        return;
+    };
+    let log = run.text("maillog");
+    assert_eq!(run.code("allowed"), 250, "the relay refused the message: {}", run.get("allowed"));
+    assert_eq!(run.get("deferred_seen"), true, "the message was not deferred; log:\n{log}");
+    assert_eq!(run.get("queued"), 1, "the message left the queue; log:\n{log}");
+    assert_eq!(run.sink().len(), 0, "the impostor got the message; log:\n{log}");
+    assert!(log.contains("untrusted issuer"), "the log does not say why:\n{log}");
+}
+
+#[test]
 fn an_ipv6_only_relay_takes_and_relays_mail_over_ipv6() {
     // Clients reach the pod on ::1, Postfix looks the relayhost up by AAAA and delivers to the
     // sink on ::1 over verified TLS; the probes use ::1 too (they must pass to get here).
@@ -508,6 +624,29 @@ fn an_ipv6_only_relay_takes_and_relays_mail_over_ipv6() {
     let queried = run.get("dns_queries").as_array().expect("dns queries");
     assert!(queried.iter().any(|q| q["type"] == 28), "no AAAA query: {queried:?}");
     assert!(!queried.iter().any(|q| q["type"] == 1), "an IPv6-only relay asked for A records: {queried:?}");
+}
+
+#[test]
+fn each_ipv6_client_has_the_client_limits_to_itself() {
+    // Postfix 3.8 and later (the image's 3.10) count IPv6 clients by /84 network for the client
+    // limits, and a node's pods share one: on trixie's Postfix, with a connection count limit
+    // of 1, a second pod in the same /84 got `421 4.7.0 too many connections` while the first
+    // held its connection. Bookworm's 3.7 counts each address, and does not know the parameter.
+    let main_cf = |protocols: &str| -> String {
+        let set = format!("postfix.inetProtocols={protocols}");
+        let objects: Value =
+            serde_json::from_str(&relaygen(&["render", "-o", "json", "--profile", "prod", "--set", &set]).ok())
+                .expect("JSON");
+        let items = objects["items"].as_array().expect("items");
+        let config = items.iter().find(|o| o["kind"] == "ConfigMap").expect("ConfigMap");
+        config["data"]["main.cf"].as_str().expect("main.cf").to_owned()
+    };
+    for protocols in ["ipv6", "all"] {
+        let main_cf = main_cf(protocols);
+        assert!(main_cf.contains("\nsmtpd_client_ipv6_prefix_length = 128\n"), "{protocols}:\n{main_cf}");
+    }
+    let ipv4 = main_cf("ipv4");
+    assert!(!ipv4.contains("smtpd_client_ipv6_prefix_length"), "an IPv4-only relay needs no IPv6 setting:\n{ipv4}");
 }
 
 #[test]
@@ -635,6 +774,20 @@ fn the_drain_never_takes_an_unreadable_queue_for_an_empty_one() {
 
 #[test]
 fn a_draining_pod_hands_its_queue_to_another_pod_and_each_message_arrives_once() {
+    hands_its_queue_to_another_pod(Root::Bookworm);
+}
+
+#[test]
+fn a_draining_pod_hands_its_queue_to_another_pod_and_each_message_arrives_once_on_trixie() {
+    hands_its_queue_to_another_pod(Root::Trixie);
+}
+
+/// One hand-off at a time: each runs two pods and 200 messages; two at once on a two-core
+/// machine have let a draining pod's queue manager fall silent past the drain's deadline.
+static HAND_OFF: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn hands_its_queue_to_another_pod(root: Root) {
+    let _one_at_a_time = HAND_OFF.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     // Two pods of one relay, in their own network namespaces on 192.0.2.0/24 (the test
     // cluster's pod network, so it is in mynetworks); the upstream is down.
     let args = [
@@ -647,7 +800,7 @@ fn a_draining_pod_hands_its_queue_to_another_pod_and_each_message_arrives_once()
         "--set",
         "shutdown.drainTimeoutSeconds=60",
     ];
-    let Some(run) = boot(&args, "handoff", &[], None) else { return };
+    let Some(run) = boot_on(root, &args, "handoff", &[], None) else { return };
     let log = run.text("maillog");
     let peer_log = run.text("peer_maillog");
     assert_eq!(run.get("peer_started"), true, "pod B never started");
@@ -735,6 +888,15 @@ fn a_burst_of_500_messages_from_50_clients_arrives_exactly_once_and_none_is_refu
 
 #[test]
 fn a_full_queue_refuses_new_mail_with_452_and_loses_nothing() {
+    refuses_with_452_when_its_queue_is_full(Root::Bookworm);
+}
+
+#[test]
+fn a_full_queue_refuses_new_mail_with_452_and_loses_nothing_on_trixie() {
+    refuses_with_452_when_its_queue_is_full(Root::Trixie);
+}
+
+fn refuses_with_452_when_its_queue_is_full(root: Root) {
     // A small in-memory queue and 2 MiB messages, the upstream down: the relay fills its queue.
     // Postfix's own floor is 1.5 × 4 MiB = 6 MiB free; the rendered reserve (16Mi) must make
     // port 25 refuse well above it, and leave the space between to the hand-off port.
@@ -748,7 +910,7 @@ fn a_full_queue_refuses_new_mail_with_452_and_loses_nothing() {
         "--set",
         "postfix.messageSizeLimit=4194304",
     ];
-    let Some(run) = boot(&args, "fill", &[], None) else { return };
+    let Some(run) = boot_on(root, &args, "fill", &[], None) else { return };
     let log = run.text("maillog");
     let sent = run.get("sent").as_array().expect("sent");
     let accepted = sent.iter().filter(|r| r["code"] == 250).count();

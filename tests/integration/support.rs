@@ -8,6 +8,16 @@ pub(crate) fn repo() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// Where `scripts/install-judges.sh` keeps the judges it builds, outside the clone:
+/// `$XDG_CACHE_HOME/relaygen`, or `~/.cache/relaygen`.
+pub(crate) fn judge_cache() -> PathBuf {
+    std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| Path::new(&home).join(".cache")))
+        .expect("HOME is set")
+        .join("relaygen")
+}
+
 /// The result of one relaygen run.
 pub(crate) struct Run {
     pub(crate) code: i32,
