@@ -13,8 +13,8 @@
 #   unchanged  the output is already current (CI regenerating without a change): every profile
 #              is rendered and compared, nothing is written;
 #   recreated  `rm -rf` of the whole output right before the run, then every file is written.
-#              On an ext4 file system without a journal (this VM's disk) the kernel skips inodes
-#              freed in the last 30 s to 5 min when it allocates new ones (fs/ext4/ialloc.c,
+#              On an ext4 file system without a journal the kernel skips inodes freed in the
+#              last 30 s to 5 min when it allocates new ones (fs/ext4/ialloc.c,
 #              recently_deleted()), so creating files right after deleting thousands costs far
 #              more kernel time than creating them fresh. That cost is the file system's, and
 #              this situation shows it separately instead of hiding it in "fresh".

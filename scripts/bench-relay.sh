@@ -43,7 +43,9 @@ run() { # name, harness arguments...
         --sender-domain bionicaisolutions.com "$@" >&2
 }
 
-echo "== burst: $messages messages from $clients clients; $(nproc) cores, Debian postfix $(dpkg-query -W -f='${Version}' postfix 2>/dev/null || echo '?')"
+echo "== burst: $messages messages from $clients clients; Debian postfix $(dpkg-query -W -f='${Version}' postfix 2>/dev/null || echo '?')"
+echo "cpu:  $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), $(nproc) cores online"
+echo "load: $(cut -d' ' -f1-3 /proc/loadavg) (1, 5, 15 min)"
 run rendered
 run throttled --sink-throttle "$throttle"
 run stock --stock

