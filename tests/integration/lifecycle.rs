@@ -72,6 +72,29 @@ impl Release<'_> {
         list["items"].as_array().expect("items").iter().map(identity).collect()
     }
 
+    /// `relaygen diff ARGS --against OLD` for this release, `old` being what was applied.
+    fn diff_against(&self, old: &str, args: &[&str]) -> crate::support::Run {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("old.yaml");
+        std::fs::write(&path, old).expect("write the old side");
+        let set = format!("name={}", self.name);
+        let mut all = vec!["diff", "-n", &self.namespace, "--set", &set, "--against", path.to_str().expect("path")];
+        all.extend_from_slice(args);
+        relaygen(&all)
+    }
+
+    /// `relaygen uninstall | kubectl delete --ignore-not-found -f -`, as the README says, then
+    /// waits until the namespace holds exactly `left`.
+    fn uninstall(&self, left: &BTreeSet<Id>) {
+        let set = format!("name={}", self.name);
+        let listed = relaygen(&["uninstall", "-n", &self.namespace, "--set", &set]).ok();
+        self.cluster.kubectl(&["delete", "--ignore-not-found", "-f", "-"], Some(&listed)).ok();
+        self.cluster.wait_for(CONTROLLERS, &format!("{}'s uninstall", self.name), || {
+            let found = contents(self.cluster, &self.namespace);
+            (found == *left).then_some(()).ok_or(format!("{found:?}"))
+        });
+    }
+
     /// The workload's `spec.replicas` on the cluster.
     fn replicas(&self, kind: &str) -> Value {
         self.cluster.get_json(&[kind, self.name, "-n", &self.namespace])["spec"]["replicas"].clone()
@@ -172,12 +195,7 @@ fn a_release_lives_through_every_documented_change_and_the_user_s_objects_surviv
     for (step, args) in &steps {
         // `relaygen diff` against what is applied names no change Kubernetes would refuse.
         if let Some(old) = &previous {
-            let dir = tempfile::tempdir().expect("tempdir");
-            let path = dir.path().join("old.yaml");
-            std::fs::write(&path, old).expect("write");
-            let mut diff = vec!["diff", "-n", &release.namespace, "--against", path.to_str().expect("path")];
-            diff.extend_from_slice(args);
-            let run = relaygen(&diff);
+            let run = release.diff_against(old, args);
             assert_ne!(run.code, 2, "{step}: diff calls an accepted change impossible:\n{}", run.stderr);
         }
         release.apply(args).ok_without_warnings();
@@ -219,14 +237,7 @@ fn a_release_lives_through_every_documented_change_and_the_user_s_objects_surviv
     assert_holds(cluster, &release.namespace, &expect(&sasl), "persistence off");
 
     // Uninstall: the user's objects stay, and so does the ApplySet parent kubectl made.
-    let set = format!("name={}", release.name);
-    let listed = relaygen(&["uninstall", "-n", &release.namespace, "--set", &set]).ok();
-    cluster.kubectl(&["delete", "--ignore-not-found", "-f", "-"], Some(&listed)).ok();
-    let left: BTreeSet<Id> = mine.union(&parent).cloned().collect();
-    cluster.wait_for(CONTROLLERS, "uninstall", || {
-        let found = contents(cluster, &release.namespace);
-        (found == left).then_some(()).ok_or(format!("{found:?}"))
-    });
+    release.uninstall(&mine.union(&parent).cloned().collect());
 }
 
 #[test]
@@ -265,13 +276,7 @@ fn two_releases_in_one_namespace_prune_and_uninstall_only_their_own() {
     a.apply(&off).ok_without_warnings();
     assert_holds(cluster, &a.namespace, &both(&off), "A's NetworkPolicy off");
     // A goes; B stays whole.
-    let listed = relaygen(&["uninstall", "-n", &a.namespace, "--set", "name=relay-a"]).ok();
-    cluster.kubectl(&["delete", "--ignore-not-found", "-f", "-"], Some(&listed)).ok();
-    let b_only: BTreeSet<Id> = b.rendered(&[]).union(&parents).cloned().collect();
-    cluster.wait_for(CONTROLLERS, "A's uninstall", || {
-        let found = contents(cluster, &a.namespace);
-        (found == b_only).then_some(()).ok_or(format!("{found:?}"))
-    });
+    a.uninstall(&b.rendered(&[]).union(&parents).cloned().collect());
 }
 
 #[test]
@@ -289,13 +294,8 @@ fn changes_kubernetes_refuses_are_named_by_diff_before_the_api_server_refuses_th
         let release = Release { cluster, namespace: namespace.name().to_owned(), name: "postfix-relay" };
         release.install(before);
         let old = release.render(before, false);
-        let dir = tempfile::tempdir().expect("tempdir");
-        let path = dir.path().join("old.yaml");
-        std::fs::write(&path, &old).expect("write");
         let after = [before, change].concat();
-        let mut diff = vec!["diff", "-n", &release.namespace, "--against", path.to_str().expect("path")];
-        diff.extend_from_slice(&after);
-        let run = relaygen(&diff);
+        let run = release.diff_against(&old, &after);
         assert_eq!(run.code, 2, "{what}: diff did not name the refused change:\n{}", run.stderr);
         assert!(run.stderr.contains("cannot change in place"), "{what}: {}", run.stderr);
         let refused = release.apply(&after).fails();
@@ -377,12 +377,7 @@ fn changes_no_value_reaches_are_named_by_diff_and_the_api_server_acts_as_diff_sa
         // whose fields cannot change).
         cluster.kubectl(&["delete", "-f", "-", "--wait=true"], Some(&old)).ok();
         cluster.apply(&old, &["--server-side"]).ok_without_warnings();
-        let dir = tempfile::tempdir().expect("tempdir");
-        let path = dir.path().join("old.json");
-        std::fs::write(&path, &old).expect("write");
-        let mut diff = vec!["diff", "-n", &release.namespace, "--against", path.to_str().expect("path")];
-        diff.extend_from_slice(args);
-        let run = relaygen(&diff);
+        let run = release.diff_against(&old, args);
         assert_eq!(run.code, 2, "{what}: diff did not name the change:\n{}", run.stderr);
         assert!(run.stderr.contains("cannot change in place"), "{what}: {}", run.stderr);
         let applied = release.apply(args);
