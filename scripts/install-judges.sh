@@ -2,7 +2,7 @@
 # Install the external "judges" that relaygen's tests run on rendered YAML.
 #
 # Usage: scripts/install-judges.sh [JUDGE...]   (default: every judge)
-# Judges: debian python checkov kubectl controlplane trixie
+# Judges: debian python checkov kubectl controlplane trixie node images
 #
 # Debian packages are installed system-wide with apt-get (as root or through sudo); the Python
 # virtual environments, kubectl and helm land under .judges/ in the repository root. The control
@@ -16,16 +16,18 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 JUDGES_DIR="$ROOT/.judges"
 VENV="$JUDGES_DIR/venv"
 
-ALL_JUDGES=(debian python checkov kubectl controlplane trixie)
+ALL_JUDGES=(debian python checkov kubectl controlplane trixie node images)
 
 # Debian packages the suite runs: a real Postfix for the relay tests (with the SASL
 # client mechanisms, openssl for the sink's throwaway certificate, and unshare/nsenter/ip
 # for the pod-like runs), promtool (package prometheus) for the alert rules, buildah for
 # the Argo CD sidecar image, groff for the man page, zsh and fish to parse the completion
 # scripts, python3-venv, without which a fresh Debian's python3 cannot make the
-# judges' venvs, and debootstrap for the trixie root filesystem.
+# judges' venvs, and debootstrap for the trixie root filesystem. The node tests run pods with
+# Debian's containerd, runc and CNI plugins, kube-proxy's iptables rules (conntrack to flush
+# them), and images made from busybox-static (the pause image and the client pods).
 DEBIAN_PACKAGES=(postfix libsasl2-modules openssl util-linux iproute2 prometheus buildah groff-base zsh fish
-  python3-venv debootstrap)
+  python3-venv debootstrap containerd runc containernetworking-plugins iptables conntrack busybox-static)
 
 # The relay image's Debian release (boky/postfix is built on trixie): the relay tests run the
 # rendered containers on its Postfix too. Debian's archive, as apt reaches it on this machine.
@@ -198,6 +200,8 @@ ETCD_VERSION="v3.6.17"
 # of a current Argo CD release: the real API server validates them against these.
 ARGOCD_MODULE="github.com/argoproj/argo-cd/v3"
 ARGOCD_VERSION="v3.6.2"
+# The cluster DNS of the node tests: the relay finds its hand-off peers and the relayhost by name.
+COREDNS_VERSION="v1.15.0"
 
 # go_env: the environment every Go judge build runs in.
 go_env() {
@@ -332,6 +336,61 @@ install_controlplane() {
   build_go_judge etcd "$ETCD_VERSION" go.etcd.io/etcd/server/v3 \
     "-X go.etcd.io/etcd/api/v3/version.GitSHA=$ETCD_VERSION" etcd=go.etcd.io/etcd/server/v3
   fetch_argocd_crds
+}
+
+# A node for the control plane: kubelet, kube-scheduler and kube-proxy of the same release (a
+# judge of their own, so adding them rebuilt no cached control plane), and CoreDNS.
+install_node() {
+  local k8s_version_pkg=k8s.io/component-base/version minor="${KUBERNETES_VERSION#v1.}"
+  minor="${minor%%.*}"
+  build_go_judge kubernetes-node "$KUBERNETES_VERSION" k8s.io/kubernetes \
+    "-X $k8s_version_pkg.gitVersion=$KUBERNETES_VERSION -X $k8s_version_pkg.gitMajor=1 \
+     -X $k8s_version_pkg.gitMinor=$minor -X $k8s_version_pkg.gitTreeState=clean" \
+    kubelet=k8s.io/kubernetes/cmd/kubelet \
+    kube-scheduler=k8s.io/kubernetes/cmd/kube-scheduler \
+    kube-proxy=k8s.io/kubernetes/cmd/kube-proxy
+  build_go_judge coredns "$COREDNS_VERSION" github.com/coredns/coredns \
+    "-X github.com/coredns/coredns/coremain.GitCommit=$COREDNS_VERSION" coredns=github.com/coredns/coredns
+}
+
+# The images the node runs, built by scripts/build-images.sh without a registry: keyed by the
+# recipe (the build script and the relay's Containerfile), which the node tests hash the same way
+# to find them (tests/integration/node.rs).
+images_dir() {
+  printf '%s/images-%s\n' "$CACHE_DIR" \
+    "$(cat "$ROOT/scripts/build-images.sh" "$ROOT/images/relay/Containerfile" | sha256sum | cut -c1-16)"
+}
+
+install_images() {
+  local dir
+  dir="$(images_dir)"
+  if [[ -f "$dir/images.txt" ]]; then
+    log "images present: $dir"
+    return 0
+  fi
+  mkdir -p "$CACHE_DIR"
+  exec {lock}>"$CACHE_DIR/.images.lock"
+  flock "$lock"
+  if [[ -f "$dir/images.txt" ]]; then
+    log "images present: $dir"
+    exec {lock}>&-
+    return 0
+  fi
+  log "building the relay, pause and busybox images (a few minutes, once)"
+  local started=$SECONDS
+  rm -rf "$dir.build"
+  # debootstrap and buildah are chatty; their output is shown only when the build fails.
+  local build_log="$CACHE_DIR/images-build.log"
+  "$ROOT/scripts/build-images.sh" "$dir.build" >/dev/null 2>"$build_log" || {
+    tail -n 40 "$build_log" >&2
+    log "building the images failed (full log: $build_log)"
+    exit 1
+  }
+  rm -f "$build_log"
+  rm -rf "$dir"
+  mv -T "$dir.build" "$dir"
+  log "images built in $((SECONDS - started)) s into $dir"
+  exec {lock}>&-
 }
 
 # The root filesystem's directory: keyed by the package list, which the relay tests hash the
