@@ -51,7 +51,8 @@ pub(crate) struct Cluster {
     kubectl: PathBuf,
     kubeconfig: PathBuf,
     cache: PathBuf,
-    dir: PathBuf,
+    pub(crate) dir: PathBuf,
+    pub(crate) site: Site,
     /// Tells the thread that started the processes to stop them, and that thread.
     keeper: Option<(mpsc::Sender<()>, JoinHandle<()>)>,
 }
@@ -117,6 +118,49 @@ impl Drop for Namespace<'_> {
     }
 }
 
+/// Where a control plane runs: on the test process's loopback, or inside a network namespace
+/// of its own that a node shares (the kubelet refuses a loopback node address).
+#[derive(Clone, Debug)]
+pub(crate) enum Site {
+    /// 127.0.0.1 of the test process's network namespace.
+    Loopback,
+    /// A network namespace the test made (`/run/netns/NAME`), and the node's address in it.
+    Namespace { netns: PathBuf, address: String },
+}
+
+impl Site {
+    /// The address the API server advertises and binds.
+    fn address(&self) -> &str {
+        match self {
+            Site::Loopback => "127.0.0.1",
+            Site::Namespace { address, .. } => address,
+        }
+    }
+
+    /// A command running `program` in this site's network namespace.
+    pub(crate) fn command(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
+        match self {
+            Site::Loopback => Command::new(program),
+            Site::Namespace { netns, .. } => {
+                let mut command = Command::new("nsenter");
+                command.arg(format!("--net={}", netns.display())).arg("--").arg(program);
+                command
+            }
+        }
+    }
+}
+
+/// What a cluster adds to the control plane, run on the thread that keeps the processes: the
+/// site to start in (made in the data directory's name), then the rest of the cluster.
+pub(crate) struct Extension {
+    /// Prefix of the data directory's name.
+    pub(crate) prefix: &'static str,
+    /// Makes the site; may write `DIR/teardown.sh`, which stopping runs.
+    pub(crate) site: Box<dyn FnOnce(&Path) -> Result<Site, String> + Send>,
+    /// Starts the rest, once the control plane answers.
+    pub(crate) then: Box<dyn FnOnce(&Cluster, &mut Processes) -> Result<(), String> + Send>,
+}
+
 /// The shared control plane: the running one, or a new one when none runs. `None` only when it
 /// is not installed and a developer allowed skipping (never under `CI`).
 pub(crate) fn cluster() -> Option<Arc<Cluster>> {
@@ -128,7 +172,12 @@ pub(crate) fn cluster() -> Option<Arc<Cluster>> {
     if let Some(running) = shared.upgrade() {
         return Some(running);
     }
-    let started = start_on_keeper_thread(kubectl, binaries)
+    let plain = Extension {
+        prefix: "relaygen-cluster-",
+        site: Box::new(|_| Ok(Site::Loopback)),
+        then: Box::new(|_, _| Ok(())),
+    };
+    let started = start_on_keeper_thread(kubectl, binaries, plain)
         .unwrap_or_else(|error| panic!("the control plane did not start: {error}"));
     let started = Arc::new(started);
     *shared = Arc::downgrade(&started);
@@ -136,7 +185,7 @@ pub(crate) fn cluster() -> Option<Arc<Cluster>> {
 }
 
 /// Where the installer puts the binaries and CRDs, keyed by the versions it pins.
-struct Binaries {
+pub(crate) struct Binaries {
     etcd: PathBuf,
     apiserver: PathBuf,
     controller_manager: PathBuf,
@@ -145,7 +194,7 @@ struct Binaries {
 
 /// A `NAME="value"` assignment of `scripts/install-judges.sh`: the installer is the one place
 /// the versions are pinned.
-fn installer_pin(name: &str) -> String {
+pub(crate) fn installer_pin(name: &str) -> String {
     let script = std::fs::read_to_string(repo().join("scripts/install-judges.sh")).expect("read the installer");
     let prefix = format!("{name}=\"");
     script
@@ -160,7 +209,7 @@ pub(crate) fn kubernetes_version() -> String {
     installer_pin("KUBERNETES_VERSION")
 }
 
-fn binaries() -> Option<Binaries> {
+pub(crate) fn binaries() -> Option<Binaries> {
     let cache = crate::support::judge_cache();
     let kubernetes = cache.join(format!("kubernetes-{}", kubernetes_version()));
     let etcd = cache.join(format!("etcd-{}", installer_pin("ETCD_VERSION")));
@@ -183,19 +232,24 @@ fn binaries() -> Option<Binaries> {
 }
 
 /// The processes of one control plane, owned by the thread that started them.
-struct Processes {
+pub(crate) struct Processes {
     dir: PathBuf,
+    site: Site,
     janitor: Option<Child>,
     daemons: Vec<Child>,
 }
 
 impl Processes {
-    /// Kills the daemons, waits for them and removes the data directory; the janitor has
-    /// nothing left to do.
+    /// Kills the daemons, waits for them, runs `DIR/teardown.sh` if the cluster wrote one and
+    /// removes the data directory; the janitor has nothing left to do.
     fn stop(mut self) {
         for daemon in &mut self.daemons {
             let _ = daemon.kill();
             let _ = daemon.wait();
+        }
+        let teardown = self.dir.join("teardown.sh");
+        if teardown.is_file() {
+            let _ = Command::new("sh").arg(&teardown).stdin(Stdio::null()).status();
         }
         let _ = std::fs::remove_dir_all(&self.dir);
         if let Some(mut janitor) = self.janitor.take() {
@@ -208,21 +262,39 @@ impl Processes {
 /// Starts the control plane from a thread that stays until the control plane stops, so the
 /// daemons' parent-death signal fires when the test process exits, and not when the test that
 /// happened to start them returns.
-fn start_on_keeper_thread(kubectl: PathBuf, binaries: Binaries) -> Result<Cluster, String> {
+pub(crate) fn start_on_keeper_thread(
+    kubectl: PathBuf,
+    binaries: Binaries,
+    extension: Extension,
+) -> Result<Cluster, String> {
     let (started_sender, started) = mpsc::channel();
     let (stop, stop_receiver) = mpsc::channel::<()>();
     let keeper = std::thread::Builder::new()
         .name("control-plane".into())
         .spawn(move || {
-            let dir = match tempfile::Builder::new().prefix("relaygen-cluster-").tempdir() {
+            let Extension { prefix, site, then } = extension;
+            let dir = match tempfile::Builder::new().prefix(prefix).tempdir() {
                 Ok(dir) => dir.keep(),
                 Err(e) => {
                     let _ = started_sender.send(Err(format!("no temporary directory: {e}")));
                     return;
                 }
             };
-            let mut processes = Processes { dir, janitor: None, daemons: Vec::new() };
-            let result = start(kubectl, &binaries, &mut processes);
+            let mut processes = Processes { dir: dir.clone(), site: Site::Loopback, janitor: None, daemons: Vec::new() };
+            let result = match spawn_janitor(&dir) {
+                Ok(janitor) => {
+                    processes.janitor = Some(janitor);
+                    site(&dir).and_then(|site| {
+                        processes.site = site;
+                        start(kubectl, &binaries, &mut processes)
+                    })
+                }
+                Err(e) => Err(e),
+            };
+            let result = result.and_then(|cluster| {
+                then(&cluster, &mut processes).map_err(|e| format!("{e}\n{}", log_tails(&processes.dir)))?;
+                Ok(cluster)
+            });
             let ok = result.is_ok();
             let _ = started_sender.send(result);
             if ok {
@@ -259,7 +331,7 @@ fn free_ports<const N: usize>() -> Result<[u16; N], String> {
 }
 
 /// Runs a set-up command to completion.
-fn run_setup(command: &mut Command) -> Result<(), String> {
+pub(crate) fn run_setup(command: &mut Command) -> Result<(), String> {
     let out = command.output().map_err(|e| format!("cannot run {command:?}: {e}"))?;
     if out.status.success() {
         return Ok(());
@@ -267,14 +339,18 @@ fn run_setup(command: &mut Command) -> Result<(), String> {
     Err(format!("{command:?} failed: {}", String::from_utf8_lossy(&out.stderr)))
 }
 
-/// A daemon started under `setpriv --pdeathsig KILL`, its output in `DIR/NAME.log`, its pid in
-/// `DIR/pids` for the janitor.
-fn spawn_daemon(processes: &mut Processes, name: &str, binary: &Path, args: &[String]) -> Result<(), String> {
+/// A daemon started under `setpriv --pdeathsig KILL` in the site's network namespace, its output
+/// in `DIR/NAME.log`, its pid in `DIR/pids` for the janitor.
+pub(crate) fn spawn_daemon(processes: &mut Processes, name: &str, binary: &Path, args: &[String]) -> Result<(), String> {
     let dir = &processes.dir;
     let log = std::fs::File::create(dir.join(format!("{name}.log"))).map_err(|e| format!("{name}.log: {e}"))?;
     let err = log.try_clone().map_err(|e| format!("{name}.log: {e}"))?;
-    let child = Command::new("setpriv")
-        .args(["--pdeathsig", "KILL", "--"])
+    let mut command = Command::new("setpriv");
+    command.args(["--pdeathsig", "KILL", "--"]);
+    if let Site::Namespace { netns, .. } = &processes.site {
+        command.arg("nsenter").arg(format!("--net={}", netns.display())).arg("--");
+    }
+    let child = command
         .arg(binary)
         .args(args)
         .stdin(Stdio::null())
@@ -293,7 +369,8 @@ fn spawn_daemon(processes: &mut Processes, name: &str, binary: &Path, args: &[St
 }
 
 /// The janitor: if the test process ends while the control plane runs, it kills the daemons
-/// listed in `DIR/pids`, waits until they are gone and removes `DIR`.
+/// listed in `DIR/pids`, waits until they are gone, runs `DIR/teardown.sh` if there is one and
+/// removes `DIR`.
 fn spawn_janitor(dir: &Path) -> Result<Child, String> {
     let script = r#"
 dir="$1"
@@ -306,6 +383,7 @@ cleanup() {
     [ -z "$alive" ] && break
     sleep 0.1
   done
+  [ -f "$dir/teardown.sh" ] && sh "$dir/teardown.sh"
   rm -rf "$dir"
   exit 0
 }
@@ -324,8 +402,9 @@ while :; do sleep 1; done
 
 /// The last lines of each daemon's log, for an error message.
 fn log_tails(dir: &Path) -> String {
-    ["etcd", "kube-apiserver", "kube-controller-manager"]
+    ["etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "containerd", "kubelet", "kube-proxy", "coredns"]
         .iter()
+        .filter(|name| dir.join(format!("{name}.log")).is_file())
         .map(|name| {
             let text = std::fs::read_to_string(dir.join(format!("{name}.log"))).unwrap_or_default();
             let lines: Vec<&str> = text.lines().collect();
@@ -337,12 +416,12 @@ fn log_tails(dir: &Path) -> String {
 
 fn start(kubectl: PathBuf, binaries: &Binaries, processes: &mut Processes) -> Result<Cluster, String> {
     let dir = processes.dir.clone();
-    processes.janitor = Some(spawn_janitor(&dir)?);
     let cluster = Cluster {
         kubectl,
         kubeconfig: dir.join("kubeconfig"),
         cache: dir.join("kubectl-cache"),
         dir: dir.clone(),
+        site: processes.site.clone(),
         keeper: None,
     };
     cluster.boot(binaries, processes).map_err(|e| format!("{e}\n{}", log_tails(&dir)))?;
@@ -362,7 +441,9 @@ impl Cluster {
         std::fs::write(dir.join("tokens.csv"), format!("{token},admin,admin,\"system:masters\"\n"))
             .map_err(|e| format!("tokens.csv: {e}"))?;
 
+        // Free on the host's loopback; a network namespace of the test's own has all ports free.
         let [client, peer, secure] = free_ports::<3>()?;
+        let address = self.site.address();
         let etcd_url = format!("http://127.0.0.1:{client}");
         let peer_url = format!("http://127.0.0.1:{peer}");
         let etcd_args = [
@@ -381,8 +462,10 @@ impl Cluster {
         let apiserver_args = [
             format!("--etcd-servers={etcd_url}"),
             format!("--secure-port={secure}"),
-            "--bind-address=127.0.0.1".to_owned(),
-            "--advertise-address=127.0.0.1".to_owned(),
+            format!("--bind-address={address}"),
+            format!("--advertise-address={address}"),
+            // The kubelet's address for logs and exec: the node's, never its host name.
+            "--kubelet-preferred-address-types=InternalIP,Hostname".to_owned(),
             format!("--cert-dir={}", path("certs")),
             format!("--token-auth-file={}", path("tokens.csv")),
             "--authorization-mode=RBAC".to_owned(),
@@ -394,7 +477,7 @@ impl Cluster {
         spawn_daemon(processes, "kube-apiserver", &binaries.apiserver, &apiserver_args)?;
 
         let kubeconfig = format!(
-            "apiVersion: v1\nkind: Config\nclusters:\n- name: test\n  cluster:\n    server: https://127.0.0.1:{secure}\n    \
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: test\n  cluster:\n    server: https://{address}:{secure}\n    \
              insecure-skip-tls-verify: true\nusers:\n- name: admin\n  user:\n    token: {token}\ncontexts:\n- name: test\n  \
              context:\n    cluster: test\n    user: admin\ncurrent-context: test\n"
         );
@@ -467,7 +550,9 @@ impl Cluster {
 
     /// [`Cluster::kubectl`] with the environment variables `env` set (e.g. `KUBECTL_APPLYSET`).
     pub(crate) fn kubectl_with_env(&self, env: &[(&str, &str)], args: &[&str], stdin: Option<&str>) -> Kubectl {
-        let mut child = Command::new(&self.kubectl)
+        let mut child = self
+            .site
+            .command(&self.kubectl)
             .envs(env.iter().copied())
             .arg("--kubeconfig")
             .arg(&self.kubeconfig)

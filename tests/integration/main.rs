@@ -17,6 +17,10 @@
 //!   every rendering through kubectl apply and run it.
 //! - `lifecycle`: install, upgrades, prune, two releases and uninstall on that control plane,
 //!   with the README's commands.
+//! - `node`: that control plane with a real node (kubelet, containerd, kube-proxy, CoreDNS) in a
+//!   network namespace of its own, running images built here.
+//! - `node_events`: the prod stack on that node with real mail through rollouts, evictions,
+//!   liveness restarts and scale-downs.
 
 mod argocd;
 mod cli;
@@ -28,6 +32,8 @@ mod gitops;
 mod judges;
 mod lifecycle;
 mod monitoring;
+mod node;
+mod node_events;
 mod profiles_dir;
 mod relay;
 mod releases;
