@@ -4,13 +4,12 @@
 use std::collections::BTreeMap;
 
 use k8s_openapi::api::core::v1::{
-    Capabilities, ConfigMapVolumeSource, Container, ContainerPort, EmptyDirVolumeSource, ExecAction, HTTPGetAction,
-    KeyToPath, Lifecycle, LifecycleHandler, PodSecurityContext, PodSpec, PodTemplateSpec, Probe, ResourceRequirements,
+    Capabilities, ConfigMapVolumeSource, Container, ContainerPort, EmptyDirVolumeSource, ExecAction, KeyToPath,
+    Lifecycle, LifecycleHandler, PodSecurityContext, PodSpec, PodTemplateSpec, Probe, ResourceRequirements,
     SeccompProfile, SecretVolumeSource, SecurityContext, Toleration, TopologySpreadConstraint, Volume, VolumeMount,
 };
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
-use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::{Context, HANDOFF_PORT, METRICS_PORT, SHOWQ_PORT, SMTP_PORT};
 use crate::postfix::{self, paths};
@@ -189,11 +188,6 @@ fn exporter_container(ctx: &Context<'_>) -> Container {
     let exporter = &ctx.resolved.values.monitoring.exporter;
     let protocols = ctx.resolved.values.postfix.inet_protocols;
     let metrics_path = &ctx.resolved.values.monitoring.service_monitor.path;
-    let metrics_get = || HTTPGetAction {
-        path: Some(metrics_path.clone()),
-        port: IntOrString::String(METRICS_PORT.1.into()),
-        ..HTTPGetAction::default()
-    };
     Container {
         name: "exporter".into(),
         image: Some(exporter.image.reference()),
@@ -214,15 +208,10 @@ fn exporter_container(ctx: &Context<'_>) -> Container {
             protocol: Some("TCP".into()),
             ..ContainerPort::default()
         }]),
-        readiness_probe: Some(Probe { http_get: Some(metrics_get()), period_seconds: Some(30), ..Probe::default() }),
-        // A wedged exporter is restarted on its own; Postfix is not touched.
-        liveness_probe: Some(Probe {
-            http_get: Some(metrics_get()),
-            period_seconds: Some(60),
-            timeout_seconds: Some(10),
-            failure_threshold: Some(3),
-            ..Probe::default()
-        }),
+        // No probes: a pod is Ready only while every container is, so a readiness probe on a
+        // hung exporter, or the back-off after a liveness restart, would take the relay out of
+        // its Service over monitoring. A scrape that fails is the signal instead
+        // (PostfixRelayExporterDown).
         resources: Some(resources(&exporter.resources)),
         security_context: Some(SecurityContext {
             allow_privilege_escalation: Some(false),

@@ -40,6 +40,14 @@ fn exceptions(values: &Values) -> Vec<Exception> {
                 .into(),
         });
     }
+    if values.monitoring.enabled {
+        let justification = "the exporter sidecar has no probes: a pod is Ready only while every container is, and \
+                             monitoring must never take the relay out of its Service; a failed scrape alerts \
+                             instead (PostfixRelayExporterDown)";
+        for check in ["CKV_K8S_8", "CKV_K8S_9"] {
+            list.push(Exception { check, justification: justification.into() });
+        }
+    }
     let images = [
         Some(("image", &values.image)),
         values.monitoring.enabled.then_some(("monitoring.exporter.image", &values.monitoring.exporter.image)),
