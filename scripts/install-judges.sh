@@ -6,8 +6,9 @@
 #
 # Debian packages are installed system-wide with apt-get (as root or through sudo); the Python
 # virtual environments, kubectl and helm land under .judges/ in the repository root. The control
-# plane (etcd, kube-apiserver, kube-controller-manager), built from the Go module proxy, and the
-# trixie root filesystem live in ~/.cache/relaygen/, outside the clone, keyed by version. Each judge
+# plane (etcd, kube-apiserver, kube-controller-manager) and the node (kubelet, kube-scheduler,
+# kube-proxy, CoreDNS, kube-router), built from the Go module proxy, the trixie root filesystem
+# and the node's images live in ~/.cache/relaygen/, outside the clone, keyed by version. Each judge
 # is one install_<judge> function that returns early when it finds its judge installed, so a
 # second run costs well under a second.
 set -euo pipefail
@@ -25,9 +26,10 @@ ALL_JUDGES=(debian python checkov kubectl controlplane trixie node images)
 # scripts, python3-venv, without which a fresh Debian's python3 cannot make the
 # judges' venvs, and debootstrap for the trixie root filesystem. The node tests run pods with
 # Debian's containerd, runc and CNI plugins, kube-proxy's iptables rules (conntrack to flush
-# them), and images made from busybox-static (the pause image and the client pods).
+# them), kube-router's NetworkPolicy rules (ipset), and images made from busybox-static (the
+# pause image and the client pods).
 DEBIAN_PACKAGES=(postfix libsasl2-modules openssl util-linux iproute2 prometheus buildah groff-base zsh fish
-  python3-venv debootstrap containerd runc containernetworking-plugins iptables conntrack busybox-static)
+  python3-venv debootstrap containerd runc containernetworking-plugins iptables conntrack ipset busybox-static)
 
 # The relay image's Debian release (boky/postfix is built on trixie): the relay tests run the
 # rendered containers on its Postfix too. Debian's archive, as apt reaches it on this machine.
@@ -202,6 +204,10 @@ ARGOCD_MODULE="github.com/argoproj/argo-cd/v3"
 ARGOCD_VERSION="v3.6.2"
 # The cluster DNS of the node tests: the relay finds its hand-off peers and the relayhost by name.
 COREDNS_VERSION="v1.15.0"
+# The node's NetworkPolicy enforcer: kube-router's firewall alone (iptables and ipset). v2.1.0 is
+# the release the Go module proxy serves; security advisories exist for it, so it runs only as a
+# test judge, inside the node's network namespace.
+KUBE_ROUTER_VERSION="v2.1.0"
 
 # go_env: the environment every Go judge build runs in.
 go_env() {
@@ -339,7 +345,7 @@ install_controlplane() {
 }
 
 # A node for the control plane: kubelet, kube-scheduler and kube-proxy of the same release (a
-# judge of their own, so adding them rebuilt no cached control plane), and CoreDNS.
+# judge of their own, so adding them rebuilt no cached control plane), CoreDNS and kube-router.
 install_node() {
   local k8s_version_pkg=k8s.io/component-base/version minor="${KUBERNETES_VERSION#v1.}"
   minor="${minor%%.*}"
@@ -351,6 +357,9 @@ install_node() {
     kube-proxy=k8s.io/kubernetes/cmd/kube-proxy
   build_go_judge coredns "$COREDNS_VERSION" github.com/coredns/coredns \
     "-X github.com/coredns/coredns/coremain.GitCommit=$COREDNS_VERSION" coredns=github.com/coredns/coredns
+  build_go_judge kube-router "$KUBE_ROUTER_VERSION" github.com/cloudnativelabs/kube-router/v2 \
+    "-X github.com/cloudnativelabs/kube-router/v2/pkg/version.Version=$KUBE_ROUTER_VERSION" \
+    kube-router=github.com/cloudnativelabs/kube-router/v2/cmd/kube-router
 }
 
 # The images the node runs, built by scripts/build-images.sh without a registry: keyed by the

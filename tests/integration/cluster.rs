@@ -33,6 +33,9 @@ use crate::support::{judge, repo, unavailable};
 /// on a busy 2-core machine included).
 const START_TIMEOUT: Duration = Duration::from_secs(120);
 
+/// The pods' addresses on a node: each node gets a /24 of it, the first being the node's bridge.
+pub(crate) const POD_RANGE: &str = "10.244.0.0/16";
+
 /// The CRDs the cluster serves: prometheus-operator's (vendored) and Argo CD's (fetched by the
 /// installer), each with the name `kubectl wait` checks for.
 const VENDORED_CRDS: [&str; 2] =
@@ -150,15 +153,20 @@ impl Site {
     }
 }
 
+/// Makes a cluster's site in its data directory; may write `DIR/teardown.sh`, which stopping runs.
+pub(crate) type MakeSite = Box<dyn FnOnce(&Path) -> Result<Site, String> + Send>;
+/// Starts the rest of a cluster, once its control plane answers.
+pub(crate) type StartRest = Box<dyn FnOnce(&Cluster, &mut Processes) -> Result<(), String> + Send>;
+
 /// What a cluster adds to the control plane, run on the thread that keeps the processes: the
-/// site to start in (made in the data directory's name), then the rest of the cluster.
+/// site to start in, then the rest of the cluster.
 pub(crate) struct Extension {
     /// Prefix of the data directory's name.
     pub(crate) prefix: &'static str,
-    /// Makes the site; may write `DIR/teardown.sh`, which stopping runs.
-    pub(crate) site: Box<dyn FnOnce(&Path) -> Result<Site, String> + Send>,
-    /// Starts the rest, once the control plane answers.
-    pub(crate) then: Box<dyn FnOnce(&Cluster, &mut Processes) -> Result<(), String> + Send>,
+    /// The site.
+    pub(crate) site: MakeSite,
+    /// The rest.
+    pub(crate) then: StartRest,
 }
 
 /// The shared control plane: the running one, or a new one when none runs. `None` only when it
@@ -280,7 +288,8 @@ pub(crate) fn start_on_keeper_thread(
                     return;
                 }
             };
-            let mut processes = Processes { dir: dir.clone(), site: Site::Loopback, janitor: None, daemons: Vec::new() };
+            let mut processes =
+                Processes { dir: dir.clone(), site: Site::Loopback, janitor: None, daemons: Vec::new() };
             let result = match spawn_janitor(&dir) {
                 Ok(janitor) => {
                     processes.janitor = Some(janitor);
@@ -341,7 +350,12 @@ pub(crate) fn run_setup(command: &mut Command) -> Result<(), String> {
 
 /// A daemon started under `setpriv --pdeathsig KILL` in the site's network namespace, its output
 /// in `DIR/NAME.log`, its pid in `DIR/pids` for the janitor.
-pub(crate) fn spawn_daemon(processes: &mut Processes, name: &str, binary: &Path, args: &[String]) -> Result<(), String> {
+pub(crate) fn spawn_daemon(
+    processes: &mut Processes,
+    name: &str,
+    binary: &Path,
+    args: &[String],
+) -> Result<(), String> {
     let dir = &processes.dir;
     let log = std::fs::File::create(dir.join(format!("{name}.log"))).map_err(|e| format!("{name}.log: {e}"))?;
     let err = log.try_clone().map_err(|e| format!("{name}.log: {e}"))?;
@@ -402,16 +416,25 @@ while :; do sleep 1; done
 
 /// The last lines of each daemon's log, for an error message.
 fn log_tails(dir: &Path) -> String {
-    ["etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "containerd", "kubelet", "kube-proxy", "coredns"]
-        .iter()
-        .filter(|name| dir.join(format!("{name}.log")).is_file())
-        .map(|name| {
-            let text = std::fs::read_to_string(dir.join(format!("{name}.log"))).unwrap_or_default();
-            let lines: Vec<&str> = text.lines().collect();
-            format!("--- {name}.log (end) ---\n{}", lines[lines.len().saturating_sub(15)..].join("\n"))
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
+    [
+        "etcd",
+        "kube-apiserver",
+        "kube-controller-manager",
+        "kube-scheduler",
+        "containerd",
+        "kubelet",
+        "kube-proxy",
+        "coredns",
+    ]
+    .iter()
+    .filter(|name| dir.join(format!("{name}.log")).is_file())
+    .map(|name| {
+        let text = std::fs::read_to_string(dir.join(format!("{name}.log"))).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        format!("--- {name}.log (end) ---\n{}", lines[lines.len().saturating_sub(15)..].join("\n"))
+    })
+    .collect::<Vec<_>>()
+    .join("\n")
 }
 
 fn start(kubectl: PathBuf, binaries: &Binaries, processes: &mut Processes) -> Result<Cluster, String> {
@@ -503,6 +526,15 @@ impl Cluster {
             "--use-service-account-credentials=false".to_owned(),
             "--controllers=*".to_owned(),
         ];
+        let mut controller_manager_args = controller_manager_args.to_vec();
+        if let Site::Namespace { .. } = self.site {
+            // A node gets its pod range, which kube-router's policies read.
+            controller_manager_args.extend([
+                "--allocate-node-cidrs=true".to_owned(),
+                format!("--cluster-cidr={POD_RANGE}"),
+                "--node-cidr-mask-size=24".to_owned(),
+            ]);
+        }
         spawn_daemon(processes, "kube-controller-manager", &binaries.controller_manager, &controller_manager_args)?;
 
         let mut crds: Vec<PathBuf> = VENDORED_CRDS.iter().map(|f| repo().join("tests/judges/crds").join(f)).collect();

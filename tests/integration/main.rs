@@ -20,13 +20,16 @@
 //! - `node`: that control plane with a real node (kubelet, containerd, kube-proxy, CoreDNS) in a
 //!   network namespace of its own, running images built here.
 //! - `node_events`: the prod stack on that node with real mail through rollouts, evictions,
-//!   liveness restarts and scale-downs.
+//!   liveness restarts and scale-downs, and with exporters that hang or cannot start.
+//! - `enforced_policy`: the NetworkPolicy enforced by kube-router on that node, connection by
+//!   connection, against the static evaluator of `security`.
 
 mod argocd;
 mod cli;
 mod cluster;
 mod control_plane;
 mod diff;
+mod enforced_policy;
 mod fuzz;
 mod gitops;
 mod judges;

@@ -17,7 +17,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex, PoisonError, Weak};
+use std::sync::{Arc, Condvar, Mutex, PoisonError, Weak};
 use std::time::Duration;
 
 use sha2::{Digest, Sha256};
@@ -25,14 +25,63 @@ use sha2::{Digest, Sha256};
 use crate::cluster::{Cluster, Extension, Processes, Site, binaries, installer_pin, run_setup, spawn_daemon};
 use crate::support::{judge, judge_cache, repo, unavailable};
 
+/// How many releases the node runs at once: their requests fit, and the tests mostly wait on
+/// the kubelet, so two at a time halve the wall time without starving the 2-core machine.
+const RELEASES_AT_ONCE: usize = 2;
+
+/// A test's right to run a release on the node; the next waiting test gets it when dropped.
+pub(crate) struct ReleaseSlot;
+
+static RELEASES: (Mutex<usize>, Condvar) = (Mutex::new(0), Condvar::new());
+
+/// Waits until fewer than [`RELEASES_AT_ONCE`] releases run, then takes a slot.
+pub(crate) fn release_slot() -> ReleaseSlot {
+    let (running, freed) = &RELEASES;
+    let mut running = running.lock().unwrap_or_else(PoisonError::into_inner);
+    while *running >= RELEASES_AT_ONCE {
+        running = freed.wait(running).unwrap_or_else(PoisonError::into_inner);
+    }
+    *running += 1;
+    ReleaseSlot
+}
+
+impl Drop for ReleaseSlot {
+    fn drop(&mut self) {
+        let (running, freed) = &RELEASES;
+        *running.lock().unwrap_or_else(PoisonError::into_inner) -= 1;
+        freed.notify_one();
+    }
+}
+
 /// The node's address, on which the kubelet, the API server and CoreDNS listen.
 pub(crate) const NODE_ADDRESS: &str = "10.203.0.1";
 /// The other end of the node's veth pair: the tests' servers outside the cluster listen here.
 pub(crate) const PEER_ADDRESS: &str = "10.203.0.2";
+/// An address outside every private range (TEST-NET-2), on the peer's end: "the internet".
+pub(crate) const PUBLIC_ADDRESS: &str = "198.51.100.10";
+/// The cloud metadata endpoint's address, on the peer's end.
+pub(crate) const METADATA_ADDRESS: &str = "169.254.169.254";
+/// The port of the outside listeners the egress policy tests aim at as the relayhost's.
+pub(crate) const OUTSIDE_PORT: u16 = 2700;
+/// Another port the outside listeners serve, which the egress policy must keep closed.
+pub(crate) const OUTSIDE_OTHER_PORT: u16 = 2701;
+/// Where they listen: the public, private and metadata addresses, and DNS on the node's.
+const OUTSIDE_LISTENERS: [(&str, u16); 5] = [
+    (PUBLIC_ADDRESS, OUTSIDE_PORT),
+    (PUBLIC_ADDRESS, OUTSIDE_OTHER_PORT),
+    (PEER_ADDRESS, OUTSIDE_PORT),
+    (METADATA_ADDRESS, OUTSIDE_PORT),
+    (NODE_ADDRESS, 53),
+];
+/// The `kube-dns` Service's address, the kubelet's cluster DNS.
+pub(crate) const CLUSTER_DNS: &str = "10.96.0.10";
 /// The smarthost's name, which CoreDNS resolves to [`PEER_ADDRESS`].
 pub(crate) const SMARTHOST: &str = "smarthost.test";
-/// The pods' network (one node, one bridge).
+/// The pods' network: the first /24 of the cluster's pod range, which
+/// the controller manager gives the node.
 const POD_CIDR: &str = "10.244.0.0/24";
+/// The CoreDNS image built on the node.
+const COREDNS_IMAGE: &str = "localhost/relaygen/coredns:node";
 /// How long the node may take to register, be Ready and resolve names.
 const NODE_TIMEOUT: Duration = Duration::from_secs(120);
 
@@ -93,6 +142,7 @@ struct NodeBinaries {
     scheduler: PathBuf,
     proxy: PathBuf,
     coredns: PathBuf,
+    router: PathBuf,
 }
 
 impl NodeBinaries {
@@ -100,7 +150,8 @@ impl NodeBinaries {
         let cache = judge_cache();
         let kubernetes = cache.join(format!("kubernetes-node-{}", installer_pin("KUBERNETES_VERSION")));
         let coredns = cache.join(format!("coredns-{}", installer_pin("COREDNS_VERSION")));
-        for dir in [&kubernetes, &coredns] {
+        let router = cache.join(format!("kube-router-{}", installer_pin("KUBE_ROUTER_VERSION")));
+        for dir in [&kubernetes, &coredns, &router] {
             if !dir.join(".complete").is_file() {
                 unavailable(&format!(
                     "the node is not built ({} is missing): run scripts/install-judges.sh node",
@@ -109,7 +160,7 @@ impl NodeBinaries {
                 return None;
             }
         }
-        for program in ["containerd", "runc", "ctr", "buildah", "nsenter", "iptables"] {
+        for program in ["containerd", "runc", "ctr", "buildah", "nsenter", "iptables", "ipset"] {
             judge(&format!("bin/{program}"), program)?;
         }
         Some(NodeBinaries {
@@ -117,6 +168,7 @@ impl NodeBinaries {
             scheduler: kubernetes.join("bin/kube-scheduler"),
             proxy: kubernetes.join("bin/kube-proxy"),
             coredns: coredns.join("bin/coredns"),
+            router: router.join("bin/kube-router"),
         })
     }
 }
@@ -142,7 +194,10 @@ pub(crate) fn images_dir() -> PathBuf {
 fn built_images() -> Option<BuiltImages> {
     let dir = images_dir();
     let Ok(list) = std::fs::read_to_string(dir.join("images.txt")) else {
-        unavailable(&format!("the images are not built ({} is missing): run scripts/install-judges.sh images", dir.display()));
+        unavailable(&format!(
+            "the images are not built ({} is missing): run scripts/install-judges.sh images",
+            dir.display()
+        ));
         return None;
     };
     let names: BTreeMap<&str, &str> = list.lines().filter_map(|line| line.split_once(' ')).collect();
@@ -156,7 +211,8 @@ fn built_images() -> Option<BuiltImages> {
 /// the node leaves behind.
 fn make_site(dir: &Path, netns_name: &str) -> Result<Site, String> {
     let netns = PathBuf::from("/run/netns").join(netns_name);
-    std::fs::write(dir.join("teardown.sh"), teardown_script(dir, netns_name)).map_err(|e| format!("teardown.sh: {e}"))?;
+    std::fs::write(dir.join("teardown.sh"), teardown_script(dir, netns_name))
+        .map_err(|e| format!("teardown.sh: {e}"))?;
     run_setup(Command::new("ip").args(["netns", "add", netns_name]))?;
     let site = Site::Namespace { netns, address: NODE_ADDRESS.to_owned() };
     for args in [
@@ -164,6 +220,10 @@ fn make_site(dir: &Path, netns_name: &str) -> Result<Site, String> {
         vec!["ip", "link", "add", "node0", "type", "veth", "peer", "name", "peer0"],
         vec!["ip", "addr", "add", &format!("{NODE_ADDRESS}/24"), "dev", "node0"],
         vec!["ip", "addr", "add", &format!("{PEER_ADDRESS}/24"), "dev", "peer0"],
+        // Stand-ins outside the cluster for the egress tests: a public address, and the cloud
+        // metadata endpoint's link-local one.
+        vec!["ip", "addr", "add", &format!("{PUBLIC_ADDRESS}/32"), "dev", "peer0"],
+        vec!["ip", "addr", "add", &format!("{METADATA_ADDRESS}/32"), "dev", "peer0"],
         vec!["ip", "link", "set", "node0", "up"],
         vec!["ip", "link", "set", "peer0", "up"],
         // Without a default route the node itself cannot reach a Service's cluster IP.
@@ -224,15 +284,18 @@ fn boot_node(
         &[format!("--kubeconfig={kubeconfig}"), "--leader-elect=false".into(), "--secure-port=0".into()],
     )?;
 
-    // containerd: its state under the data directory, Debian's CNI plugins on a bridge of its
-    // own, the pause image built here; it may not lower oom_score_adj on these machines.
+    // containerd: its state under the data directory, Debian's CNI plugins, the pause image
+    // built here; it may not lower oom_score_adj on these machines. The ptp plugin gives each
+    // pod a veth into the node's namespace, so every packet between pods is routed there, where
+    // kube-proxy's and the NetworkPolicy enforcer's iptables rules see it with its real source
+    // (on a bridge, pods of one node would talk past them).
     std::fs::create_dir_all(dir.join("cni")).map_err(|e| format!("cni: {e}"))?;
     write(
         &dir,
         "cni/10-relaygen.conflist",
         &format!(
             r#"{{"cniVersion": "0.4.0", "name": "relaygen-node", "plugins": [
-  {{"type": "bridge", "bridge": "cni0", "isGateway": true, "ipMasq": true, "hairpinMode": true,
+  {{"type": "ptp", "ipMasq": false,
     "ipam": {{"type": "host-local", "ranges": [[{{"subnet": "{POD_CIDR}"}}]], "routes": [{{"dst": "0.0.0.0/0"}}],
              "dataDir": "{}"}}}},
   {{"type": "portmap", "capabilities": {{"portMappings": true}}}}]}}
@@ -264,10 +327,12 @@ state = "{state}"
             cni = path("cni"),
         ),
     )?;
-    spawn_daemon(processes, "containerd", Path::new("/usr/bin/containerd"), &[
-        "--config".into(),
-        containerd_config.display().to_string(),
-    ])?;
+    spawn_daemon(
+        processes,
+        "containerd",
+        Path::new("/usr/bin/containerd"),
+        &["--config".into(), containerd_config.display().to_string()],
+    )?;
     let ctr = |args: &[&str]| -> Result<(), String> {
         run_setup(Command::new("ctr").args(["--address", &socket, "--namespace", "k8s.io"]).args(args))
     };
@@ -278,21 +343,8 @@ state = "{state}"
     for archive in standin_exporters(&dir, built)? {
         ctr(&["images", "import", &archive.display().to_string()])?;
     }
-
-    // CoreDNS, outside the pods: the cluster's names from the API server, the smarthost's from
-    // a hosts file.
-    write(&dir, "dns-hosts", &format!("{PEER_ADDRESS} {SMARTHOST}\n"))?;
-    let corefile = write(
-        &dir,
-        "Corefile",
-        &format!(
-            ".:53 {{\n    bind {NODE_ADDRESS}\n    errors\n    hosts {hosts} {{\n        fallthrough\n    }}\n    \
-             kubernetes cluster.local in-addr.arpa {{\n        kubeconfig {kubeconfig}\n        pods insecure\n    }}\n    \
-             cache 5\n}}\n",
-            hosts = path("dns-hosts"),
-        ),
-    )?;
-    spawn_daemon(processes, "coredns", &binaries.coredns, &["-conf".into(), corefile.display().to_string()])?;
+    let coredns = coredns_image(&dir, built, &binaries.coredns)?;
+    ctr(&["images", "import", &coredns.display().to_string()])?;
 
     let kubelet_config = write(
         &dir,
@@ -312,7 +364,7 @@ cgroupDriver: cgroupfs
 cgroupsPerQOS: false
 enforceNodeAllocatable: []
 failSwapOn: false
-clusterDNS: [{NODE_ADDRESS}]
+clusterDNS: [{CLUSTER_DNS}]
 clusterDomain: cluster.local
 resolvConf: ""
 containerRuntimeEndpoint: unix://{socket}
@@ -325,17 +377,21 @@ evictionHard: {{memory.available: "1Mi", nodefs.available: "1%", imagefs.availab
             logs = path("pod-logs"),
         ),
     )?;
-    spawn_daemon(processes, "kubelet", &binaries.kubelet, &[
-        format!("--config={}", kubelet_config.display()),
-        format!("--kubeconfig={kubeconfig}"),
-        "--hostname-override=relaygen-node".into(),
-        format!("--node-ip={NODE_ADDRESS}"),
-        format!("--root-dir={}", path("kubelet")),
-        format!("--cert-dir={}", path("kubelet-pki")),
-    ])?;
+    spawn_daemon(
+        processes,
+        "kubelet",
+        &binaries.kubelet,
+        &[
+            format!("--config={}", kubelet_config.display()),
+            format!("--kubeconfig={kubeconfig}"),
+            "--hostname-override=relaygen-node".into(),
+            format!("--node-ip={NODE_ADDRESS}"),
+            format!("--root-dir={}", path("kubelet")),
+            format!("--cert-dir={}", path("kubelet-pki")),
+        ],
+    )?;
 
-    // kube-proxy: iptables rules in the node's namespace. masqueradeAll, because pods on one
-    // bridge answer each other directly, past the DNAT, unless the reply goes back through it.
+    // kube-proxy: iptables rules in the node's namespace.
     let proxy_config = write(
         &dir,
         "kube-proxy.yaml",
@@ -351,7 +407,6 @@ healthzBindAddress: ""
 metricsBindAddress: ""
 nodePortAddresses: [primary]
 conntrack: {{maxPerCore: 0}}
-iptables: {{masqueradeAll: true}}
 "#
         ),
     )?;
@@ -365,7 +420,67 @@ iptables: {{masqueradeAll: true}}
             .is_some_and(|all| all.iter().any(|c| c["type"] == "Ready" && c["status"] == "True"));
         ready.then_some(()).ok_or_else(|| "not Ready yet".to_owned())
     })?;
-    cluster.poll(NODE_TIMEOUT, "CoreDNS to listen", || connects(&cluster.site, NODE_ADDRESS, 53))
+    // kube-router's firewall alone: the NetworkPolicies, as iptables rules and ipsets.
+    spawn_daemon(
+        processes,
+        "kube-router",
+        &binaries.router,
+        &[
+            format!("--kubeconfig={kubeconfig}"),
+            "--run-firewall=true".into(),
+            "--run-router=false".into(),
+            "--run-service-proxy=false".into(),
+            "--enable-cni=false".into(),
+            "--health-port=0".into(),
+            "--hostname-override=relaygen-node".into(),
+            "--service-cluster-ip-range=10.96.0.0/16".into(),
+        ],
+    )?;
+    // Listeners outside the cluster for the policy tests: a connection that opens shows that
+    // only the policy decided.
+    let endpoints: Vec<String> = OUTSIDE_LISTENERS.iter().map(|(address, port)| format!("{address}:{port}")).collect();
+    let mut args = vec!["-c".to_owned(), LISTENERS.to_owned()];
+    args.extend(endpoints);
+    spawn_daemon(processes, "listeners", Path::new("/usr/bin/python3"), &args)?;
+    for (address, port) in OUTSIDE_LISTENERS {
+        cluster.poll(NODE_TIMEOUT, "the outside listeners", || connects(&cluster.site, address, port))?;
+    }
+    start_cluster_dns(cluster, &kubeconfig)
+}
+
+/// CoreDNS as clusters run it: pods labelled `k8s-app: kube-dns` in `kube-system` behind the
+/// `kube-dns` Service at [`CLUSTER_DNS`], which is what the relay's egress policy admits by
+/// default. Besides the cluster's names it answers `smarthost.test`. It reaches the API server
+/// with the test's kubeconfig, from a Secret.
+fn start_cluster_dns(cluster: &Cluster, kubeconfig: &str) -> Result<(), String> {
+    let kubeconfig = std::fs::read_to_string(kubeconfig).map_err(|e| format!("kubeconfig: {e}"))?;
+    let corefile = format!(
+        ".:53 {{\n    errors\n    hosts {{\n        {PEER_ADDRESS} {SMARTHOST}\n        fallthrough\n    }}\n    \
+         kubernetes cluster.local in-addr.arpa {{\n        kubeconfig /etc/coredns/kubeconfig\n        pods insecure\n    }}\n    \
+         cache 5\n}}\n"
+    );
+    let labels = serde_json::json!({"k8s-app": "kube-dns"});
+    let objects = serde_json::json!({"apiVersion": "v1", "kind": "List", "items": [
+        {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "coredns", "namespace": "kube-system"},
+         "stringData": {"kubeconfig": kubeconfig}},
+        {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "coredns", "namespace": "kube-system"},
+         "data": {"Corefile": corefile}},
+        {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "coredns", "namespace": "kube-system"},
+         "spec": {"selector": {"matchLabels": labels}, "template": {"metadata": {"labels": labels}, "spec": {
+             "containers": [{"name": "coredns", "image": COREDNS_IMAGE, "imagePullPolicy": "Never",
+                             "args": ["-conf", "/etc/coredns/Corefile"],
+                             "volumeMounts": [{"name": "config", "mountPath": "/etc/coredns"}]}],
+             "volumes": [{"name": "config", "projected": {"sources": [
+                 {"configMap": {"name": "coredns"}}, {"secret": {"name": "coredns"}}]}}]}}}},
+        {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "kube-dns", "namespace": "kube-system"},
+         "spec": {"clusterIP": CLUSTER_DNS, "selector": labels, "ports": [
+             {"name": "dns", "port": 53, "protocol": "UDP"}, {"name": "dns-tcp", "port": 53, "protocol": "TCP"}]}},
+    ]});
+    let applied = cluster.apply(&objects.to_string(), &["--server-side"]);
+    if applied.code != 0 {
+        return Err(format!("CoreDNS: {}", applied.stderr));
+    }
+    cluster.poll(NODE_TIMEOUT, "CoreDNS to answer at the kube-dns Service", || connects(&cluster.site, CLUSTER_DNS, 53))
 }
 
 /// Whether a TCP connection to `address:port` opens from inside the site's network namespace.
@@ -387,17 +502,49 @@ fn relay_with_test_ca(dir: &Path, built: &BuiltImages, relay: &str) -> Result<Pa
     let p = |name: &str| pki.join(name).display().to_string();
     let quiet = |command: &mut Command| run_setup(command.stdout(Stdio::null()));
     quiet(Command::new("openssl").args([
-        "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=relaygen node test CA", "-keyout",
-        &p("ca.key"), "-out", &p("ca.pem"),
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=relaygen node test CA",
+        "-keyout",
+        &p("ca.key"),
+        "-out",
+        &p("ca.pem"),
     ]))?;
     quiet(Command::new("openssl").args([
-        "req", "-newkey", "rsa:2048", "-nodes", "-subj", &format!("/CN={SMARTHOST}"), "-keyout", &p("sink.key"), "-out",
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-subj",
+        &format!("/CN={SMARTHOST}"),
+        "-keyout",
+        &p("sink.key"),
+        "-out",
         &p("sink.csr"),
     ]))?;
     std::fs::write(pki.join("ext"), format!("subjectAltName=DNS:{SMARTHOST}\n")).map_err(|e| format!("ext: {e}"))?;
     quiet(Command::new("openssl").args([
-        "x509", "-req", "-in", &p("sink.csr"), "-CA", &p("ca.pem"), "-CAkey", &p("ca.key"), "-CAcreateserial", "-days",
-        "2", "-extfile", &p("ext"), "-out", &p("sink.pem"),
+        "x509",
+        "-req",
+        "-in",
+        &p("sink.csr"),
+        "-CA",
+        &p("ca.pem"),
+        "-CAkey",
+        &p("ca.key"),
+        "-CAcreateserial",
+        "-days",
+        "2",
+        "-extfile",
+        &p("ext"),
+        "-out",
+        &p("sink.pem"),
     ]))?;
 
     let storage = dir.join("buildah");
@@ -406,10 +553,18 @@ fn relay_with_test_ca(dir: &Path, built: &BuiltImages, relay: &str) -> Result<Pa
     let container = buildah(&["from", "--pull-never", &base]).or_else(|_| buildah(&["from", &base]))?;
     // The image's bundle plus the test CA, then copied over the bundle.
     let bundle = pki.join("bundle.pem");
-    let mounted_bundle = buildah(&["run", "--isolation", "chroot", &container, "cat", "/etc/ssl/certs/ca-certificates.crt"])?;
+    let mounted_bundle =
+        buildah(&["run", "--isolation", "chroot", &container, "cat", "/etc/ssl/certs/ca-certificates.crt"])?;
     let ca = std::fs::read_to_string(pki.join("ca.pem")).map_err(|e| format!("ca.pem: {e}"))?;
     std::fs::write(&bundle, format!("{mounted_bundle}\n{ca}")).map_err(|e| format!("bundle: {e}"))?;
-    buildah(&["copy", "--chmod", "0644", &container, &bundle.display().to_string(), "/etc/ssl/certs/ca-certificates.crt"])?;
+    buildah(&[
+        "copy",
+        "--chmod",
+        "0644",
+        &container,
+        &bundle.display().to_string(),
+        "/etc/ssl/certs/ca-certificates.crt",
+    ])?;
     buildah(&["commit", "--quiet", &container, relay])?;
     let archive = dir.join("relay-test-ca.tar");
     buildah(&["push", "--quiet", relay, &format!("oci-archive:{}:{relay}", archive.display())])?;
@@ -460,6 +615,20 @@ fn standin_exporters(dir: &Path, built: &BuiltImages) -> Result<Vec<PathBuf>, St
     }
     let _ = buildah(&["rm", "--all"]);
     Ok(archives)
+}
+
+/// The CoreDNS image: the built binary on BusyBox.
+fn coredns_image(dir: &Path, built: &BuiltImages, coredns: &Path) -> Result<PathBuf, String> {
+    let storage = dir.join("buildah");
+    let buildah = buildah_in(&storage);
+    let container = buildah(&["from", &format!("oci-archive:{}", built.dir.join("busybox.tar").display())])?;
+    buildah(&["copy", "--chmod", "0755", &container, &coredns.display().to_string(), "/coredns"])?;
+    buildah(&["config", "--entrypoint", r#"["/coredns"]"#, "--cmd", "", &container])?;
+    buildah(&["commit", "--quiet", &container, COREDNS_IMAGE])?;
+    let archive = dir.join("coredns.tar");
+    buildah(&["push", "--quiet", COREDNS_IMAGE, &format!("oci-archive:{}:{COREDNS_IMAGE}", archive.display())])?;
+    let _ = buildah(&["rm", "--all"]);
+    Ok(archive)
 }
 
 /// Runs buildah with its images in `storage` (the vfs driver: no mounts to clean up).
@@ -555,6 +724,20 @@ impl Node {
         }
     }
 }
+
+/// Accepts and closes connections on every `ADDRESS:PORT` argument.
+const LISTENERS: &str = r#"
+import socket, sys, threading
+def serve(address, port):
+    server = socket.create_server((address, int(port)))
+    while True:
+        connection, _ = server.accept()
+        connection.close()
+for endpoint in sys.argv[1:]:
+    address, port = endpoint.rsplit(":", 1)
+    threading.Thread(target=serve, args=(address, port), daemon=True).start()
+threading.Event().wait()
+"#;
 
 impl Sink {
     /// From now on, DATA is answered 421 (an upstream outage), until [`Sink::recover`].

@@ -6,14 +6,13 @@
 
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicU16, Ordering};
-use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
 use crate::cluster::Namespace;
-use crate::node::{EXPORTER_STANDIN, Node, SMARTHOST, Sink, node};
-use crate::support::relaygen;
+use crate::node::{EXPORTER_STANDIN, Node, PEER_ADDRESS, SMARTHOST, Sink, node, release_slot};
+use crate::support::{relaygen, report};
 
 /// An allowed sender domain of the built-in defaults.
 const SENDER: &str = "app@bionicaisolutions.com";
@@ -24,9 +23,6 @@ const EVENT_TIMEOUT: Duration = Duration::from_secs(300);
 /// How long queued mail may take to settle after an event: every old pod is gone by then, so
 /// whatever is not in the pods that stay is lost.
 const SETTLE: Duration = Duration::from_secs(30);
-
-/// One node at a time runs a release: the stacks' CPU and memory requests would not fit twice.
-static ONE_RELEASE: Mutex<()> = Mutex::new(());
 
 /// The prod profile installed on the node, its clients' namespace and its smarthost.
 struct Relay<'n> {
@@ -41,6 +37,8 @@ struct Relay<'n> {
     /// Whether the render keeps the postfix container's preStop hook (only the control test
     /// takes it out).
     pre_stop: bool,
+    /// The stand-in exporter's tag (see `node::EXPORTER_STANDINS`).
+    exporter: &'static str,
 }
 
 impl<'n> Relay<'n> {
@@ -54,7 +52,20 @@ impl<'n> Relay<'n> {
         let namespace = node.namespace_name("relay");
         let labels = [("email-server.kubernetes.io/smtp-access", "true")].into_iter().collect();
         let clients = node.namespace("clients", &labels);
-        Relay { node, namespace, clients, sink, _dir: dir, sent: std::cell::Cell::new(0), pre_stop: true }
+        // The smarthost is an internal one, at an address the default egress policy excludes.
+        let values =
+            format!("networkPolicy:\n  egress:\n    relayhost:\n      - ipBlock:\n          cidr: {PEER_ADDRESS}/32\n");
+        std::fs::write(dir.path().join("node-values.yaml"), values).expect("write node-values.yaml");
+        Relay {
+            node,
+            namespace,
+            clients,
+            sink,
+            _dir: dir,
+            sent: std::cell::Cell::new(0),
+            pre_stop: true,
+            exporter: "healthy",
+        }
     }
 
     /// `relaygen render --profile prod` with the built images, the stand-in exporter and the
@@ -62,13 +73,16 @@ impl<'n> Relay<'n> {
     fn render(&self, extra: &[&str], create_namespace: bool) -> String {
         let (repository, tag) = self.node.images.relay.rsplit_once(':').expect("image:tag");
         let values = self.node.images.dir.join("values.yaml");
+        let node_values = self._dir.path().join("node-values.yaml");
         let sets = [
             format!("image.repository={repository}"),
             format!("image.tag={tag}"),
             format!("monitoring.exporter.image.repository={EXPORTER_STANDIN}"),
-            "monitoring.exporter.image.tag=healthy".to_owned(),
+            format!("monitoring.exporter.image.tag={}", self.exporter),
             "monitoring.exporter.image.pullPolicy=Never".to_owned(),
             format!("env.relayhost=[{SMARTHOST}]:{}", self.sink.port),
+            // Two releases share the node's two cores; what is measured does not hang on CPU.
+            "resources.requests.cpu=50m".to_owned(),
         ];
         let mut args = vec![
             "render",
@@ -80,6 +94,8 @@ impl<'n> Relay<'n> {
             self.namespace.name(),
             "-f",
             values.to_str().expect("UTF-8"),
+            "-f",
+            node_values.to_str().expect("UTF-8"),
         ];
         for set in &sets {
             args.extend(["--set", set]);
@@ -92,7 +108,9 @@ impl<'n> Relay<'n> {
         if !self.pre_stop {
             for item in list["items"].as_array_mut().expect("items") {
                 // pointer_mut, not indexing: IndexMut would add the path to every other object.
-                if let Some(containers) = item.pointer_mut("/spec/template/spec/containers").and_then(Value::as_array_mut) {
+                if let Some(containers) =
+                    item.pointer_mut("/spec/template/spec/containers").and_then(Value::as_array_mut)
+                {
                     for container in containers.iter_mut().filter(|c| c["name"] == "postfix") {
                         container.as_object_mut().expect("a container").remove("lifecycle");
                     }
@@ -190,16 +208,31 @@ impl<'n> Relay<'n> {
         let n = self.sent.get();
         self.sent.set(n + 1);
         let name = format!("send-{n}");
-        let service = format!("postfix-relay.{}.svc.cluster.local:25", self.namespace.name());
+        let service = format!("postfix-relay.{}.svc.cluster.local", self.namespace.name());
         let to = format!("{batch}@example.com");
-        let count = count.to_string();
         let image = &self.node.images.relay;
+        // An application retries a connection the network refuses: a NetworkPolicy enforcer
+        // admits a new pod a moment after it starts (kube-router: about a second).
+        let script = format!(
+            "for i in $(seq 30); do timeout 2 bash -c '</dev/tcp/{service}/25' && break; sleep 1; done; \
+             exec /usr/sbin/smtp-source -s 5 -m {count} -N -f {SENDER} -t {to} {service}:25"
+        );
         self.node
             .kubectl(
                 &[
-                    "run", &name, "-n", self.clients.name(), "--image", image, "--image-pull-policy=Never",
-                    "--restart=Never", "--command", "--", "/usr/sbin/smtp-source", "-s", "5", "-m", &count, "-N",
-                    "-f", SENDER, "-t", &to, &service,
+                    "run",
+                    &name,
+                    "-n",
+                    self.clients.name(),
+                    "--image",
+                    image,
+                    "--image-pull-policy=Never",
+                    "--restart=Never",
+                    "--command",
+                    "--",
+                    "bash",
+                    "-c",
+                    &script,
                 ],
                 None,
             )
@@ -228,7 +261,9 @@ impl<'n> Relay<'n> {
     fn recover_and_deliver(&self, expected: &BTreeSet<String>) -> usize {
         self.sink.recover();
         for (pod, ..) in self.pods().into_iter().filter(|p| p.1 && !p.2) {
-            self.node.kubectl(&["exec", "-n", self.namespace.name(), &pod, "-c", "postfix", "--", "postqueue", "-f"], None).ok();
+            self.node
+                .kubectl(&["exec", "-n", self.namespace.name(), &pod, "-c", "postfix", "--", "postqueue", "-f"], None)
+                .ok();
         }
         self.node.wait_for(EVENT_TIMEOUT, "every message at the smarthost", || {
             let arrived = self.sink.messages().len();
@@ -259,13 +294,13 @@ fn recipients(batch: &str, count: usize) -> BTreeSet<String> {
 #[test]
 fn the_prod_stack_becomes_ready_by_the_kubelets_probes_and_relays_mail_from_a_client_pod() {
     let Some(shared) = node() else { return };
-    let _one = ONE_RELEASE.lock().unwrap_or_else(PoisonError::into_inner);
+    let _slot = release_slot();
     let relay = Relay::new(&shared);
     let to_ready = relay.install(&[]);
-    eprintln!("node: prod stack Ready in {:.1} s", to_ready.as_secs_f64());
+    report(&format!("node: prod stack Ready in {:.1} s", to_ready.as_secs_f64()));
     relay.send("install", 20);
     let delivered = relay.recover_and_deliver(&recipients("install", 20));
-    eprintln!("node: {delivered} of 20 messages delivered, each once");
+    report(&format!("node: {delivered} of 20 messages delivered, each once"));
 }
 
 /// Installs the prod stack with the smarthost down and `count` messages queued in it.
@@ -295,22 +330,22 @@ fn roll_out_a_config_change(relay: &Relay) -> Duration {
 #[test]
 fn a_rolling_update_hands_each_old_pods_queue_to_the_pods_that_stay_and_loses_no_mail() {
     let Some(shared) = node() else { return };
-    let _one = ONE_RELEASE.lock().unwrap_or_else(PoisonError::into_inner);
+    let _slot = release_slot();
     let relay = queued_relay(&shared, "rollout", 200, &[]);
     let rollout = roll_out_a_config_change(&relay);
     relay.wait_queued(200);
     let delivered = relay.recover_and_deliver(&recipients("rollout", 200));
-    eprintln!(
+    report(&format!(
         "node: rolling update with 200 queued took {:.1} s; the new pods held 200; {delivered} delivered, each once",
         rollout.as_secs_f64()
-    );
+    ));
 }
 
 #[test]
 fn without_the_pre_stop_hook_the_same_rolling_update_loses_the_queued_mail() {
     // The control for the test above: the kubelet's preStop hook is what saves the mail.
     let Some(shared) = node() else { return };
-    let _one = ONE_RELEASE.lock().unwrap_or_else(PoisonError::into_inner);
+    let _slot = release_slot();
     let mut relay = Relay::new(&shared);
     relay.pre_stop = false;
     relay.install(&[]);
@@ -321,7 +356,7 @@ fn without_the_pre_stop_hook_the_same_rolling_update_loses_the_queued_mail() {
     let left = relay.queued().expect("the new pods' queues");
     relay.sink.recover();
     assert!(left < 200, "without the preStop hook the old pods' queues should have gone with them, yet {left} remain");
-    eprintln!("node: without the preStop hook, {left} of 200 queued messages survived the rolling update");
+    report(&format!("node: without the preStop hook, {left} of 200 queued messages survived the rolling update"));
 }
 
 /// Evicts a pod through the Eviction API, as `kubectl drain` does: `Ok` when the API server
@@ -340,7 +375,7 @@ fn evict(relay: &Relay, pod: &str) -> Result<(), String> {
 #[test]
 fn evictions_respect_the_disruption_budget_and_an_evicted_pod_hands_its_queue_off() {
     let Some(shared) = node() else { return };
-    let _one = ONE_RELEASE.lock().unwrap_or_else(PoisonError::into_inner);
+    let _slot = release_slot();
     let relay = queued_relay(&shared, "evict", 100, &[]);
     let namespace = relay.namespace.name();
     relay.node.wait_for(EVENT_TIMEOUT, "the budget to allow one disruption", || {
@@ -350,7 +385,8 @@ fn evictions_respect_the_disruption_budget_and_an_evicted_pod_hands_its_queue_of
     let pods = relay.wait_ready(3);
     let started = Instant::now();
     evict(&relay, &pods[0]).expect("the first eviction is within the budget");
-    let refused = evict(&relay, &pods[1]).expect_err("a second eviction at once would leave one pod of the two required");
+    let refused =
+        evict(&relay, &pods[1]).expect_err("a second eviction at once would leave one pod of the two required");
     assert!(refused.contains("disruption budget"), "{refused}");
     relay.wait_ready(3);
     let first = started.elapsed();
@@ -360,10 +396,10 @@ fn evictions_respect_the_disruption_budget_and_an_evicted_pod_hands_its_queue_of
     relay.wait_ready(3);
     relay.wait_queued(100);
     let delivered = relay.recover_and_deliver(&recipients("evict", 100));
-    eprintln!(
+    report(&format!(
         "node: eviction with 100 queued: replaced in {:.1} s, second eviction refused (429) meanwhile; {delivered} delivered, each once",
         first.as_secs_f64()
-    );
+    ));
 }
 
 /// The restarts of a relay pod's postfix container.
@@ -379,9 +415,15 @@ fn postfix_restarts(relay: &Relay, pod: &str) -> u64 {
 #[test]
 fn a_stopped_master_is_restarted_by_the_liveness_probe_and_its_queue_survives() {
     let Some(shared) = node() else { return };
-    let _one = ONE_RELEASE.lock().unwrap_or_else(PoisonError::into_inner);
-    // A short drain: the stopped master cannot answer the preStop hook either.
-    let relay = queued_relay(&shared, "stopped", 50, &["--set", "shutdown.drainTimeoutSeconds=10"]);
+    let _slot = release_slot();
+    // A short drain and grace period: the stopped master answers neither the preStop hook nor
+    // SIGTERM, so the kubelet kills it when the grace period ends.
+    let relay = queued_relay(
+        &shared,
+        "stopped",
+        50,
+        &["--set", "shutdown.drainTimeoutSeconds=10", "--set", "deployment.terminationGracePeriodSeconds=30"],
+    );
     let namespace = relay.namespace.name();
     let counts: Vec<(String, usize)> =
         relay.wait_ready(3).into_iter().map(|pod| (pod.clone(), relay.queued_in(&pod).expect("queue"))).collect();
@@ -391,7 +433,8 @@ fn a_stopped_master_is_restarted_by_the_liveness_probe_and_its_queue_survives() 
     // From the host: inside its PID namespace the master is init, which ignores SIGSTOP from
     // its own namespace.
     let processes = relay.node.container_processes(namespace, &pod, "postfix");
-    let (master, _) = processes.iter().find(|p| p.1 == "master").unwrap_or_else(|| panic!("no master in {processes:?}"));
+    let (master, _) =
+        processes.iter().find(|p| p.1 == "master").unwrap_or_else(|| panic!("no master in {processes:?}"));
     let stopped = std::process::Command::new("kill").args(["-STOP", &master.to_string()]).status().expect("kill runs");
     assert!(stopped.success(), "SIGSTOP to the master");
     relay.node.wait_for(EVENT_TIMEOUT, "the kubelet to restart the stopped postfix container", || {
@@ -402,16 +445,16 @@ fn a_stopped_master_is_restarted_by_the_liveness_probe_and_its_queue_survives() 
     relay.wait_ready(3);
     assert_eq!(relay.queued_in(&pod), Ok(queued), "the restarted container's queue");
     let delivered = relay.recover_and_deliver(&recipients("stopped", 50));
-    eprintln!(
+    report(&format!(
         "node: stopped master restarted after {:.1} s with its {queued} queued messages; {delivered} delivered, each once",
         restarted.as_secs_f64()
-    );
+    ));
 }
 
 #[test]
 fn scaling_down_with_a_queue_hands_it_to_the_pods_that_stay() {
     let Some(shared) = node() else { return };
-    let _one = ONE_RELEASE.lock().unwrap_or_else(PoisonError::into_inner);
+    let _slot = release_slot();
     let relay = queued_relay(&shared, "scaledown", 100, &[]);
     let started = Instant::now();
     // The autoscaler's bounds lowered: it scales to the new maximum without waiting for metrics.
@@ -427,5 +470,83 @@ fn scaling_down_with_a_queue_hands_it_to_the_pods_that_stay() {
     let scaled = started.elapsed();
     relay.wait_queued(100);
     let delivered = relay.recover_and_deliver(&recipients("scaledown", 100));
-    eprintln!("node: scale-down 3 → 2 with 100 queued in {:.1} s; {delivered} delivered, each once", scaled.as_secs_f64());
+    report(&format!(
+        "node: scale-down 3 → 2 with 100 queued in {:.1} s; {delivered} delivered, each once",
+        scaled.as_secs_f64()
+    ));
+}
+
+/// The relay Service's endpoints that are ready.
+fn ready_endpoints(relay: &Relay) -> usize {
+    let slices = relay.node.get_json(&[
+        "endpointslices",
+        "-n",
+        relay.namespace.name(),
+        "-l",
+        "kubernetes.io/service-name=postfix-relay",
+    ]);
+    slices["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .flat_map(|slice| slice["endpoints"].as_array().cloned().unwrap_or_default())
+        .filter(|endpoint| endpoint["conditions"]["ready"] == true)
+        .count()
+}
+
+#[test]
+fn an_exporter_that_hangs_leaves_every_relay_pod_ready_and_the_mail_flowing() {
+    // Monitoring must not take the mail down: nothing of the relay's readiness may depend on
+    // the exporter answering.
+    let Some(shared) = node() else { return };
+    let _slot = release_slot();
+    let mut relay = Relay::new(&shared);
+    relay.exporter = "hangs";
+    let to_ready = relay.install(&[]);
+    // The EndpointSlice controller follows the pods' readiness a moment later.
+    relay.node.wait_for(SETTLE, "every pod to serve the relay Service", || match ready_endpoints(&relay) {
+        3 => Ok(()),
+        n => Err(format!("{n} ready endpoints")),
+    });
+    relay.send("hung-exporter", 20);
+    let delivered = relay.recover_and_deliver(&recipients("hung-exporter", 20));
+    assert_eq!(ready_endpoints(&relay), 3, "a pod left the relay Service over its exporter");
+    report(&format!(
+        "node: with a hung exporter the stack was Ready in {:.1} s, 3 of 3 endpoints ready; {delivered} of 20 delivered",
+        to_ready.as_secs_f64()
+    ));
+}
+
+#[test]
+fn an_exporter_upgrade_that_cannot_start_stops_the_rollout_and_the_other_pods_keep_relaying() {
+    // The case no design of a sidecar can cover: a container that exits at once keeps its pod
+    // NotReady. The rolling update is the guard: it stops, and the old pods keep the Service.
+    let Some(shared) = node() else { return };
+    let _slot = release_slot();
+    let relay = Relay::new(&shared);
+    relay.install(&[]);
+    relay.apply(&["--set", "monitoring.exporter.image.tag=exits"]);
+    relay.node.wait_for(EVENT_TIMEOUT, "a new pod whose exporter keeps exiting", || {
+        let list = relay.node.get_json(&["pods", "-n", relay.namespace.name(), "-l", RELAY_PODS]);
+        let crashing = list["items"].as_array().expect("items").iter().any(|pod| {
+            pod["status"]["containerStatuses"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .any(|c| c["name"] == "exporter" && c["restartCount"].as_u64().unwrap_or(0) >= 2)
+        });
+        crashing.then_some(()).ok_or_else(|| "no crash-looping exporter yet".to_owned())
+    });
+    // maxUnavailable is 1: two of the three old pods keep serving (polled: on a busy machine
+    // the EndpointSlice follows the pods' readiness a moment later).
+    let serving =
+        relay.node.wait_for(SETTLE, "two old pods to serve the stuck rollout", || match ready_endpoints(&relay) {
+            n if n >= 2 => Ok(n),
+            n => Err(format!("{n} ready endpoints\n{}", relay.events())),
+        });
+    relay.send("stuck-rollout", 20);
+    let delivered = relay.recover_and_deliver(&recipients("stuck-rollout", 20));
+    report(&format!(
+        "node: exporter upgrade that exits at once: rollout stuck, {serving} of 3 endpoints ready; {delivered} of 20 delivered"
+    ));
 }

@@ -172,3 +172,10 @@ pub(crate) fn unavailable(reason: &str) {
     }
     panic!("{reason}");
 }
+
+/// A measured figure for the test log (`cargo test -- --nocapture` shows it): how long an event
+/// took on a real node, what the enforcer let through.
+#[allow(clippy::print_stderr)] // The figures are the point of the line.
+pub(crate) fn report(line: &str) {
+    eprintln!("{line}");
+}
