@@ -28,6 +28,7 @@ pub(crate) fn deployment(ctx: &Context<'_>, checksum: &str) -> Deployment {
             replicas: (!values.autoscaling.enabled).then_some(values.deployment.replicas),
             selector: LabelSelector { match_labels: Some(ctx.selector.clone()), ..LabelSelector::default() },
             strategy: Some(strategy),
+            min_ready_seconds: Some(values.deployment.min_ready_seconds),
             template: pod::pod_template(ctx, checksum, false),
             ..DeploymentSpec::default()
         }),

@@ -50,6 +50,7 @@ pub(crate) fn stateful_set(ctx: &Context<'_>, checksum: &str) -> StatefulSet {
             // Relay pods are interchangeable: start and stop them all at once, not one by one.
             pod_management_policy: Some("Parallel".into()),
             update_strategy: Some(update_strategy),
+            min_ready_seconds: Some(values.deployment.min_ready_seconds),
             // A claim outlives its pod, so mail left in it is not lost with a scale-down.
             persistent_volume_claim_retention_policy: Some(StatefulSetPersistentVolumeClaimRetentionPolicy {
                 when_deleted: Some("Retain".into()),

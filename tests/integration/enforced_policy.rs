@@ -370,3 +370,23 @@ fn a_broken_selector_in_the_applied_policy_is_caught_by_the_comparison() {
     let caught = caught.expect("the broken selector must show as a difference");
     report(&format!("enforced policy, broken selector:\n{caught}"));
 }
+
+#[test]
+fn every_profile_renders_the_policy_the_enforcer_was_shown() {
+    // The enforcer runs the defaults' and prod's policies; every other profile must render one
+    // of those (up to its namespace), or it needs a run of its own above.
+    let spec = |args: &[&str]| -> Value {
+        let mut all = vec!["render", "-o", "json"];
+        all.extend_from_slice(args);
+        let list: Value = serde_json::from_str(&relaygen(&all).ok()).expect("JSON");
+        let policy = list["items"].as_array().expect("items").iter().find(|o| o["kind"] == "NetworkPolicy").cloned();
+        policy.expect("a NetworkPolicy")["spec"].clone()
+    };
+    let shown = [spec(&[]), spec(&["--profile", "prod"])];
+    for profile in crate::support::profiles() {
+        assert!(
+            shown.contains(&spec(&["--profile", &profile])),
+            "profile {profile} renders a policy the enforcer never ran"
+        );
+    }
+}

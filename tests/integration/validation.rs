@@ -196,7 +196,10 @@ fn explain_shows_type_default_description_and_allowed_values() {
     let out = relaygen(&["explain", "service.port"]).ok();
     assert!(out.contains("TYPE:    integer (0..=65535)") && out.contains("DEFAULT: 25"), "{out}");
     let out = relaygen(&["explain", "deployment"]).ok();
-    assert!(out.contains("KEYS:    hostUsers, nodeSelector, podAnnotations, priorityClassName, replicas,"), "{out}");
+    assert!(
+        out.contains("KEYS:    hostUsers, minReadySeconds, nodeSelector, podAnnotations, priorityClassName,"),
+        "{out}"
+    );
 }
 
 #[test]

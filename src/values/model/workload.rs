@@ -18,6 +18,10 @@ pub struct DeploymentValues {
     pub strategy: Strategy,
     /// Seconds a pod gets to drain its queue before it is killed.
     pub termination_grace_period_seconds: i64,
+    /// Seconds a new pod must stay Ready before a rollout counts it and replaces the next one.
+    /// A container that crash-loops is Ready for moments between its restarts; without this a
+    /// rollout would take it for healthy and replace every pod with a broken one.
+    pub min_ready_seconds: i32,
     /// Extra annotations on the pod template.
     pub pod_annotations: BTreeMap<String, String>,
     /// Node labels the pods must run on.

@@ -26,6 +26,9 @@ pub(super) fn check_deployment(values: &Values, r: &mut Report<'_>) {
     if deployment.replicas < 1 {
         r.error("deployment.replicas", format!("replicas is {}", deployment.replicas), "at least 1");
     }
+    if deployment.min_ready_seconds < 0 {
+        r.error("deployment.minReadySeconds", "a negative duration", "seconds, 0 or more (default 10)");
+    }
     if deployment.termination_grace_period_seconds < 0 {
         r.error(
             "deployment.terminationGracePeriodSeconds",
