@@ -1,14 +1,17 @@
 //! A real node for the control plane: kube-scheduler, containerd with runc and Debian's CNI
-//! plugins, the kubelet, kube-proxy (iptables) and CoreDNS, all built or installed by
-//! `scripts/install-judges.sh node`, running the images `scripts/build-images.sh` builds.
+//! plugins, the kubelet, kube-proxy (iptables), kube-router's NetworkPolicy firewall and CoreDNS,
+//! all built or installed by `scripts/install-judges.sh node`, running the images
+//! `scripts/build-images.sh` builds.
 //!
 //! [`node`] starts one on first use and shares it like [`crate::cluster::cluster`]. The whole
 //! cluster lives in a network namespace the test makes (`relaygen-node-PID`): the kubelet
 //! refuses a loopback node address, and the pods, Services and DNS stay inside it. The node's
-//! address is [`NODE_ADDRESS`] on one end of a veth pair whose other end, [`PEER_ADDRESS`], is
-//! for the tests' own servers (the smarthost sink); CoreDNS answers the cluster's names and
-//! `smarthost.test`. The relay image gets the test CA in its bundle, as a user with a private
-//! smarthost CA would build it.
+//! address is [`NODE_ADDRESS`] on one end of a veth pair whose other end holds the tests' own
+//! servers outside the cluster: the smarthost sinks on [`PEER_ADDRESS`], and listeners on it, on
+//! a public-looking and on the metadata address for the policy tests. CoreDNS runs as the
+//! `kube-dns` pods clusters have, and answers the cluster's names and `smarthost.test`. The
+//! relay image gets the test CA in its bundle, as a user with a private smarthost CA would
+//! build it. [`release_slot`] lets two releases run at once.
 //!
 //! Stopping (or the janitor, when the test process dies) runs `DIR/teardown.sh`: it kills the
 //! containers (by their cgroups), the shims, unmounts what the kubelet and containerd mounted,
