@@ -52,31 +52,6 @@ struct Setup<'n> {
     probers: BTreeMap<&'static str, Prober>,
 }
 
-/// `relaygen render` for the node with `args`, as JSON.
-fn render(node: &Node, namespace: &str, args: &[&str], create_namespace: bool) -> Value {
-    let values = node.images.dir.join("values.yaml");
-    let (repository, tag) = node.images.relay.rsplit_once(':').expect("image:tag");
-    let sets = [
-        format!("image.repository={repository}"),
-        format!("image.tag={tag}"),
-        format!("monitoring.exporter.image.repository={}", crate::node::EXPORTER_STANDIN),
-        "monitoring.exporter.image.tag=healthy".to_owned(),
-        "monitoring.exporter.image.pullPolicy=Never".to_owned(),
-        format!("env.relayhost=[{PUBLIC_ADDRESS}]:{RELAYHOST_PORT}"),
-        // Several releases share the node's two cores.
-        "resources.requests.cpu=20m".to_owned(),
-    ];
-    let mut all = vec!["render", "-o", "json", "-n", namespace, "-f", values.to_str().expect("UTF-8")];
-    for set in &sets {
-        all.extend(["--set", set]);
-    }
-    all.extend_from_slice(args);
-    if create_namespace {
-        all.push("--create-namespace");
-    }
-    serde_json::from_str(&relaygen(&all).ok()).expect("relaygen renders JSON")
-}
-
 /// Starts a prober pod in `namespace` with `labels`.
 fn start_prober(node: &Node, namespace: &str, name: &str, labels: &[(&str, &str)]) {
     let labels: Vec<String> = labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
@@ -102,7 +77,10 @@ impl<'n> Setup<'n> {
     fn new(node: &'n Node, args: &[&str]) -> Self {
         let relay = node.namespace_name("policy");
         let ns = relay.name().to_owned();
-        let rendered = render(node, &ns, args, true);
+        let relayhost = format!("env.relayhost=[{PUBLIC_ADDRESS}]:{RELAYHOST_PORT}");
+        let mut all = vec!["--set", relayhost.as_str(), "--create-namespace"];
+        all.extend_from_slice(args);
+        let rendered = node.render(&ns, "healthy", &all);
         let policy = rendered["items"]
             .as_array()
             .expect("items")

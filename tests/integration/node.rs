@@ -597,40 +597,36 @@ fn standin_exporters(dir: &Path, built: &BuiltImages) -> Result<Vec<PathBuf>, St
     std::fs::write(work.join("www/metrics"), "# TYPE postfix_up gauge\npostfix_up{path=\"showq\"} 1\n")
         .map_err(|e| format!("metrics: {e}"))?;
     std::fs::write(work.join("hang"), "#!/bin/sh\nexec sleep 3600\n").map_err(|e| format!("hang: {e}"))?;
-    let storage = dir.join("buildah");
-    let buildah = buildah_in(&storage);
-    let base = format!("oci-archive:{}", built.dir.join("busybox.tar").display());
     let mut archives = Vec::new();
     for (tag, script) in EXPORTER_STANDINS {
         let entry = work.join(format!("{tag}.sh"));
         std::fs::write(&entry, format!("#!/bin/sh\n{script}")).map_err(|e| format!("{tag}.sh: {e}"))?;
-        let container = buildah(&["from", &base])?;
-        for (from, to) in [(entry.as_path(), "/postfix_exporter"), (&work.join("hang"), "/hang")] {
-            buildah(&["copy", "--chmod", "0755", &container, &from.display().to_string(), to])?;
-        }
-        buildah(&["copy", &container, &work.join("www").display().to_string(), "/www"])?;
-        buildah(&["config", "--entrypoint", r#"["/postfix_exporter"]"#, "--cmd", "", &container])?;
-        let image = format!("{EXPORTER_STANDIN}:{tag}");
-        buildah(&["commit", "--quiet", &container, &image])?;
-        let archive = work.join(format!("{tag}.tar"));
-        buildah(&["push", "--quiet", &image, &format!("oci-archive:{}:{image}", archive.display())])?;
-        archives.push(archive);
+        let files = [(entry, "/postfix_exporter"), (work.join("hang"), "/hang"), (work.join("www"), "/www")];
+        archives.push(busybox_image(dir, built, &format!("{EXPORTER_STANDIN}:{tag}"), &files)?);
     }
-    let _ = buildah(&["rm", "--all"]);
     Ok(archives)
 }
 
 /// The CoreDNS image: the built binary on BusyBox.
 fn coredns_image(dir: &Path, built: &BuiltImages, coredns: &Path) -> Result<PathBuf, String> {
+    busybox_image(dir, built, COREDNS_IMAGE, &[(coredns.to_path_buf(), "/coredns")])
+}
+
+/// An image `name` on the BusyBox image with `files` copied in (executable), the first of them
+/// its entrypoint, as an OCI archive in the data directory.
+fn busybox_image(dir: &Path, built: &BuiltImages, name: &str, files: &[(PathBuf, &str)]) -> Result<PathBuf, String> {
     let storage = dir.join("buildah");
     let buildah = buildah_in(&storage);
     let container = buildah(&["from", &format!("oci-archive:{}", built.dir.join("busybox.tar").display())])?;
-    buildah(&["copy", "--chmod", "0755", &container, &coredns.display().to_string(), "/coredns"])?;
-    buildah(&["config", "--entrypoint", r#"["/coredns"]"#, "--cmd", "", &container])?;
-    buildah(&["commit", "--quiet", &container, COREDNS_IMAGE])?;
-    let archive = dir.join("coredns.tar");
-    buildah(&["push", "--quiet", COREDNS_IMAGE, &format!("oci-archive:{}:{COREDNS_IMAGE}", archive.display())])?;
-    let _ = buildah(&["rm", "--all"]);
+    for (from, to) in files {
+        buildah(&["copy", "--chmod", "0755", &container, &from.display().to_string(), to])?;
+    }
+    let entrypoint = serde_json::json!([files[0].1]).to_string();
+    buildah(&["config", "--entrypoint", &entrypoint, "--cmd", "", &container])?;
+    buildah(&["commit", "--quiet", &container, name])?;
+    buildah(&["rm", &container])?;
+    let archive = dir.join(format!("{}.tar", name.replace(['/', ':'], "-")));
+    buildah(&["push", "--quiet", name, &format!("oci-archive:{}:{name}", archive.display())])?;
     Ok(archive)
 }
 
@@ -741,6 +737,31 @@ for endpoint in sys.argv[1:]:
     threading.Thread(target=serve, args=(address, port), daemon=True).start()
 threading.Event().wait()
 "#;
+
+impl Node {
+    /// `relaygen render -o json -n NAMESPACE` for this node, parsed: the relay image built here
+    /// with the test CA and never pulled, the stand-in exporter tagged `exporter`, and CPU
+    /// requests small enough for two releases on the node's two cores (nothing measured hangs
+    /// on CPU); then `args`.
+    pub(crate) fn render(&self, namespace: &str, exporter: &str, args: &[&str]) -> serde_json::Value {
+        let (repository, tag) = self.images.relay.rsplit_once(':').expect("image:tag");
+        let values = self.images.dir.join("values.yaml");
+        let sets = [
+            format!("image.repository={repository}"),
+            format!("image.tag={tag}"),
+            format!("monitoring.exporter.image.repository={EXPORTER_STANDIN}"),
+            format!("monitoring.exporter.image.tag={exporter}"),
+            "monitoring.exporter.image.pullPolicy=Never".to_owned(),
+            "resources.requests.cpu=50m".to_owned(),
+        ];
+        let mut all = vec!["render", "-o", "json", "-n", namespace, "-f", values.to_str().expect("UTF-8")];
+        for set in &sets {
+            all.extend(["--set", set]);
+        }
+        all.extend_from_slice(args);
+        serde_json::from_str(&crate::support::relaygen(&all).ok()).expect("relaygen renders JSON")
+    }
+}
 
 impl Sink {
     /// From now on, DATA is answered 421 (an upstream outage), until [`Sink::recover`].

@@ -11,8 +11,8 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use crate::cluster::Namespace;
-use crate::node::{EXPORTER_STANDIN, Node, PEER_ADDRESS, SMARTHOST, Sink, node, release_slot};
-use crate::support::{relaygen, report};
+use crate::node::{Node, PEER_ADDRESS, SMARTHOST, Sink, node, release_slot};
+use crate::support::report;
 
 /// An allowed sender domain of the built-in defaults.
 const SENDER: &str = "app@bionicaisolutions.com";
@@ -71,40 +71,14 @@ impl<'n> Relay<'n> {
     /// `relaygen render --profile prod` with the built images, the stand-in exporter and the
     /// test's smarthost, plus `extra`.
     fn render(&self, extra: &[&str], create_namespace: bool) -> String {
-        let (repository, tag) = self.node.images.relay.rsplit_once(':').expect("image:tag");
-        let values = self.node.images.dir.join("values.yaml");
         let node_values = self._dir.path().join("node-values.yaml");
-        let sets = [
-            format!("image.repository={repository}"),
-            format!("image.tag={tag}"),
-            format!("monitoring.exporter.image.repository={EXPORTER_STANDIN}"),
-            format!("monitoring.exporter.image.tag={}", self.exporter),
-            "monitoring.exporter.image.pullPolicy=Never".to_owned(),
-            format!("env.relayhost=[{SMARTHOST}]:{}", self.sink.port),
-            // Two releases share the node's two cores; what is measured does not hang on CPU.
-            "resources.requests.cpu=50m".to_owned(),
-        ];
-        let mut args = vec![
-            "render",
-            "--profile",
-            "prod",
-            "-o",
-            "json",
-            "-n",
-            self.namespace.name(),
-            "-f",
-            values.to_str().expect("UTF-8"),
-            "-f",
-            node_values.to_str().expect("UTF-8"),
-        ];
-        for set in &sets {
-            args.extend(["--set", set]);
-        }
+        let relayhost = format!("env.relayhost=[{SMARTHOST}]:{}", self.sink.port);
+        let mut args = vec!["--profile", "prod", "-f", node_values.to_str().expect("UTF-8"), "--set", &relayhost];
         args.extend_from_slice(extra);
         if create_namespace {
             args.push("--create-namespace");
         }
-        let mut list: Value = serde_json::from_str(&relaygen(&args).ok()).expect("relaygen renders JSON");
+        let mut list = self.node.render(self.namespace.name(), self.exporter, &args);
         if !self.pre_stop {
             for item in list["items"].as_array_mut().expect("items") {
                 // pointer_mut, not indexing: IndexMut would add the path to every other object.
