@@ -197,7 +197,8 @@ fn run_pod(
     let output = command.output().expect("run the pod harness");
     assert!(
         output.status.success(),
-        "pod harness failed:\n{}{}",
+        "pod harness failed ({}):\n{}{}",
+        output.status,
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
     );
